@@ -1,0 +1,564 @@
+"""Interaction distributions g(V) and the lazily hashed pair-interaction table.
+
+Every family is a *continuous part* (a density on ``support``, possibly carrying less than unit
+mass) plus optional *atoms* (point masses ``(location, weight)``). From that one description the
+base class derives the cdf, the inverse cdf, sampling, the bond partition function
+``Z_b(T) = integral g(V) exp(-V/T) dV`` and the equilibrium bond distribution
+``p_eq(V; T) = g(V) exp(-V/T) / Z_b(T)`` (paper Eq. A14) with its sampler. A new family therefore
+only needs a density: see :class:`TabulatedG` / :func:`g_from_pdf`. The three families of the paper
+override the numerics with closed forms where they exist.
+
+Definitions follow ``shared/physics.md`` section 2 (units: k_B = 1, energies in units of the
+interaction scale).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+import numpy as np
+from scipy import integrate, special
+
+from ._jit import jit
+from ._rng import _pair_uniform
+
+__all__ = [
+    "GDistribution",
+    "Uniform",
+    "UniformDelta",
+    "FermiGauss",
+    "TabulatedG",
+    "g_from_pdf",
+    "make_g",
+    "g_from_dict",
+    "G_FAMILIES",
+]
+
+#: kernel codes for the in-kernel inverse cdf
+KIND_AFFINE, KIND_UNIFORM_DELTA, KIND_TABLE = 0, 1, 2
+_N_TABLE = 1 << 16  # nodes of a tabulated inverse cdf (512 kB)
+_N_GRID = 1 << 15  # nodes of a tabulated density
+
+
+def _check_T(T: Any) -> float:
+    try:
+        Tf = float(T)
+    except (TypeError, ValueError):
+        raise ValueError(f"T must be a positive number; got {T!r}") from None
+    if not Tf > 0.0 or not math.isfinite(Tf):
+        raise ValueError(f"T must be positive and finite; got {T!r}")
+    return Tf
+
+
+def _check_finite(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return v
+
+
+def _check_positive(name: str, value: Any) -> float:
+    v = _check_finite(name, value)
+    if not v > 0:
+        raise ValueError(f"{name} must be positive; got {value!r}")
+    return v
+
+
+def _check_unit(name: str, value: Any) -> float:
+    v = _check_finite(name, value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1]; got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class GDistribution:
+    """Base class of an interaction distribution g(V).
+
+    Subclasses define :meth:`density` (the continuous part, atoms excluded), :attr:`support`
+    ``(lo, hi)`` of the continuous part (finite) and :attr:`atoms`. Masses must add up to one.
+    """
+
+    family = "abstract"
+
+    # ------------------------------------------------------------------ to be provided
+    @property
+    def support(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def atoms(self) -> tuple[tuple[float, float], ...]:
+        """Point masses ``((location, weight), ...)``; empty for a purely continuous g."""
+        return ()
+
+    def density(self, V):  # pragma: no cover - abstract
+        """Density of the continuous part of g at ``V`` (zero outside the support)."""
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ derived numerics
+    def pdf(self, V):
+        """Continuous part of g(V); the atoms (see :attr:`atoms`) carry the rest of the mass."""
+        return self.density(V)
+
+    @cached_property
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """(V grid, cdf of the continuous part on it) for the generic numerics."""
+        lo, hi = self.support
+        V = np.linspace(lo, hi, _N_GRID + 1)
+        c = integrate.cumulative_trapezoid(np.asarray(self.density(V), float), V, initial=0.0)
+        return V, c
+
+    @property
+    def continuous_mass(self) -> float:
+        return 1.0 - sum(w for _, w in self.atoms)
+
+    def cdf(self, V):
+        """P(V' <= V), atoms included (right-continuous)."""
+        Vg, c = self._grid
+        V = np.asarray(V, float)
+        out = np.interp(V, Vg, c, left=0.0, right=c[-1])
+        for loc, w in self.atoms:
+            out = out + w * (V >= loc)
+        return out if out.ndim else float(out)
+
+    def ppf(self, u):
+        """Inverse cdf: the smallest V with cdf(V) >= u, for u in [0, 1]."""
+        return self._ppf_from_table(u, self.inverse_cdf_table)
+
+    @staticmethod
+    def _ppf_from_table(u, table):
+        u = np.asarray(u, float)
+        x = u * (table.size - 1)
+        i = np.clip(x.astype(np.int64), 0, table.size - 2)
+        f = x - i
+        out = table[i] + f * (table[i + 1] - table[i])
+        return out if out.ndim else float(out)
+
+    @cached_property
+    def inverse_cdf_table(self) -> np.ndarray:
+        """Inverse cdf on ``_N_TABLE + 1`` equally spaced u in [0, 1] (linear in between)."""
+        return _invert_cdf(self._cdf_nodes(), np.linspace(0.0, 1.0, _N_TABLE + 1))
+
+    def _cdf_nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Monotone (V, cdf) nodes with atoms as vertical jumps, for inversion."""
+        Vg, c = self._grid
+        return _nodes_with_atoms(Vg, c, self.atoms)
+
+    def sample(self, size, rng: np.random.Generator):
+        """``size`` independent draws from g."""
+        return self.ppf(rng.random(size))
+
+    def mean(self) -> float:
+        Vg, _ = self._grid
+        m = float(integrate.trapezoid(Vg * self.density(Vg), Vg))
+        return m + sum(loc * w for loc, w in self.atoms)
+
+    # -------------------------------------------------------------- equilibrium bonds (A14)
+    def _peq_grid(self, T: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Grid resolving exp(-V/T) on the support: (V, density * exp(-(V - lo)/T), lo)."""
+        lo, hi = self.support
+        top = min(hi, lo + 80.0 * T)
+        V = np.linspace(lo, top, _N_GRID + 1)
+        w = np.asarray(self.density(V), float) * np.exp(-(V - lo) / T)
+        return V, w, lo
+
+    def Z_b(self, T) -> float:
+        """Bond partition function Z_b(T) = integral g(V) exp(-V/T) dV."""
+        T = _check_T(T)
+        V, w, lo = self._peq_grid(T)
+        cont = float(integrate.trapezoid(w, V)) * math.exp(-lo / T)
+        return cont + sum(wt * math.exp(-loc / T) for loc, wt in self.atoms)
+
+    def peq_pdf(self, V, T):
+        """Continuous part of p_eq(V; T) = g(V) exp(-V/T) / Z_b(T)."""
+        T = _check_T(T)
+        V = np.asarray(V, float)
+        return self.density(V) * np.exp(-V / T) / self.Z_b(T)
+
+    def peq_atoms(self, T) -> tuple[tuple[float, float], ...]:
+        """Atoms of p_eq at temperature T: ``((location, weight), ...)``."""
+        T = _check_T(T)
+        Z = self.Z_b(T)
+        return tuple((loc, w * math.exp(-loc / T) / Z) for loc, w in self.atoms)
+
+    def peq_ppf(self, u, T):
+        """Inverse cdf of p_eq(V; T)."""
+        T = _check_T(T)
+        V, w, lo = self._peq_grid(T)
+        Z = self.Z_b(T)
+        c = integrate.cumulative_trapezoid(w, V, initial=0.0) * (math.exp(-lo / T) / Z)
+        return _invert_cdf(_nodes_with_atoms(V, c, self.peq_atoms(T)), np.asarray(u, float))
+
+    def sample_peq(self, size, T, rng: np.random.Generator):
+        """``size`` independent draws from p_eq(V; T)."""
+        return self.peq_ppf(rng.random(size), T)
+
+    def mean_peq(self, T) -> float:
+        """<V> under p_eq(V; T)."""
+        T = _check_T(T)
+        V, w, lo = self._peq_grid(T)
+        cont = float(integrate.trapezoid(V * w, V)) * math.exp(-lo / T)
+        cont += sum(loc * wt * math.exp(-loc / T) for loc, wt in self.atoms)
+        return cont / self.Z_b(T)
+
+    # ------------------------------------------------------------------ kernel & io
+    def kernel_spec(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """(kind, params float64[4], table float64[M]) for the in-kernel inverse cdf."""
+        return KIND_TABLE, np.zeros(4), np.ascontiguousarray(self.inverse_cdf_table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, **self.params()}
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.params().items() if not isinstance(v, list))
+        return f"{self.family}({args})"
+
+
+def _nodes_with_atoms(V, c, atoms):
+    """Merge a continuous cdf c on grid V with atoms into monotone (V, cdf) nodes."""
+    Vs = [np.asarray(V, float)]
+    cs = [np.asarray(c, float) + sum(w * (np.asarray(V) > loc) for loc, w in atoms)]
+    for loc, w in atoms:
+        base = float(np.interp(loc, V, c, right=c[-1])) + sum(w2 for l2, w2 in atoms if l2 < loc)
+        Vs.append(np.array([loc, loc]))
+        cs.append(np.array([base, base + w]))
+    allV, allc = np.concatenate(Vs), np.concatenate(cs)
+    order = np.lexsort((allc, allV))
+    return allV[order], np.maximum.accumulate(allc[order])
+
+
+def _invert_cdf(nodes, u):
+    """Generalised inverse of a monotone piecewise-linear cdf given by nodes (V, c)."""
+    V, c = nodes
+    u = np.asarray(u, float)
+    c = c / c[-1]
+    # smallest node index with c >= u, then interpolate on the segment before it
+    j = np.searchsorted(c, u, side="left")
+    j = np.clip(j, 1, c.size - 1)
+    c0, c1 = c[j - 1], c[j]
+    V0, V1 = V[j - 1], V[j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(c1 > c0, (u - c0) / (c1 - c0), 1.0)
+    out = V0 + np.clip(f, 0.0, 1.0) * (V1 - V0)
+    out = np.where(u <= c[0], V[0], out)
+    return out if out.ndim else float(out)
+
+
+# ============================================================================ families
+@dataclass(frozen=True)
+class Uniform(GDistribution):
+    """g(V) uniform on [V0, V0 + dV] (paper: V0 = 0, dV = 1)."""
+
+    V0: float = 0.0
+    dV: float = 1.0
+    family = "uniform"
+
+    def __post_init__(self):
+        object.__setattr__(self, "V0", _check_finite("V0", self.V0))
+        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+
+    @property
+    def support(self):
+        return (self.V0, self.V0 + self.dV)
+
+    def density(self, V):
+        V = np.asarray(V, float)
+        return np.where((V >= self.V0) & (V <= self.V0 + self.dV), 1.0 / self.dV, 0.0)
+
+    def params(self):
+        return {"V0": self.V0, "dV": self.dV}
+
+    def cdf(self, V):
+        out = np.clip((np.asarray(V, float) - self.V0) / self.dV, 0.0, 1.0)
+        return out if out.ndim else float(out)
+
+    def ppf(self, u):
+        out = self.V0 + self.dV * np.asarray(u, float)
+        return out if out.ndim else float(out)
+
+    def mean(self):
+        return self.V0 + 0.5 * self.dV
+
+    def Z_b(self, T):
+        T = _check_T(T)
+        return T / self.dV * math.exp(-self.V0 / T) * -math.expm1(-self.dV / T)
+
+    def peq_pdf(self, V, T):
+        T = _check_T(T)
+        V = np.asarray(V, float)
+        x = V - self.V0
+        inside = (x >= 0) & (x <= self.dV)
+        return np.where(inside, np.exp(-np.clip(x, 0, None) / T) / (T * -math.expm1(-self.dV / T)), 0.0)
+
+    def peq_ppf(self, u, T):
+        # truncated exponential on [V0, V0 + dV]
+        T = _check_T(T)
+        u = np.asarray(u, float)
+        out = self.V0 - T * np.log1p(u * math.expm1(-self.dV / T))
+        out = np.clip(out, self.V0, self.V0 + self.dV)
+        return out if out.ndim else float(out)
+
+    def mean_peq(self, T):
+        T = _check_T(T)
+        a = self.dV / T
+        if a > 700:
+            return self.V0 + T
+        # <x> of exp(-x/T) on [0, dV] = T - dV / (exp(a) - 1)
+        return self.V0 + T - self.dV / math.expm1(a)
+
+    def kernel_spec(self):
+        return KIND_AFFINE, np.array([self.V0, self.dV, 0.0, 0.0]), np.zeros(2)
+
+
+@dataclass(frozen=True)
+class UniformDelta(GDistribution):
+    """Uniform-plus-delta, paper Eq. (11): weight G0 uniform on [0, dV], weight 1 - G0 at V = dV."""
+
+    G0: float = 0.2
+    dV: float = 1.0
+    family = "uniform-delta"
+
+    def __post_init__(self):
+        object.__setattr__(self, "G0", _check_unit("G0", self.G0))
+        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+
+    @property
+    def support(self):
+        return (0.0, self.dV)
+
+    @property
+    def atoms(self):
+        return ((self.dV, 1.0 - self.G0),) if self.G0 < 1.0 else ()
+
+    def density(self, V):
+        V = np.asarray(V, float)
+        return np.where((V >= 0) & (V <= self.dV), self.G0 / self.dV, 0.0)
+
+    def params(self):
+        return {"G0": self.G0, "dV": self.dV}
+
+    def cdf(self, V):
+        V = np.asarray(V, float)
+        out = np.clip(V / self.dV, 0.0, 1.0) * self.G0 + (1.0 - self.G0) * (V >= self.dV)
+        return out if out.ndim else float(out)
+
+    def ppf(self, u):
+        u = np.asarray(u, float)
+        if self.G0 > 0:
+            out = np.where(u < self.G0, self.dV * u / self.G0, self.dV)
+        else:
+            out = np.full_like(u, self.dV)
+        return out if out.ndim else float(out)
+
+    def mean(self):
+        return self.G0 * 0.5 * self.dV + (1 - self.G0) * self.dV
+
+    def Z_b(self, T):
+        T = _check_T(T)
+        return self.G0 * T / self.dV * -math.expm1(-self.dV / T) + (1 - self.G0) * math.exp(-self.dV / T)
+
+    def peq_ppf(self, u, T):
+        T = _check_T(T)
+        u = np.asarray(u, float)
+        Z = self.Z_b(T)
+        w_cont = self.G0 * T / self.dV * -math.expm1(-self.dV / T) / Z
+        if w_cont > 0:
+            v = -T * np.log1p(np.minimum(u / w_cont, 1.0) * math.expm1(-self.dV / T))
+        else:
+            v = np.full_like(u, self.dV)
+        out = np.where(u < w_cont, np.clip(v, 0.0, self.dV), self.dV)
+        return out if out.ndim else float(out)
+
+    def kernel_spec(self):
+        return KIND_UNIFORM_DELTA, np.array([self.G0, self.dV, 0.0, 0.0]), np.zeros(2)
+
+
+@dataclass(frozen=True)
+class FermiGauss(GDistribution):
+    """Fermi-plus-Gaussian, paper Eqs. (12)-(14) with the sigma_V erratum, normalised on V >= 0.
+
+    g(V) proportional to G0 / (1 + exp((V - dV)/sigma_V))
+    + (1 - G0) exp(-(V - dV)^2 / (2 sigma_V^2)) / (sqrt(2 pi) sigma_V), V >= 0.
+    """
+
+    G0: float = 0.2
+    sigma_V: float = 0.1
+    dV: float = 1.0
+    family = "fermi-gauss"
+
+    def __post_init__(self):
+        object.__setattr__(self, "G0", _check_unit("G0", self.G0))
+        object.__setattr__(self, "sigma_V", _check_positive("sigma_V", self.sigma_V))
+        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+
+    @property
+    def support(self):
+        return (0.0, self.dV + 40.0 * self.sigma_V)
+
+    def _raw(self, V):
+        V = np.asarray(V, float)
+        s = self.sigma_V
+        fermi = special.expit(-(V - self.dV) / s)
+        gau = np.exp(-((V - self.dV) ** 2) / (2 * s * s)) / (math.sqrt(2 * math.pi) * s)
+        return np.where(V >= 0, self.G0 * fermi + (1 - self.G0) * gau, 0.0)
+
+    @cached_property
+    def norm(self) -> float:
+        """Integral of the unnormalised g over V >= 0 (1 + O(1e-6) for the paper's parameters)."""
+        s, d = self.sigma_V, self.dV
+        fermi = s * np.logaddexp(0.0, d / s)  # integral_0^inf of the Fermi function
+        gau = special.ndtr(d / s)  # integral_0^inf of the normalised Gaussian
+        return float(self.G0 * fermi + (1 - self.G0) * gau)
+
+    def density(self, V):
+        return self._raw(V) / self.norm
+
+    def params(self):
+        return {"G0": self.G0, "sigma_V": self.sigma_V, "dV": self.dV}
+
+
+@dataclass(frozen=True)
+class TabulatedG(GDistribution):
+    """Any g(V) given by its density on a grid (normalised here) plus optional atoms.
+
+    This is how a new family is added: only a density is needed (see :func:`g_from_pdf`).
+    """
+
+    V: tuple = field(default=())
+    values: tuple = field(default=())
+    atom_list: tuple = field(default=())
+    name: str = "tabulated"
+    family = "tabulated"
+
+    def __post_init__(self):
+        V = np.asarray(self.V, float)
+        vals = np.asarray(self.values, float)
+        if V.ndim != 1 or V.size < 2 or V.shape != vals.shape:
+            raise ValueError(f"V and values must be 1-d of equal length >= 2; got shapes {V.shape}, {vals.shape}")
+        if not np.all(np.diff(V) > 0):
+            raise ValueError("V must be strictly increasing")
+        if np.any(vals < 0) or not np.all(np.isfinite(vals)):
+            raise ValueError("values (the density) must be finite and non-negative")
+        atoms = tuple((float(a), float(w)) for a, w in self.atom_list)
+        for a, w in atoms:
+            if not (w >= 0 and math.isfinite(a)):
+                raise ValueError(f"atom ({a!r}, {w!r}) needs a finite location and non-negative weight")
+        w_atoms = sum(w for _, w in atoms)
+        if w_atoms > 1:
+            raise ValueError(f"atom weights add up to {w_atoms!r} > 1")
+        mass = float(integrate.trapezoid(vals, V))
+        if mass <= 0 and w_atoms < 1:
+            raise ValueError("the density integrates to zero")
+        scale = (1 - w_atoms) / mass if mass > 0 else 0.0
+        object.__setattr__(self, "V", tuple(V.tolist()))
+        object.__setattr__(self, "values", tuple((vals * scale).tolist()))
+        object.__setattr__(self, "atom_list", atoms)
+
+    @cached_property
+    def _arrays(self):
+        return np.asarray(self.V), np.asarray(self.values)
+
+    @property
+    def support(self):
+        return (self.V[0], self.V[-1])
+
+    @property
+    def atoms(self):
+        return self.atom_list
+
+    def density(self, V):
+        Vg, vals = self._arrays
+        return np.interp(np.asarray(V, float), Vg, vals, left=0.0, right=0.0)
+
+    def params(self):
+        return {"name": self.name, "V": list(self.V), "values": list(self.values), "atom_list": [list(a) for a in self.atom_list]}
+
+    def describe(self):
+        return f"tabulated({self.name}, {len(self.V)} nodes, {len(self.atom_list)} atoms)"
+
+
+def g_from_pdf(pdf: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, *, atoms=(), n: int = 4097, name: str = "custom") -> TabulatedG:
+    """Build a g(V) family from a density callable on [lo, hi] (normalised numerically)."""
+    lo = _check_finite("lo", lo)
+    hi = _check_finite("hi", hi)
+    if not hi > lo:
+        raise ValueError(f"hi must exceed lo; got lo={lo!r}, hi={hi!r}")
+    V = np.linspace(lo, hi, int(n))
+    return TabulatedG(V=tuple(V), values=tuple(np.asarray(pdf(V), float)), atom_list=tuple(atoms), name=name)
+
+
+G_FAMILIES: dict[str, type[GDistribution]] = {
+    "uniform": Uniform,
+    "uniform-delta": UniformDelta,
+    "fermi-gauss": FermiGauss,
+    "tabulated": TabulatedG,
+}
+
+
+def make_g(family: str = "uniform", **params) -> GDistribution:
+    """Factory by family name: ``uniform`` (V0, dV), ``uniform-delta`` (G0, dV),
+    ``fermi-gauss`` (G0, sigma_V, dV). Unknown names raise ValueError."""
+    key = str(family).lower().replace("_", "-")
+    aliases = {"uniform-plus-delta": "uniform-delta", "fermi-plus-gaussian": "fermi-gauss", "fermi-gaussian": "fermi-gauss"}
+    key = aliases.get(key, key)
+    if key not in G_FAMILIES or key == "tabulated":
+        raise ValueError(f"g family must be one of 'uniform', 'uniform-delta', 'fermi-gauss'; got {family!r}")
+    cls = G_FAMILIES[key]
+    allowed = {f for f in cls.__dataclass_fields__}
+    unknown = set(params) - allowed
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)} for g family {key!r}; allowed: {sorted(allowed)}")
+    return cls(**params)
+
+
+def g_from_dict(d: dict[str, Any]) -> GDistribution:
+    """Inverse of :meth:`GDistribution.to_dict`."""
+    d = dict(d)
+    family = d.pop("family", None)
+    if family == "tabulated":
+        return TabulatedG(V=tuple(d["V"]), values=tuple(d["values"]), atom_list=tuple(tuple(a) for a in d.get("atom_list", ())), name=d.get("name", "tabulated"))
+    return make_g(family, **d)
+
+
+# ============================================================================ kernel side
+@jit
+def _ginv(u, kind, par, table):
+    """g's inverse cdf inside kernels. kind: 0 affine (par0 + par1 u), 1 uniform-delta
+    (G0 = par0, dV = par1), 2 linear interpolation in ``table`` (float64[M], u-grid on [0, 1])."""
+    if kind == 0:
+        return par[0] + par[1] * u
+    if kind == 1:
+        if u < par[0]:
+            return par[1] * u / par[0]
+        return par[1]
+    x = u * (table.size - 1)
+    i = int(x)
+    if i > table.size - 2:
+        i = table.size - 2
+    f = x - i
+    return table[i] + f * (table[i + 1] - table[i])
+
+
+@jit
+def _pair_V(p, q, key, gpart, gV, dense, kind, par, table):
+    """Interaction V between particles p and q (p != q).
+
+    dense: float64[n, n] explicit table (used when n > 0, small test systems);
+    gpart int32[N, 4], gV float64[N, 4]: stored genesis bonds (partner -1 = empty);
+    otherwise g's inverse cdf of the hashed uniform of {p, q} under ``key``.
+    """
+    if dense.shape[0] > 0:
+        return dense[p, q]
+    for j in range(4):
+        if gpart[p, j] == q:
+            return gV[p, j]
+    return _ginv(_pair_uniform(key, p, q), kind, par, table)
