@@ -33,7 +33,7 @@ _U_45 = np.uint64(45)
 _U_19 = np.uint64(19)
 
 
-@jit
+@jit(inline="always")
 def _mix64(x):
     """splitmix64 finaliser of a uint64 (a bijection with full avalanche)."""
     z = x + _U_GOLDEN
@@ -42,7 +42,7 @@ def _mix64(x):
     return z ^ (z >> _U_31)
 
 
-@jit
+@jit(inline="always")
 def _pair_uniform(key, k, l):
     """Uniform number in [0, 1) for the unordered pair {k, l} of particle labels under ``key``."""
     lo = k if k < l else l
@@ -51,7 +51,7 @@ def _pair_uniform(key, k, l):
     return np.float64(_mix64(_mix64(key ^ packed)) >> _U_11) * _TWO_M53
 
 
-@jit
+@jit(inline="always")
 def _next_u64(s):
     """Advance the xoshiro256+ state ``s`` (uint64[4]) and return the next output."""
     result = s[0] + s[3]
@@ -65,13 +65,13 @@ def _next_u64(s):
     return result
 
 
-@jit
+@jit(inline="always")
 def _uniform(s):
     """Uniform double in [0, 1) from the top 53 bits."""
     return np.float64(_next_u64(s) >> _U_11) * _TWO_M53
 
 
-@jit
+@jit(inline="always")
 def _uniform_open0(s):
     """Uniform double in (0, 1]: safe inside ``log``."""
     return (np.float64(_next_u64(s) >> _U_11) + 1.0) * _TWO_M53

@@ -530,7 +530,7 @@ def g_from_dict(d: dict[str, Any]) -> GDistribution:
 
 
 # ============================================================================ kernel side
-@jit
+@jit(inline="always")
 def _ginv(u, kind, par, table):
     """g's inverse cdf inside kernels. kind: 0 affine (par0 + par1 u), 1 uniform-delta
     (G0 = par0, dV = par1), 2 linear interpolation in ``table`` (float64[M], u-grid on [0, 1])."""
@@ -548,7 +548,7 @@ def _ginv(u, kind, par, table):
     return table[i] + f * (table[i + 1] - table[i])
 
 
-@jit
+@jit(inline="always")
 def _pair_V(p, q, key, gpart, gV, dense, kind, par, table):
     """Interaction V between particles p and q (p != q).
 

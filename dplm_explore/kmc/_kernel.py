@@ -1,0 +1,472 @@
+"""Private Numba kernels of the rejection-free (BKL / n-fold way) kinetic Monte Carlo.
+
+Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum tree >= Nv):
+
+* ``occ``  int32[S]: particle label p >= 0, or ``-(v + 1)`` for void v.
+* ``nbr``  int32[S, 4]: neighbour of each site in direction d (+x, +y, -x, -y).
+* ``ppos`` int32[N], ``vpos`` int32[Nv]: site of each particle / void.
+* ``bond`` float64[S, 4]: interaction on the bond from site s in direction d (0 if either end is a
+  void); kept symmetric: ``bond[s, d] == bond[nbr[s, d], (d + 2) & 3]``.
+* ``rates``, ``dEs`` float64[Nv, 4]: rate and energy change of the hop of the particle at
+  ``nbr[vpos[v], d]`` into void v (0 rate if that neighbour is a void).
+* ``tree`` float64[2P]: sum tree, leaf ``P + v`` holds ``rates[v].sum()``, node i = 2i + (2i + 1).
+* back-and-forth cache (per void): ``c_pos`` int32[Nv] (-1 = invalid), ``c_rates``, ``c_dE``,
+  ``c_bond`` float64[Nv, 4], and ``cown`` int32[S] (the void whose cache refers to that site).
+  When a void hops back to the site it just left and nothing within reach has changed, the rates
+  and bonds saved on leaving are restored instead of recomputed.
+* ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach.
+* ``fs`` float64[8]: t, E, E's Kahan compensation, pending event time, next sample time, sample
+  interval, w0, current T.
+* ``is_`` int64[8]: total hops, program step, pending flag, samples written, events logged,
+  cache hits, P (tree leaves), L.
+
+Kernels never validate and never allocate Python objects; the engine does both.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit
+from .._rng import _uniform, _uniform_open0
+from ..interactions import _pair_V
+
+# status codes returned by _advance
+STOP_HOPS, STOP_TIME, STOP_PROGRAM_END, STOP_SAMPLES_FULL, STOP_LOG_FULL, STOP_FROZEN = range(6)
+
+# fs / is_ slots
+F_T, F_E, F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP = range(8)
+I_HOPS, I_STEP, I_PENDING, I_NSAMP, I_NLOG, I_CACHE_HITS, I_P, I_L = range(8)
+
+
+@jit(inline="always")
+def _rate(dE, w0, T):
+    if dE > 0.0:
+        return w0 * math.exp(-dE / T)
+    return w0
+
+
+@jit(inline="always")
+def _void_rates(v, y, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
+    """Fill out_rates[v], out_dE[v] for void v at site y (all four incoming hops)."""
+    for d in range(4):
+        s = nbr[y, d]
+        p = occ[s]
+        if p < 0:
+            out_rates[v, d] = 0.0
+            out_dE[v, d] = 0.0
+            continue
+        e_old = bond[s, 0] + bond[s, 1] + bond[s, 2] + bond[s, 3]
+        e_new = 0.0
+        for dd in range(4):
+            if dd == d:
+                continue
+            q = occ[nbr[y, dd]]
+            if q >= 0:
+                e_new += _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+        dE = e_new - e_old
+        out_dE[v, d] = dE
+        out_rates[v, d] = _rate(dE, w0, T)
+
+
+@jit(inline="always")
+def _tree_set(tree, P, v, value):
+    i = P + v
+    tree[i] = value
+    i >>= 1
+    while i >= 1:
+        tree[i] = tree[2 * i] + tree[2 * i + 1]
+        i >>= 1
+
+
+@jit
+def _tree_build(tree, P, rates):
+    tree[:] = 0.0
+    for v in range(rates.shape[0]):
+        tree[P + v] = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+    for i in range(P - 1, 0, -1):
+        tree[i] = tree[2 * i] + tree[2 * i + 1]
+
+
+@jit(inline="always")
+def _tree_select(tree, P, rates, x):
+    """Event (v, d) for x uniform in [0, tree[1]); branch-free descent (no mispredictions)."""
+    i = 1
+    while i < P:
+        left = 2 * i
+        tl = tree[left]
+        go = (x >= tl) & (tree[left + 1] > 0.0)
+        x -= tl * go
+        i = left + go
+    v = i - P
+    last = -1
+    for d in range(4):
+        r = rates[v, d]
+        if r > 0.0:
+            last = d
+            if x < r:
+                return v, d
+            x -= r
+    return v, last
+
+
+@jit
+def _init_bonds(occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab):
+    """Fill ``bond`` from the occupancy (used once at set-up and after loading)."""
+    S = occ.shape[0]
+    for s in range(S):
+        p = occ[s]
+        for d in range(4):
+            q = occ[nbr[s, d]]
+            if p >= 0 and q >= 0:
+                bond[s, d] = _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+            else:
+                bond[s, d] = 0.0
+
+
+@jit
+def _energy_from_scratch(occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+    """Total energy recomputed from the pair interactions (not from any cache)."""
+    E = 0.0
+    for s in range(occ.shape[0]):
+        p = occ[s]
+        if p < 0:
+            continue
+        for d in range(2):
+            q = occ[nbr[s, d]]
+            if q >= 0:
+                E += _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+    return E
+
+
+@jit
+def _all_rates(vpos, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T, P):
+    """Recompute every rate from scratch and drop every cache entry."""
+    for v in range(vpos.shape[0]):
+        _void_rates(v, vpos[v], rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+        if c_pos[v] >= 0 and cown[c_pos[v]] == v:
+            cown[c_pos[v]] = -1
+        c_pos[v] = -1
+    _tree_build(tree, P, rates)
+
+
+@jit
+def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
+    """New temperature: rates follow from the stored energy changes, no interaction look-ups."""
+    for v in range(rates.shape[0]):
+        for d in range(4):
+            if rates[v, d] > 0.0:
+                rates[v, d] = _rate(dEs[v, d], w0, T)
+            if c_pos[v] >= 0 and c_rates[v, d] > 0.0:
+                c_rates[v, d] = _rate(c_dE[v, d], w0, T)
+    _tree_build(tree, P, rates)
+
+
+@jit
+def _advance(
+    nbr, offsets, occ, ppos, vpos, bond,
+    gpart, gV, dense, key, gkind, gpar, gtab,
+    rng, rates, dEs, tree, c_pos, c_rates, c_dE, c_bond, cown, iso,
+    step_T, step_tend, fs, is_,
+    acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v,
+    tr_p, tr_v, samp_t, samp_p, samp_v, ev_log, ev_t,
+    max_hops, t_stop,
+):
+    """Run the KMC until ``max_hops`` more hops, simulated time ``t_stop`` (the next event would
+    come later), the end of the temperature program, a full sample or event buffer.
+
+    Random numbers are drawn only for events that happen or for waiting times that are kept
+    pending, so how a run is cut into calls never changes its trajectory. Accumulators (per program
+    step k: ``acc_f[k] = (time, sum E dt, sum E^2 dt)``, ``acc_i[k] = (hops, particle returns,
+    particle non-returns, void returns, void non-returns)``) are updated at events and step ends.
+    Returns (status, hops done in this call).
+    """
+    P = is_[I_P]
+    L = is_[I_L]
+    w0 = fs[F_W0]
+    T = fs[F_TEMP]
+    t = fs[F_T]
+    E = fs[F_E]
+    Ec = fs[F_EC]
+    k = is_[I_STEP]
+    K = step_T.shape[0]
+    n_tr_p = tr_p.shape[0]
+    n_tr_v = tr_v.shape[0]
+    cap_samp = samp_t.shape[0]
+    cap_log = ev_t.shape[0]
+    done = 0
+    status = STOP_HOPS
+    while True:
+        if done >= max_hops:
+            status = STOP_HOPS
+            break
+        if is_[I_PENDING] == 0:
+            total = tree[1]
+            if total > 0.0:
+                fs[F_TNEXT] = t - math.log(_uniform_open0(rng)) / total
+            else:
+                fs[F_TNEXT] = np.inf
+            is_[I_PENDING] = 1
+        t_next = fs[F_TNEXT]
+        tend = step_tend[k]
+        if t_next >= tend:
+            if tend == np.inf:
+                status = STOP_FROZEN
+                break
+            # the program step ends first; by memorylessness the pending draw is simply dropped
+            while n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < tend:
+                if is_[I_NSAMP] >= cap_samp:
+                    break
+                j = is_[I_NSAMP]
+                samp_t[j] = fs[F_NEXT_SAMPLE]
+                for a in range(n_tr_p):
+                    samp_p[j, a, 0] = disp_p[tr_p[a], 0]
+                    samp_p[j, a, 1] = disp_p[tr_p[a], 1]
+                for b in range(n_tr_v):
+                    samp_v[j, b, 0] = disp_v[tr_v[b], 0]
+                    samp_v[j, b, 1] = disp_v[tr_v[b], 1]
+                is_[I_NSAMP] = j + 1
+                fs[F_NEXT_SAMPLE] += fs[F_SAMPLE_DT]
+            if n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < tend:
+                status = STOP_SAMPLES_FULL
+                break
+            dt = tend - t
+            acc_f[k, 0] += dt
+            acc_f[k, 1] += E * dt
+            acc_f[k, 2] += E * E * dt
+            t = tend
+            k += 1
+            is_[I_PENDING] = 0
+            if k >= K:
+                status = STOP_PROGRAM_END
+                break
+            T = step_T[k]
+            _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T)
+            continue
+        if t_next > t_stop:
+            status = STOP_TIME
+            break
+        # tracer samples strictly before the event see the configuration before it
+        full = False
+        while n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < t_next:
+            if is_[I_NSAMP] >= cap_samp:
+                full = True
+                break
+            j = is_[I_NSAMP]
+            samp_t[j] = fs[F_NEXT_SAMPLE]
+            for a in range(n_tr_p):
+                samp_p[j, a, 0] = disp_p[tr_p[a], 0]
+                samp_p[j, a, 1] = disp_p[tr_p[a], 1]
+            for b in range(n_tr_v):
+                samp_v[j, b, 0] = disp_v[tr_v[b], 0]
+                samp_v[j, b, 1] = disp_v[tr_v[b], 1]
+            is_[I_NSAMP] = j + 1
+            fs[F_NEXT_SAMPLE] += fs[F_SAMPLE_DT]
+        if full:
+            status = STOP_SAMPLES_FULL
+            break
+        if cap_log > 0 and is_[I_NLOG] >= cap_log:
+            status = STOP_LOG_FULL
+            break
+
+        # ---------------------------------------------------------------- the event
+        v, d = _tree_select(tree, P, rates, _uniform(rng) * tree[1])
+        is_[I_PENDING] = 0
+        y = vpos[v]
+        s = nbr[y, d]
+        p = occ[s]
+        dE = dEs[v, d]
+        dt = t_next - t
+        acc_f[k, 0] += dt
+        acc_f[k, 1] += E * dt
+        acc_f[k, 2] += E * E * dt
+        void_time[y] += t_next - v_arrive[v]
+        v_arrive[v] = t_next
+        t = t_next
+        # Kahan-compensated energy
+        yk = dE - Ec
+        tk = E + yk
+        Ec = (tk - E) - yk
+        E = tk
+        if cap_log > 0:
+            j = is_[I_NLOG]
+            ev_log[j, 0] = v
+            ev_log[j, 1] = d
+            ev_t[j] = t
+            is_[I_NLOG] = j + 1
+
+        # returns: the particle moves in direction od, the void in direction d
+        od = (d + 2) & 3
+        acc_i[k, 0] += 1
+        if last_p[p] >= 0:
+            if last_p[p] == d:
+                acc_i[k, 1] += 1
+            else:
+                acc_i[k, 2] += 1
+        last_p[p] = od
+        if last_v[v] >= 0:
+            if last_v[v] == od:
+                acc_i[k, 3] += 1
+            else:
+                acc_i[k, 4] += 1
+        last_v[v] = d
+        hops_p[p] += 1
+        hops_v[v] += 1
+        ex = 1 if d == 0 else (-1 if d == 2 else 0)
+        ey = 1 if d == 1 else (-1 if d == 3 else 0)
+        disp_v[v, 0] += ex
+        disp_v[v, 1] += ey
+        disp_p[p, 0] -= ex
+        disp_p[p, 1] -= ey
+
+        # move: particle p from s to y, void v from y to s
+        occ[y] = p
+        occ[s] = -(v + 1)
+        ppos[p] = y
+        vpos[v] = s
+
+        hit = c_pos[v] == s
+        if hit:
+            # back-and-forth: restore the bonds p had at y and the rates v had at s
+            for dd in range(4):
+                b_new = c_bond[v, dd]
+                c_bond[v, dd] = bond[s, dd]
+                bond[y, dd] = b_new
+                bond[nbr[y, dd], (dd + 2) & 3] = b_new
+                r = c_rates[v, dd]
+                c_rates[v, dd] = rates[v, dd]
+                rates[v, dd] = r
+                e = c_dE[v, dd]
+                c_dE[v, dd] = dEs[v, dd]
+                dEs[v, dd] = e
+            for dd in range(4):
+                bond[s, dd] = 0.0
+                bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+            is_[I_CACHE_HITS] += 1
+        else:
+            for dd in range(4):
+                c_bond[v, dd] = bond[s, dd]
+                c_rates[v, dd] = rates[v, dd]
+                c_dE[v, dd] = dEs[v, dd]
+                bond[s, dd] = 0.0
+                bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+            for dd in range(4):
+                q = occ[nbr[y, dd]]
+                if q >= 0:
+                    b_new = _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+                else:
+                    b_new = 0.0
+                bond[y, dd] = b_new
+                bond[nbr[y, dd], (dd + 2) & 3] = b_new
+            _void_rates(v, s, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+        old = c_pos[v]
+        if old >= 0 and old != y and cown[old] == v:
+            cown[old] = -1
+        w = cown[y]
+        if w >= 0 and w != v:
+            # another void's cache refers to y, which just changed
+            c_pos[w] = -1
+            iso[v] = 0
+        c_pos[v] = y
+        cown[y] = v
+        _tree_set(tree, P, v, rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3])
+
+        # A void that just hopped back into a valid cache entry whose last scan found no other
+        # void nearby can skip the scan: anything entering that region would have dropped the cache.
+        if not (hit and iso[v] == 1):
+            found = 0
+            # other voids within reach of the two changed sites: recompute, drop their caches;
+            # a void whose cache refers to a site within reach: drop that cache
+            cx = y % L
+            cy = y // L
+            for j in range(16):
+                xx = cx + offsets[d, j, 0]
+                yy = cy + offsets[d, j, 1]
+                if xx >= L:
+                    xx -= L
+                elif xx < 0:
+                    xx += L
+                if yy >= L:
+                    yy -= L
+                elif yy < 0:
+                    yy += L
+                site = xx + L * yy
+                w = cown[site]
+                if w >= 0 and w != v:
+                    c_pos[w] = -1
+                    cown[site] = -1
+                    found = 1
+                o = occ[site]
+                if o < 0:
+                    w = -o - 1
+                    if w != v:
+                        found = 1
+                        _void_rates(w, site, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+                        if c_pos[w] >= 0:
+                            if cown[c_pos[w]] == w:
+                                cown[c_pos[w]] = -1
+                            c_pos[w] = -1
+                        _tree_set(tree, P, w, rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3])
+            # cached sites at the two changed sites themselves (y is v's own cache, s is v)
+            w = cown[s]
+            if w >= 0 and w != v:
+                c_pos[w] = -1
+                cown[s] = -1
+                found = 1
+            iso[v] = 1 - found
+        done += 1
+        is_[I_HOPS] += 1
+
+    fs[F_T] = t
+    fs[F_E] = E
+    fs[F_EC] = Ec
+    fs[F_TEMP] = T
+    is_[I_STEP] = k
+    return status, done
+
+
+@jit
+def _relax_voids(is_void, nbr, n_moves, log_zb, rng):
+    """Metropolis lattice gas of voids with weight Z_b per void-void contact (physics.md 3.1).
+
+    is_void: uint8[S] (modified in place); moves relocate a random void to a random particle site
+    and are accepted with probability min(1, Z_b^(delta n_vv)). Returns accepted moves."""
+    S = is_void.shape[0]
+    voids = np.empty(S, dtype=np.int64)
+    others = np.empty(S, dtype=np.int64)
+    nv = 0
+    no = 0
+    for s in range(S):
+        if is_void[s]:
+            voids[nv] = s
+            nv += 1
+        else:
+            others[no] = s
+            no += 1
+    if nv == 0 or no == 0:
+        return 0
+    accepted = 0
+    for _ in range(n_moves):
+        i = int(_uniform(rng) * nv)
+        j = int(_uniform(rng) * no)
+        a = voids[i]
+        b = others[j]
+        n_a = 0
+        for d in range(4):
+            n_a += is_void[nbr[a, d]]
+        n_b = 0
+        for d in range(4):
+            nb = nbr[b, d]
+            if nb != a:
+                n_b += is_void[nb]
+        delta = n_b - n_a
+        x = delta * log_zb
+        if x >= 0.0 or _uniform(rng) < math.exp(x):
+            is_void[a] = 0
+            is_void[b] = 1
+            voids[i] = b
+            others[j] = a
+            accepted += 1
+    return accepted

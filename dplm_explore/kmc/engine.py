@@ -1,0 +1,665 @@
+"""The simulation engine: a small Python object owning the structure-of-arrays state and calling
+the private kernel in chunks (by hops, simulated time, target temperature or wall-clock budget),
+so a UI can draw between chunks and a background thread can run the GIL-free kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+
+from .. import __version__
+from .._rng import seed_state
+from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, random_state
+from ..interactions import GDistribution, Uniform, g_from_dict
+from ..lattice import neighbour_table, scan_offsets, site_xy
+from ..schedules import Program, constant
+from . import _kernel as K
+
+__all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
+
+STATE_FORMAT = "dplm-explore-state/1"
+_INITS = ("equilibrium", "random", "given")
+
+
+def normalize_seed(seed) -> int:
+    """The one place seeds are normalised: ``None`` (fresh entropy), an int, a
+    ``np.random.SeedSequence`` or a ``np.random.Generator``; returns the recorded integer entropy."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, (bool, np.bool_)):
+        raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
+    if isinstance(seed, (int, np.integer)):
+        if seed < 0:
+            raise ValueError(f"seed must be non-negative; got {seed!r}")
+        return int(seed)
+    if isinstance(seed, np.random.SeedSequence):
+        return int(seed.entropy)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
+
+
+@dataclass(frozen=True)
+class SystemParams:
+    """Everything that defines a system (the seed is kept beside it).
+
+    L: linear size (sites L x L, periodic); phi_v: void density in (0, 1) (the realised value is
+    ``n_voids / L^2``, rounded to the nearest integer count); g: interaction distribution;
+    w0: attempt rate (default 1e6); init: 'equilibrium' (at T_I), 'random' (infinite T) or
+    'given' (explicit configuration); bonds: 'peq' (exact) or 'g' (neighbour bonds from g:
+    deliberately out of equilibrium).
+    """
+
+    L: int
+    phi_v: float
+    g: GDistribution = field(default_factory=Uniform)
+    w0: float = 1e6
+    init: str = "equilibrium"
+    T_I: float | None = None
+    bonds: str = "peq"
+
+    def __post_init__(self):
+        L = self.L
+        if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 3:
+            raise ValueError(f"L must be an integer >= 3; got {L!r}")
+        object.__setattr__(self, "L", int(L))
+        try:
+            phi = float(self.phi_v)
+        except (TypeError, ValueError):
+            raise ValueError(f"phi_v must be a number in (0, 1); got {self.phi_v!r}") from None
+        if not 0.0 < phi < 1.0:
+            raise ValueError(f"phi_v must lie in (0, 1); got {self.phi_v!r}")
+        object.__setattr__(self, "phi_v", phi)
+        nv = int(round(phi * L * L))
+        if nv < 1:
+            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice gives no voids (phi_v * L^2 rounds to 0)")
+        if nv >= L * L:
+            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice leaves no particles")
+        if not isinstance(self.g, GDistribution):
+            raise ValueError(f"g must be a g(V) distribution (e.g. Uniform()); got {self.g!r}")
+        try:
+            w0 = float(self.w0)
+        except (TypeError, ValueError):
+            raise ValueError(f"w0 must be a positive number; got {self.w0!r}") from None
+        if not (w0 > 0 and math.isfinite(w0)):
+            raise ValueError(f"w0 must be positive and finite; got {self.w0!r}")
+        object.__setattr__(self, "w0", w0)
+        if self.init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}; got {self.init!r}")
+        if self.init == "equilibrium":
+            if self.T_I is None:
+                raise ValueError("T_I is required for an equilibrium initial state; got None")
+            try:
+                T_I = float(self.T_I)
+            except (TypeError, ValueError):
+                raise ValueError(f"T_I must be a positive number; got {self.T_I!r}") from None
+            if not (T_I > 0 and math.isfinite(T_I)):
+                raise ValueError(f"T_I must be positive and finite; got {self.T_I!r}")
+            object.__setattr__(self, "T_I", T_I)
+        if self.bonds not in ("peq", "g"):
+            raise ValueError(f"bonds must be 'peq' or 'g'; got {self.bonds!r}")
+
+    @property
+    def n_voids(self) -> int:
+        return int(round(self.phi_v * self.L * self.L))
+
+    @property
+    def n_particles(self) -> int:
+        return self.L * self.L - self.n_voids
+
+    @property
+    def phi_v_realised(self) -> float:
+        return self.n_voids / (self.L * self.L)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["g"] = self.g.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SystemParams":
+        d = dict(d)
+        d["g"] = g_from_dict(d["g"])
+        return cls(**d)
+
+
+@dataclass
+class ChunkReport:
+    """What one call of :meth:`Simulation.advance` did."""
+
+    hops: int
+    t: float
+    T: float
+    energy_per_particle: float
+    reason: str
+    wall_s: float
+
+    @property
+    def hops_per_s(self) -> float:
+        return self.hops / self.wall_s if self.wall_s > 0 else float("nan")
+
+
+_REASONS = {
+    K.STOP_HOPS: "hops",
+    K.STOP_TIME: "time",
+    K.STOP_PROGRAM_END: "program-end",
+    K.STOP_SAMPLES_FULL: "samples-full",
+    K.STOP_LOG_FULL: "log-full",
+    K.STOP_FROZEN: "frozen",
+}
+
+# arrays that make up the dynamic state (saved and restored exactly)
+_STATE_ARRAYS = (
+    "occ", "ppos", "vpos", "bond", "gpart", "gV", "dense", "rng", "rates", "dEs", "tree",
+    "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso", "step_T", "step_tend", "fs", "is_",
+    "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
+    "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
+    "hist_f", "hist_i",
+)
+
+
+class Simulation:
+    """A DPLM system and its kinetic Monte Carlo.
+
+    Build one with :meth:`create` (equilibrium at ``T_I`` or random start) or
+    :meth:`from_configuration` (explicit arrangement and, optionally, an explicit interaction
+    table for small test systems); run it with :meth:`advance`; read observables from the
+    accumulators; :meth:`save` and :meth:`load` round-trip exactly.
+    """
+
+    # ------------------------------------------------------------------ construction
+    def __init__(self, params: SystemParams, seed: int, init: InitialState, program: Program | None, dense: np.ndarray | None = None, _setup_s: float = 0.0):
+        self.params = params
+        self.seed = seed
+        L = params.L
+        S = L * L
+        self.nbr = neighbour_table(L)
+        self.offsets = scan_offsets()
+        ss = np.random.SeedSequence(seed)
+        _, key_seq, kmc_seq = ss.spawn(3)
+        self.key = np.uint64(key_seq.generate_state(1, np.uint64)[0])
+        self.rng = seed_state(int(kmc_seq.generate_state(1, np.uint64)[0]))
+        self.gkind, self.gpar, self.gtab = params.g.kernel_spec()
+        self.occ = np.ascontiguousarray(init.occ, dtype=np.int32)
+        N, Nv = params.n_particles, params.n_voids
+        self.ppos = np.empty(N, dtype=np.int32)
+        self.vpos = np.empty(Nv, dtype=np.int32)
+        parts = self.occ >= 0
+        self.ppos[self.occ[parts]] = np.flatnonzero(parts)
+        self.vpos[-self.occ[~parts] - 1] = np.flatnonzero(~parts)
+        self.ppos0 = self.ppos.copy()
+        self.vpos0 = self.vpos.copy()
+        self.gpart = np.ascontiguousarray(init.gpart, dtype=np.int32)
+        self.gV = np.ascontiguousarray(init.gV, dtype=np.float64)
+        self.dense = np.zeros((0, 0)) if dense is None else np.ascontiguousarray(dense, dtype=np.float64)
+        self.bond = np.zeros((S, 4))
+        K._init_bonds(self.occ, self.nbr, self.bond, *self._inter())
+        P = 1
+        while P < Nv:
+            P *= 2
+        self.rates = np.zeros((Nv, 4))
+        self.dEs = np.zeros((Nv, 4))
+        self.tree = np.zeros(2 * P)
+        self.c_pos = np.full(Nv, -1, dtype=np.int32)
+        self.c_rates = np.zeros((Nv, 4))
+        self.c_dE = np.zeros((Nv, 4))
+        self.c_bond = np.zeros((Nv, 4))
+        self.cown = np.full(S, -1, dtype=np.int32)
+        self.iso = np.zeros(Nv, dtype=np.int8)
+        self.fs = np.zeros(8)
+        self.is_ = np.zeros(8, dtype=np.int64)
+        self.is_[K.I_P] = P
+        self.is_[K.I_L] = L
+        self.fs[K.F_W0] = params.w0
+        self.fs[K.F_E] = self.energy_from_scratch()
+        self.void_time = np.zeros(S)
+        self.v_arrive = np.zeros(Nv)
+        self.disp_p = np.zeros((N, 2), dtype=np.int32)
+        self.disp_v = np.zeros((Nv, 2), dtype=np.int32)
+        self.last_p = np.full(N, -1, dtype=np.int8)
+        self.last_v = np.full(Nv, -1, dtype=np.int8)
+        self.hops_p = np.zeros(N, dtype=np.int64)
+        self.hops_v = np.zeros(Nv, dtype=np.int64)
+        # finished programs' accumulators (concatenated history)
+        self.hist_T = np.zeros(0)
+        self.hist_t0 = np.zeros(0)
+        self.hist_t1 = np.zeros(0)
+        self.hist_f = np.zeros((0, 3))
+        self.hist_i = np.zeros((0, 5), dtype=np.int64)
+        self._set_tracer_arrays(np.zeros(0, np.int32), np.zeros(0, np.int32), math.inf, 1)
+        self.setup_s = _setup_s
+        self.program: Program | None = None
+        self.step_T = np.zeros(0)
+        self.step_tend = np.zeros(0)
+        self.acc_f = np.zeros((0, 3))
+        self.acc_i = np.zeros((0, 5), dtype=np.int64)
+        self.set_program(program if program is not None else constant(params.T_I or 1.0))
+
+    def _inter(self):
+        return (self.key, self.gpart, self.gV, self.dense, self.gkind, self.gpar, self.gtab)
+
+    @classmethod
+    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = 1e6, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None) -> "Simulation":
+        """A new system: exact equilibrium at ``T_I`` (default) or a random start
+        (``init='random'``). ``program`` defaults to holding ``T_I``."""
+        t0 = time.perf_counter()
+        params = SystemParams(L=L, phi_v=phi_v, g=g if g is not None else Uniform(), w0=w0, init=init, T_I=T_I, bonds=bonds)
+        entropy = normalize_seed(seed)
+        construction_seq = np.random.SeedSequence(entropy).spawn(3)[0]
+        rng = np.random.default_rng(construction_seq)
+        if init == "equilibrium":
+            state = equilibrium_state(params.L, params.n_voids, params.g, params.T_I, rng, void_moves=void_moves, bonds=bonds)
+        elif init == "random":
+            state = random_state(params.L, params.n_voids, rng)
+        else:
+            raise ValueError(f"init must be 'equilibrium' or 'random' for create(); got {init!r}")
+        return cls(params, entropy, state, program, _setup_s=time.perf_counter() - t0)
+
+    @classmethod
+    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = 1e6, program: Program | None = None, T_I: float | None = None) -> "Simulation":
+        """A system with an explicit arrangement ``occ`` (int[L*L] or int[L, L]: particle label
+        0..N-1, or -1 for a void). ``V_table`` (float[N, N], symmetric) fixes every interaction
+        (small systems); otherwise pairs come from g by hashing, with ``genesis`` (float[M]
+        values for the occupied neighbour pairs in :func:`occupied_pairs` order) stored."""
+        occ = np.asarray(occ).reshape(-1)
+        if occ.size != L * L:
+            raise ValueError(f"occ must have L*L = {L * L} entries; got {occ.size}")
+        n_voids = int((occ < 0).sum())
+        labels = np.sort(occ[occ >= 0])
+        if not np.array_equal(labels, np.arange(labels.size)):
+            raise ValueError("occ must hold each particle label 0..N-1 exactly once (and -1 for voids)")
+        params = SystemParams(L=L, phi_v=n_voids / (L * L), g=g if g is not None else Uniform(), w0=w0, init="given", T_I=T_I)
+        if params.n_voids != n_voids:  # pragma: no cover - rounding cannot change an exact count
+            raise ValueError("void count mismatch")
+        occ32 = occ.astype(np.int32)
+        vs = np.flatnonzero(occ32 < 0)
+        occ32[vs] = -(np.arange(vs.size, dtype=np.int32) + 1)
+        nbr = neighbour_table(L)
+        N = labels.size
+        if V_table is not None:
+            V_table = np.asarray(V_table, dtype=np.float64)
+            if V_table.shape != (N, N) or not np.allclose(V_table, V_table.T) or not np.all(np.isfinite(V_table)):
+                raise ValueError(f"V_table must be a finite symmetric array of shape ({N}, {N}); got shape {V_table.shape}")
+        gpart, gV = genesis_bonds(occ32, nbr, None if genesis is None else np.asarray(genesis, np.float64), N)
+        entropy = normalize_seed(seed)
+        return cls(params, entropy, InitialState(occ32, gpart, gV), program, dense=V_table)
+
+    # ------------------------------------------------------------------ program
+    def set_program(self, program: Program) -> None:
+        """Run ``program`` from the current time on. The accumulators of the steps already run are
+        kept in the history; a pending waiting time is dropped (the temperature changes now)."""
+        if not isinstance(program, Program):
+            raise ValueError(f"program must be a schedules.Program; got {program!r}")
+        self._archive_program()
+        t = self.fs[K.F_T]
+        self.program = program
+        self.program_t0 = t
+        self.step_T, self.step_tend = program.compile(t)
+        self.acc_f = np.zeros((self.step_T.size, 3))
+        self.acc_i = np.zeros((self.step_T.size, 5), dtype=np.int64)
+        self.is_[K.I_STEP] = 0
+        self.is_[K.I_PENDING] = 0
+        self.fs[K.F_TEMP] = self.step_T[0]
+        K._all_rates(self.vpos, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.is_[K.I_P])
+
+    def _archive_program(self) -> None:
+        if self.acc_f.shape[0] == 0:
+            return
+        k = min(int(self.is_[K.I_STEP]), self.step_T.size - 1)
+        n = k + 1
+        t0 = np.concatenate([[self.program_t0], self.step_tend[:-1]])[:n]
+        t1 = np.minimum(self.step_tend[:n], self.fs[K.F_T])
+        self.hist_T = np.concatenate([self.hist_T, self.step_T[:n]])
+        self.hist_t0 = np.concatenate([self.hist_t0, t0])
+        self.hist_t1 = np.concatenate([self.hist_t1, t1])
+        self.hist_f = np.concatenate([self.hist_f, self.acc_f[:n]])
+        self.hist_i = np.concatenate([self.hist_i, self.acc_i[:n]])
+
+    @property
+    def program_done(self) -> bool:
+        return int(self.is_[K.I_STEP]) >= self.step_T.size
+
+    def time_at_T(self, T_target: float) -> float:
+        """Time at which the current program first reaches ``T_target`` (step start time)."""
+        T = self.step_T
+        starts = np.concatenate([[self.program_t0], self.step_tend[:-1]])
+        if T[-1] <= T[0]:
+            idx = np.flatnonzero(T <= T_target)
+        else:
+            idx = np.flatnonzero(T >= T_target)
+        if idx.size == 0:
+            return float(self.step_tend[-1])
+        return float(starts[idx[0]])
+
+    # ------------------------------------------------------------------ tracers
+    def _set_tracer_arrays(self, tr_p, tr_v, interval, capacity):
+        self.tr_p = np.ascontiguousarray(tr_p, dtype=np.int32)
+        self.tr_v = np.ascontiguousarray(tr_v, dtype=np.int32)
+        self.samp_t = np.zeros(capacity)
+        self.samp_p = np.zeros((capacity, self.tr_p.size, 2), dtype=np.int32)
+        self.samp_v = np.zeros((capacity, self.tr_v.size, 2), dtype=np.int32)
+        self.fs[K.F_SAMPLE_DT] = interval
+        self.fs[K.F_NEXT_SAMPLE] = self.fs[K.F_T] + interval if self.tr_p.size + self.tr_v.size else math.inf
+        self.is_[K.I_NSAMP] = 0
+        self._samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def track(self, *, particles=(), voids=(), interval: float, capacity: int = 4096) -> None:
+        """Sample the unwrapped positions of chosen particles and voids every ``interval`` time
+        units from now on (read them with :meth:`samples`)."""
+        particles = np.asarray(particles, dtype=np.int64).reshape(-1)
+        voids = np.asarray(voids, dtype=np.int64).reshape(-1)
+        if particles.size and (particles.min() < 0 or particles.max() >= self.params.n_particles):
+            raise ValueError(f"particles must be labels in [0, {self.params.n_particles}); got {particles.tolist()}")
+        if voids.size and (voids.min() < 0 or voids.max() >= self.params.n_voids):
+            raise ValueError(f"voids must be ids in [0, {self.params.n_voids}); got {voids.tolist()}")
+        if not (float(interval) > 0 and math.isfinite(float(interval))):
+            raise ValueError(f"interval must be positive and finite; got {interval!r}")
+        if int(capacity) < 1:
+            raise ValueError(f"capacity must be >= 1; got {capacity!r}")
+        self._set_tracer_arrays(particles, voids, float(interval), int(capacity))
+
+    def _drain_samples(self):
+        n = int(self.is_[K.I_NSAMP])
+        if n:
+            self._samples.append((self.samp_t[:n].copy(), self.samp_p[:n].copy(), self.samp_v[:n].copy()))
+            self.is_[K.I_NSAMP] = 0
+
+    def samples(self, clear: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times float[n], particle positions float[n, a, 2], void positions float[n, b, 2]) of the
+        tracked particles and voids, unwrapped, in lattice units; ``clear`` empties the buffer."""
+        self._drain_samples()
+        if self._samples:
+            t = np.concatenate([s[0] for s in self._samples])
+            dp = np.concatenate([s[1] for s in self._samples])
+            dv = np.concatenate([s[2] for s in self._samples])
+        else:
+            t = np.zeros(0)
+            dp = np.zeros((0, self.tr_p.size, 2), np.int32)
+            dv = np.zeros((0, self.tr_v.size, 2), np.int32)
+        if clear:
+            self._samples = []
+        L = self.params.L
+        xp = site_xy(self.ppos0[self.tr_p], L)[None] + dp
+        xv = site_xy(self.vpos0[self.tr_v], L)[None] + dv
+        return t, xp, xv
+
+    # ------------------------------------------------------------------ running
+    def _call(self, max_hops: int, t_stop: float, ev_log=None, ev_t=None):
+        if ev_log is None:
+            ev_log = np.zeros((0, 2), dtype=np.int64)
+            ev_t = np.zeros(0)
+        status, done = K._advance(
+            self.nbr, self.offsets, self.occ, self.ppos, self.vpos, self.bond,
+            self.gpart, self.gV, self.dense, self.key, self.gkind, self.gpar, self.gtab,
+            self.rng, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.c_bond, self.cown, self.iso,
+            self.step_T, self.step_tend, self.fs, self.is_,
+            self.acc_f, self.acc_i, self.void_time, self.v_arrive, self.disp_p, self.disp_v, self.last_p, self.last_v, self.hops_p, self.hops_v,
+            self.tr_p, self.tr_v, self.samp_t, self.samp_p, self.samp_v, ev_log, ev_t,
+            np.int64(max_hops), float(t_stop),
+        )
+        return int(status), int(done)
+
+    def advance(self, hops: int | None = None, *, time: float | None = None, until_T: float | None = None, wall: float | None = None, progress: bool = False, chunk_hops: int | None = None) -> ChunkReport:
+        """Run until the first of: ``hops`` more hops; simulated time advanced by ``time`` (the
+        state stops at the last event before that); the program reaching ``until_T``; ``wall``
+        seconds of wall clock; the end of the temperature program. With none given the program is
+        run to its end (it must be finite). ``progress`` shows a tqdm bar."""
+        if hops is not None and (isinstance(hops, bool) or int(hops) != hops or hops < 0):
+            raise ValueError(f"hops must be a non-negative integer; got {hops!r}")
+        for name, val in (("time", time), ("wall", wall)):
+            if val is not None and not (float(val) >= 0):
+                raise ValueError(f"{name} must be non-negative; got {val!r}")
+        if until_T is not None and not (float(until_T) > 0):
+            raise ValueError(f"until_T must be positive; got {until_T!r}")
+        t_start = float(self.fs[K.F_T])
+        t_stop = math.inf
+        if time is not None:
+            t_stop = t_start + float(time)
+        if until_T is not None:
+            t_stop = min(t_stop, self.time_at_T(float(until_T)))
+        if hops is None and time is None and until_T is None and wall is None and math.isinf(self.step_tend[-1]):
+            raise ValueError("advance() needs hops, time, until_T or wall when the program never ends")
+        remaining = math.inf if hops is None else int(hops)
+        wall0 = _now()
+        done_total = 0
+        reason = "hops"
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=None if hops is None else int(hops), unit="hop", unit_scale=True, dynamic_ncols=True, mininterval=0.5)
+        chunk = chunk_hops or 200_000
+        try:
+            while True:
+                if self.program_done:
+                    reason = "program-end"
+                    break
+                if remaining <= 0:
+                    reason = "hops"
+                    break
+                n = int(min(remaining, chunk))
+                c0 = _now()
+                status, done = self._call(n, t_stop)
+                dt = _now() - c0
+                done_total += done
+                remaining -= done
+                if bar is not None:
+                    bar.update(done)
+                    bar.set_postfix(T=f"{self.T:.4g}", e=f"{self.energy_per_particle:.4f}", refresh=False)
+                if status == K.STOP_SAMPLES_FULL:
+                    self._drain_samples()
+                    continue
+                if status != K.STOP_HOPS:
+                    reason = _REASONS[status]
+                    break
+                if wall is not None:
+                    elapsed = _now() - wall0
+                    if elapsed >= wall:
+                        reason = "wall"
+                        break
+                    # aim for about 20 ms per kernel call so the clock is checked often
+                    if chunk_hops is None and dt > 0:
+                        chunk = int(np.clip(done / dt * min(0.02, wall - elapsed + 1e-3), 1000, 5_000_000))
+                elif chunk_hops is None and dt > 0:
+                    chunk = int(np.clip(done / dt * 0.25, 10_000, 20_000_000))
+        finally:
+            if bar is not None:
+                bar.close()
+        return ChunkReport(done_total, self.t, self.T, self.energy_per_particle, reason, _now() - wall0)
+
+    # ------------------------------------------------------------------ observables
+    @property
+    def t(self) -> float:
+        """Simulated time (time of the last event or program step end)."""
+        return float(self.fs[K.F_T])
+
+    @property
+    def T(self) -> float:
+        """Current temperature."""
+        return float(self.fs[K.F_TEMP])
+
+    @property
+    def hops(self) -> int:
+        return int(self.is_[K.I_HOPS])
+
+    @property
+    def energy(self) -> float:
+        """Total energy E, tracked incrementally (Kahan-compensated)."""
+        return float(self.fs[K.F_E])
+
+    @property
+    def energy_per_particle(self) -> float:
+        return self.energy / self.params.n_particles
+
+    @property
+    def cache_hits(self) -> int:
+        """Hops whose rates were restored from the back-and-forth cache."""
+        return int(self.is_[K.I_CACHE_HITS])
+
+    def energy_from_scratch(self) -> float:
+        """Total energy recomputed from every occupied bond's interaction (no cache)."""
+        return float(K._energy_from_scratch(self.occ, self.nbr, *self._inter()))
+
+    def pair_V(self, p: int, q: int) -> float:
+        """Interaction between particles ``p`` and ``q`` as the dynamics sees it."""
+        from ..interactions import _pair_V
+
+        return float(_pair_V(int(p), int(q), *self._inter()))
+
+    def lattice(self) -> np.ndarray:
+        """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``."""
+        L = self.params.L
+        return self.occ.reshape(L, L).copy()
+
+    def void_occupation(self) -> np.ndarray:
+        """Time each site held a void since the start (or the last reset), float[L, L], including
+        the current stay of every void."""
+        vt = self.void_time.copy()
+        np.add.at(vt, self.vpos, self.t - self.v_arrive)
+        return vt.reshape(self.params.L, self.params.L)
+
+    def reset_void_occupation(self) -> None:
+        """Start a new void-occupation window now (the per-site times are zeroed)."""
+        self.void_time[:] = 0.0
+        self.v_arrive[:] = self.t
+
+    def temperature_bins(self) -> dict[str, np.ndarray]:
+        """Accumulators per temperature step of every program run so far (history + current):
+        T, t0, t1, time, E_mean (time-averaged E), E2_mean, hops, P_ret/Q_ret counts."""
+        k = min(int(self.is_[K.I_STEP]), self.step_T.size - 1)
+        n = k + 1
+        starts = np.concatenate([[self.program_t0], self.step_tend[:-1]])[:n]
+        T = np.concatenate([self.hist_T, self.step_T[:n]])
+        t0 = np.concatenate([self.hist_t0, starts])
+        t1 = np.concatenate([self.hist_t1, np.minimum(self.step_tend[:n], self.t)])
+        f = np.concatenate([self.hist_f, self.acc_f[:n]])
+        i = np.concatenate([self.hist_i, self.acc_i[:n]])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            E_mean = f[:, 1] / f[:, 0]
+            E2_mean = f[:, 2] / f[:, 0]
+        return {
+            "T": T, "t0": t0, "t1": t1, "time": f[:, 0], "E_mean": E_mean, "E2_mean": E2_mean,
+            "hops": i[:, 0], "p_returns": i[:, 1], "p_nonreturns": i[:, 2], "v_returns": i[:, 3], "v_nonreturns": i[:, 4],
+        }
+
+    def particle_positions(self) -> np.ndarray:
+        """float[N, 2] unwrapped particle positions."""
+        return site_xy(self.ppos0, self.params.L) + self.disp_p
+
+    def void_positions(self) -> np.ndarray:
+        """float[Nv, 2] unwrapped void positions."""
+        return site_xy(self.vpos0, self.params.L) + self.disp_v
+
+    def state_bytes(self) -> int:
+        """Bytes held by the system's arrays."""
+        return sum(getattr(self, n).nbytes for n in _STATE_ARRAYS) + self.nbr.nbytes + self.samp_t.nbytes + self.samp_p.nbytes + self.samp_v.nbytes + self.gtab.nbytes
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "params": self.params.to_dict(),
+            "seed": self.seed,
+            "program": self.program.to_dict() if self.program else None,
+            "dplm_explore": __version__,
+            "numba": numba.__version__,
+            "numpy": np.__version__,
+        }
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the complete state to ``path`` (``.npz``). Never overwrites an existing file
+        unless ``overwrite``; written to a temporary file first, so an error loses nothing."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        self._drain_samples()
+        meta = {"format": STATE_FORMAT, **self.provenance(), "program_t0": self.program_t0, "key": int(self.key),
+                "tracer_interval": float(self.fs[K.F_SAMPLE_DT])}
+        arrays = {n: getattr(self, n) for n in _STATE_ARRAYS}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Simulation":
+        """Restore a state written by :meth:`save`; the run continues bit for bit."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"state file {str(path)!r} is not a readable dplm-explore state ({exc})") from None
+        if "_meta" not in data:
+            raise ValueError(f"state file {str(path)!r} is not a dplm-explore state (no metadata)")
+        try:
+            meta = json.loads(bytes(data.pop("_meta")).decode())
+        except Exception:
+            raise ValueError(f"state file {str(path)!r} has corrupt metadata") from None
+        if meta.get("format") != STATE_FORMAT:
+            raise ValueError(f"state file {str(path)!r} has format {meta.get('format')!r}; expected {STATE_FORMAT!r}")
+        missing = [n for n in _STATE_ARRAYS if n not in data]
+        if missing:
+            raise ValueError(f"state file {str(path)!r} lacks arrays {missing}")
+        params = SystemParams.from_dict(meta["params"])
+        obj = cls.__new__(cls)
+        obj.params = params
+        obj.seed = int(meta["seed"])
+        obj.program = Program.from_dict(meta["program"]) if meta["program"] else None
+        obj.program_t0 = float(meta["program_t0"])
+        obj.key = np.uint64(meta["key"])
+        obj.nbr = neighbour_table(params.L)
+        obj.offsets = scan_offsets()
+        obj.gkind, obj.gpar, obj.gtab = params.g.kernel_spec()
+        obj.setup_s = 0.0
+        for n in _STATE_ARRAYS:
+            setattr(obj, n, np.ascontiguousarray(data[n]))
+        obj._validate_loaded(path)
+        interval = float(meta.get("tracer_interval", math.inf))
+        n_tr = obj.tr_p.size + obj.tr_v.size
+        cap = 4096 if n_tr else 1
+        obj.samp_t = np.zeros(cap)
+        obj.samp_p = np.zeros((cap, obj.tr_p.size, 2), dtype=np.int32)
+        obj.samp_v = np.zeros((cap, obj.tr_v.size, 2), dtype=np.int32)
+        obj._samples = []
+        obj.fs[K.F_SAMPLE_DT] = interval
+        return obj
+
+    def _validate_loaded(self, path) -> None:
+        p = self.params
+        S, N, Nv = p.L * p.L, p.n_particles, p.n_voids
+        shapes = {"occ": (S,), "ppos": (N,), "vpos": (Nv,), "bond": (S, 4), "gpart": (N, 4), "gV": (N, 4),
+                  "rates": (Nv, 4), "dEs": (Nv, 4), "fs": (8,), "is_": (8,), "rng": (4,), "void_time": (S,),
+                  "disp_p": (N, 2), "disp_v": (Nv, 2), "cown": (S,), "c_pos": (Nv,)}
+        for name, shape in shapes.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(f"state file {str(path)!r}: array {name} has shape {getattr(self, name).shape}, expected {shape}")
+        occ = self.occ
+        if not np.array_equal(np.sort(occ[occ >= 0]), np.arange(N)) or not np.array_equal(np.sort(-occ[occ < 0] - 1), np.arange(Nv)):
+            raise ValueError(f"state file {str(path)!r}: occupancy is not a valid arrangement")
+        if not (np.array_equal(occ[self.ppos], np.arange(N)) and np.array_equal(occ[self.vpos], -(np.arange(Nv) + 1))):
+            raise ValueError(f"state file {str(path)!r}: positions disagree with the occupancy")
+
+
+def _now() -> float:
+    return time.perf_counter()
