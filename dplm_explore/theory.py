@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from scipy import fft as sp_fft
-from scipy import integrate, optimize, special
+from scipy import integrate, interpolate, optimize, special
 
 from .interactions import FermiGauss, GDistribution, Uniform, UniformDelta, make_g
 
@@ -329,6 +329,14 @@ class HopEnergyDistribution:
         """Continuous density of ``P`` at ``dE`` (atoms excluded, see :attr:`atoms`)."""
         return _out(np.interp(np.asarray(dE, float), self.x, self.density, left=0.0, right=0.0))
 
+    def _spline(self, dE):
+        """Cubic-spline interpolant of the density (O(h^4); used for integrals against Phi)."""
+        sp = self.__dict__.get("_spline_cache")
+        if sp is None:
+            sp = interpolate.CubicSpline(self.x, self.density, extrapolate=False)
+            object.__setattr__(self, "_spline_cache", sp)
+        return np.nan_to_num(sp(np.asarray(dE, float)), nan=0.0)
+
     @property
     def _cum(self) -> np.ndarray:
         c = self.__dict__.get("_cum_cache")
@@ -338,12 +346,13 @@ class HopEnergyDistribution:
         return c
 
     def cdf(self, dE):
-        """``Prob(Delta E <= dE)``, atoms included (right-continuous)."""
+        """``Prob(Delta E <= dE)``, atoms included (right-continuous); divided by :meth:`mass`
+        so that it reaches exactly 1 (the quadrature mass error is ~1e-8 at most)."""
         dE = np.asarray(dE, float)
         out = np.interp(dE, self.x, self._cum, left=0.0, right=float(self._cum[-1]))
         for loc, w in self.atoms:
             out = out + w * (dE >= loc)
-        return _out(out)
+        return _out(out / self.mass())
 
     @property
     def atom_mass(self) -> float:
@@ -399,11 +408,16 @@ class HopEnergyDistribution:
         j = min(j, self.x.size - 1 - i0, i0)
         L = j * self.h
         d = self.density
-        right = np.polynomial.polynomial.polyfit(np.arange(j + 1) / j, d[i0 : i0 + j + 1], deg)
-        left = np.polynomial.polynomial.polyfit(np.arange(j + 1) / j, d[i0 - j : i0 + 1][::-1], deg)
+        # the node dE = 0 itself is left out: where support edges of two factors coincide there
+        # (g with atoms) its discrete value carries an O(h) error; P0 is the mean of the two
+        # one-sided extrapolations instead.
+        u = np.arange(1, j + 1) / j
+        right = np.polynomial.polynomial.polyfit(u, d[i0 + 1 : i0 + j + 1], deg)
+        left = np.polynomial.polynomial.polyfit(u, d[i0 - j : i0][::-1], deg)
         d1p, d1m = right[1] / L, -left[1] / L
         d2p, d2m = 2 * right[2] / L**2, 2 * left[2] / L**2
-        return PZero(float(d[i0]), float(0.5 * (d1p + d1m)), float(0.5 * (d2p + d2m)), "grid convolution", float(d1p - d1m))
+        P0 = 0.5 * (right[0] + left[0])
+        return PZero(float(P0), float(0.5 * (d1p + d1m)), float(0.5 * (d2p + d2m)), "grid convolution", float(d1p - d1m))
 
     # ------------------------------------------------------------- integrals
     def expect_Phi(self, T: float, dE_max: float = np.inf, n_nodes: int = 6001) -> float:
@@ -417,7 +431,7 @@ class HopEnergyDistribution:
         cont = 0.0
         if hi > lo:
             u = np.linspace(lo, hi, n_nodes)
-            cont = float(integrate.trapezoid(self.pdf(u) * Phi(u, T), u))
+            cont = float(integrate.trapezoid(self._spline(u) * Phi(u, T), u))
         at = sum(w * float(Phi(loc, T)) for loc, w in self.atoms if loc <= dE_max)
         return cont + at
 
@@ -621,7 +635,7 @@ def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4
     (Eq. 4): ``q = Prob(dE <= dE_max(T_eval))``, atoms included.
 
     ``T_eval`` is the temperature at which Eq. (5) is evaluated; the paper's text implies
-    ``T_eval = T_I`` (the default), which gives q(T_I = 0.03) = 0.037 for uniform g
+    ``T_eval = T_I`` (the default), which gives q(T_I = 0.03) = 0.038 for uniform g
     (``nu_cool = 1e-4``), not the quoted 0.05 (see ``physics.md`` section 5).
     """
     P = hop_energy_distribution(g, T_I, z)
@@ -669,9 +683,12 @@ class CvExpansion:
     """Low-T expansion ``C_v = c1 T + c3 T^3`` (Eq. A13) and where it stops being accurate.
 
     ``c1 = pi^2 z phi_v P(0)/3``, ``c3 = 7 pi^4 z phi_v P''(0)/30`` from the continuous density.
+    ``c2 = z phi_v [P'(0+) - P'(0-)] (9/2) zeta(3)`` is the T^2 term that a kink of P at 0 adds
+    (zero for smooth P, as the paper assumes; non-zero for uniform-plus-delta g at T_I where
+    the delta carries equilibrium weight). :meth:`series` is the paper's ``c1 T + c3 T^3``.
     The truncation error is measured against the exact integral (Eq. A6, ``dE_max = inf``):
     ``remainder(T) = C_v(T) - c1 T - c3 T^3``. ``next_power``/``c_next`` fit it as
-    ``c_next T^next_power`` between ``T_I/8`` and ``T_I/4`` (uniform g: ``T^6``, because
+    ``c_next T^next_power`` between ``T_I/32`` and ``T_I/16`` (uniform g: ``T^6``, because
     ``P~(y) = 2P(0) + P''(0) y^2 - y^5/(120 T_I^3) + ...``); ``T_1pct`` / ``T_10pct`` are the
     largest ``T <= T_I`` below which the series is within 1 % / 10 % of the exact integral
     (``T_I`` if it stays within up to ``T_I``).
@@ -685,6 +702,7 @@ class CvExpansion:
     P2: float
     c1: float
     c3: float
+    c2: float
     method: str
     c_next: float
     next_power: float
@@ -721,7 +739,7 @@ def Cv_expansion(g, T_I, phi_v, z: int = 4) -> CvExpansion:
         ex = z * phi_v * P.expect_Phi(T)
         return (c1 * T + c3 * T**3 - ex) / ex, ex
 
-    T1, T2 = T_I / 8.0, T_I / 4.0
+    T1, T2 = T_I / 32.0, T_I / 16.0
     r1 = rel(T1)[1] - (c1 * T1 + c3 * T1**3)
     r2 = rel(T2)[1] - (c1 * T2 + c3 * T2**3)
     if r1 != 0 and r2 != 0 and (r1 > 0) == (r2 > 0):
@@ -743,7 +761,8 @@ def Cv_expansion(g, T_I, phi_v, z: int = 4) -> CvExpansion:
         f = (math.log(tol) - math.log(errs[i - 1])) / (math.log(errs[i]) - math.log(errs[i - 1]))
         return float(math.exp(math.log(Ts[i - 1]) + f * (math.log(Ts[i]) - math.log(Ts[i - 1]))))
 
-    return CvExpansion(g, T_I, phi_v, z, pz.P0, pz.P2, c1, c3, pz.method, float(c_next), float(k), t_limit(0.01), t_limit(0.10))
+    c2 = z * phi_v * pz.kink * _J(1)
+    return CvExpansion(g, T_I, phi_v, z, pz.P0, pz.P2, c1, c3, c2, pz.method, float(c_next), float(k), t_limit(0.01), t_limit(0.10))
 
 
 # ==================================================================== equilibrium thermodynamics
@@ -1170,6 +1189,8 @@ def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = 1e6, z: int
         "P_atoms": [[float(a), float(w)] for a, w in P.atoms],
         "c1": exp.c1,
         "c3": exp.c3,
+        "c2": exp.c2,
+        "P_kink": pz.kink,
         "c1_eq10": c1e,
         "c3_eq10": c3e,
         "dE_max": dEm,

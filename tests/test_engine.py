@@ -1,0 +1,271 @@
+"""Engine unit tests: validation, determinism, reference agreement, save/resume, bookkeeping."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dplm_explore import FermiGauss, Uniform, UniformDelta
+from dplm_explore.kmc import Simulation
+from dplm_explore.kmc._reference import ReferenceKMC, record_events
+from dplm_explore.schedules import Hold, Ramp, constant, cooling
+
+
+def small(**kw):
+    base = dict(L=12, phi_v=0.05, T_I=0.15, seed=7)
+    base.update(kw)
+    return Simulation.create(**base)
+
+
+# ---------------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(L=2), "L must be an integer >= 3; got 2"),
+        (dict(L=3.5), "L must be"),
+        (dict(phi_v=0.0), "phi_v must lie in \\(0, 1\\); got 0.0"),
+        (dict(phi_v=1.2), "phi_v must lie in"),
+        (dict(phi_v=-0.1), "phi_v"),
+        (dict(L=10, phi_v=0.001), "gives no voids"),
+        (dict(T_I=-0.1), "T_I must be positive"),
+        (dict(T_I=None), "T_I is required"),
+        (dict(w0=0), "w0 must be positive"),
+        (dict(init="hot"), "init must be"),
+        (dict(bonds="maybe"), "bonds must be"),
+        (dict(seed=-3), "seed must be non-negative"),
+        (dict(seed="abc"), "seed must be"),
+    ],
+)
+def test_bad_system_parameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        small(**kw)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: constant(-0.1), "T must be positive"),
+        (lambda: constant(0.0), "T must be positive"),
+        (lambda: cooling(0.1, 0.05, -1e-4), "nu must be positive"),
+        (lambda: Ramp(0.1, 0.05, 0.0), "nu must be positive"),
+        (lambda: cooling(0.05, 0.1, 1e-4), "T_final must be below T_I"),
+        (lambda: Ramp(0.1, 0.05, 1e-3, dT_step=-1), "dT_step"),
+        (lambda: Hold(0.1, duration=-1), "duration"),
+    ],
+)
+def test_bad_programs(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_bad_advance_arguments():
+    sim = small()
+    with pytest.raises(ValueError, match="hops must be a non-negative integer; got -5"):
+        sim.advance(-5)
+    with pytest.raises(ValueError, match="time must be non-negative"):
+        sim.advance(time=-1.0)
+    with pytest.raises(ValueError, match="never ends"):
+        sim.advance()
+    with pytest.raises(ValueError, match="particles must be labels"):
+        sim.track(particles=[10**6], interval=1.0)
+
+
+def test_from_configuration_validates():
+    occ = np.arange(9) - 1  # labels -1 (void), 0..7
+    with pytest.raises(ValueError, match="L\\*L"):
+        Simulation.from_configuration(4, occ)
+    with pytest.raises(ValueError, match="exactly once"):
+        Simulation.from_configuration(3, np.array([0, 0, 1, 2, 3, 4, 5, 6, -1]))
+    with pytest.raises(ValueError, match="V_table"):
+        Simulation.from_configuration(3, occ, V_table=np.ones((3, 3)))
+
+
+def test_state_file_errors(tmp_path):
+    bogus = tmp_path / "bogus.npz"
+    bogus.write_bytes(b"this is not a zip file")
+    with pytest.raises(ValueError, match="not a readable dplm-explore state"):
+        Simulation.load(bogus)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, x=np.arange(3))
+    with pytest.raises(ValueError, match="not a dplm-explore state"):
+        Simulation.load(foreign)
+    sim = small()
+    path = sim.save(tmp_path / "s.npz")
+    with np.load(path) as z:
+        data = {k: z[k] for k in z.files}
+    data["occ"] = data["occ"][::-1].copy()
+    tampered = tmp_path / "tampered.npz"
+    np.savez(tampered, **data)
+    with pytest.raises(ValueError, match="positions disagree|not a valid arrangement"):
+        Simulation.load(tampered)
+    del data["rng"]
+    np.savez(tmp_path / "partial.npz", **data)
+    with pytest.raises(ValueError, match="lacks arrays"):
+        Simulation.load(tmp_path / "partial.npz")
+
+
+def test_save_never_overwrites(tmp_path):
+    sim = small()
+    p = sim.save(tmp_path / "run.npz")
+    before = p.read_bytes()
+    sim.advance(100)
+    with pytest.raises(FileExistsError):
+        sim.save(p)
+    assert p.read_bytes() == before
+    sim.save(p, overwrite=True)
+    assert p.read_bytes() != before
+
+
+# ---------------------------------------------------------------------------- construction
+def test_realised_counts_and_labels():
+    sim = Simulation.create(L=30, phi_v=0.031, T_I=0.2, seed=1)
+    assert sim.params.n_voids == round(0.031 * 900) == 28
+    assert sim.params.phi_v_realised == pytest.approx(28 / 900)
+    occ = sim.occ
+    assert sorted(occ[occ >= 0]) == list(range(sim.params.n_particles))
+    assert sorted(-occ[occ < 0] - 1) == list(range(28))
+
+
+def test_genesis_bonds_are_stored_for_every_neighbour_pair():
+    sim = Simulation.create(L=10, phi_v=0.05, T_I=0.05, seed=2)
+    occ, nbr = sim.occ, sim.nbr
+    for s in range(occ.size):
+        for d in range(4):
+            p, q = occ[s], occ[nbr[s, d]]
+            if p >= 0 and q >= 0:
+                assert q in sim.gpart[p]
+                j = list(sim.gpart[p]).index(q)
+                assert sim.pair_V(p, q) == sim.gV[p, j] == sim.pair_V(q, p)
+
+
+# ---------------------------------------------------------------------------- dynamics
+REF_CASES = [
+    dict(L=8, phi_v=0.1, T_I=0.3),
+    dict(L=6, phi_v=0.25, T_I=0.05),  # crowded voids: neighbour updates and caches
+    dict(L=7, phi_v=0.15, T_I=0.1, g=FermiGauss()),  # tabulated inverse cdf
+    dict(L=5, phi_v=0.2, T_I=0.1, g=UniformDelta(0.3)),  # atom in g
+    dict(L=3, phi_v=0.12, T_I=0.5),  # smallest lattice: scan regions wrap onto themselves
+]
+
+
+@pytest.mark.parametrize("kw", REF_CASES, ids=lambda kw: f"L{kw['L']}-phi{kw['phi_v']}")
+def test_kernel_agrees_with_reference_event_by_event(kw):
+    sim = Simulation.create(seed=11, **kw)
+    ref = ReferenceKMC(sim)
+    n = 1500
+    log, ts = record_events(sim, n)
+    assert len(log) == n
+    for i in range(n):
+        v, d, t = ref.step()
+        assert (v, d) == tuple(log[i]), f"event {i} differs"
+        assert t == pytest.approx(ts[i], rel=1e-10)
+    assert list(sim.occ) == ref.occ
+    assert sim.energy == pytest.approx(ref.E, abs=1e-9)
+    assert sim.cache_hits > 0
+
+
+def test_incremental_energy_matches_recomputation_after_1e6_hops():
+    sim = Simulation.create(L=32, phi_v=0.02, T_I=0.15, seed=5)
+    N, Nv = sim.params.n_particles, sim.params.n_voids
+    sim.advance(1_000_000)
+    assert sim.hops == 1_000_000
+    assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
+    # conservation: every label once, bond cache consistent
+    occ = sim.occ
+    assert np.array_equal(np.sort(occ[occ >= 0]), np.arange(N))
+    assert np.array_equal(np.sort(-occ[occ < 0] - 1), np.arange(Nv))
+    assert np.array_equal(occ[sim.ppos], np.arange(N))
+    assert sim.bond[occ < 0].sum() == 0
+    assert 0.5 * sim.bond.sum() == pytest.approx(sim.energy, abs=1e-9)
+    # displacements are consistent with positions (unwrapped mod L)
+    L = sim.params.L
+    xy = sim.particle_positions() % L
+    assert np.array_equal(xy[:, 0] + L * xy[:, 1], sim.ppos)
+    assert sim.hops_p.sum() == sim.hops_v.sum() == sim.hops
+
+
+def test_same_seed_same_trajectory_different_seed_different():
+    a, b, c = (Simulation.create(L=16, phi_v=0.03, T_I=0.12, seed=s) for s in (3, 3, 4))
+    for sim in (a, b, c):
+        sim.advance(50_000)
+    assert np.array_equal(a.occ, b.occ) and a.t == b.t and a.energy == b.energy
+    assert np.array_equal(a.rng, b.rng)
+    assert not np.array_equal(a.occ, c.occ)
+
+
+def test_chunking_does_not_change_the_trajectory():
+    a = small(seed=9)
+    b = small(seed=9)
+    a.advance(30_000)
+    for n in (1, 2, 997, 10_000, 19_000):
+        b.advance(n)
+    b.advance(30_000 - b.hops)
+    assert np.array_equal(a.occ, b.occ) and a.t == b.t and a.energy == b.energy
+    # stopping by simulated time keeps the pending waiting time: still the same trajectory
+    c = small(seed=9)
+    while c.hops < 30_000:
+        c.advance(30_000 - c.hops, time=(a.t / 7))
+    assert np.array_equal(a.occ, c.occ) and a.t == c.t
+
+
+def test_save_resume_is_bit_for_bit(tmp_path):
+    prog = cooling(0.2, 0.1, 2.0, dT_step=0.01)
+    a = Simulation.create(L=16, phi_v=0.03, T_I=0.2, seed=21, program=prog)
+    b = Simulation.create(L=16, phi_v=0.03, T_I=0.2, seed=21, program=prog)
+    a.track(voids=[0, 1], particles=[5], interval=1e-5)
+    b.track(voids=[0, 1], particles=[5], interval=1e-5)
+    a.advance(40_000)
+    b.advance(15_000)
+    path = b.save(tmp_path / "mid.npz")
+    c = Simulation.load(path)
+    c.advance(25_000)
+    assert c.hops == a.hops == 40_000
+    ta, pa, va = a.samples()
+    tb, pb, vb = b.samples()
+    tc, pc, vc = c.samples()
+    for name in ("occ", "rng", "fs", "is_", "acc_f", "acc_i", "void_time", "disp_p", "disp_v", "bond", "rates"):
+        assert np.array_equal(getattr(a, name), getattr(c, name)), name
+    assert ta.size > 100
+    assert np.array_equal(ta, np.concatenate([tb, tc]))
+    assert np.array_equal(va, np.concatenate([vb, vc]))
+    assert c.provenance()["seed"] == 21 and "numba" in c.provenance()
+
+
+def test_program_steps_temperature_and_accumulators():
+    prog = cooling(0.3, 0.1, 1e3, dT_step=0.05)  # 4 steps of 5e-5 time units
+    sim = Simulation.create(L=16, phi_v=0.03, T_I=0.3, seed=2, program=prog)
+    rep = sim.advance()
+    assert rep.reason == "program-end"
+    bins = sim.temperature_bins()
+    assert np.allclose(bins["T"], [0.275, 0.225, 0.175, 0.125])
+    assert np.allclose(bins["time"], 5e-5, rtol=1e-9)
+    assert bins["hops"].sum() == sim.hops
+    assert sim.t == pytest.approx(2e-4, rel=1e-12)
+    # a new program continues from the current time; history is kept
+    sim.set_program(constant(0.1, duration=1e-5))
+    sim.advance()
+    assert sim.temperature_bins()["T"].size == 5
+
+
+def test_until_T_and_wall_limits():
+    prog = cooling(0.3, 0.1, 1e3, dT_step=0.01)
+    sim = Simulation.create(L=16, phi_v=0.03, T_I=0.3, seed=2, program=prog)
+    sim.advance(until_T=0.2)
+    # the ramp crosses 0.2 at t = 0.1 / nu, where the step held at 0.195 begins
+    assert sim.T == pytest.approx(0.195)
+    assert sim.t == pytest.approx(0.1 / 1e3, rel=1e-9)
+    rep = sim.advance(wall=0.05)
+    assert rep.reason in ("wall", "program-end")
+
+
+def test_void_occupation_and_tracers():
+    sim = small(seed=4)
+    sim.track(voids=range(sim.params.n_voids), interval=1e-6, capacity=50)
+    sim.advance(20_000)
+    occ_time = sim.void_occupation()
+    assert occ_time.sum() == pytest.approx(sim.params.n_voids * sim.t, rel=1e-9)
+    t, xp, xv = sim.samples()
+    assert t.size == int(sim.t / 1e-6) or t.size == int(sim.t / 1e-6) + 1
+    assert np.all(np.diff(t) > 0)
+    # the last sample's void positions are at most a few hops from the current positions
+    assert np.abs(xv[-1] - sim.void_positions()).sum(-1).max() <= 20
