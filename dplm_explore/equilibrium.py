@@ -14,12 +14,57 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._rng import seed_state
+from ._jit import jit
+from ._rng import _uniform, seed_state
 from .interactions import GDistribution
-from .kmc._kernel import _relax_voids
 from .lattice import neighbour_table
 
-__all__ = ["InitialState", "equilibrium_state", "random_state", "genesis_bonds"]
+__all__ = ["InitialState", "equilibrium_state", "random_state", "genesis_bonds", "occupied_pairs"]
+
+
+@jit
+def _relax_voids(is_void, nbr, n_moves, log_zb, rng):
+    """Metropolis lattice gas of voids with weight Z_b per void-void contact (physics.md 3.1).
+
+    is_void: uint8[S] (modified in place); moves relocate a random void to a random particle site
+    and are accepted with probability min(1, Z_b^(delta n_vv)). Returns accepted moves."""
+    S = is_void.shape[0]
+    voids = np.empty(S, dtype=np.int64)
+    others = np.empty(S, dtype=np.int64)
+    nv = 0
+    no = 0
+    for s in range(S):
+        if is_void[s]:
+            voids[nv] = s
+            nv += 1
+        else:
+            others[no] = s
+            no += 1
+    if nv == 0 or no == 0:
+        return 0
+    accepted = 0
+    for _ in range(n_moves):
+        i = int(_uniform(rng) * nv)
+        j = int(_uniform(rng) * no)
+        a = voids[i]
+        b = others[j]
+        n_a = 0
+        for d in range(4):
+            n_a += is_void[nbr[a, d]]
+        n_b = 0
+        for d in range(4):
+            nb = nbr[b, d]
+            if nb != a:
+                n_b += is_void[nb]
+        delta = n_b - n_a
+        x = delta * log_zb
+        if x >= 0.0 or _uniform(rng) < math.exp(x):
+            is_void[a] = 0
+            is_void[b] = 1
+            voids[i] = b
+            others[j] = a
+            accepted += 1
+    return accepted
 
 
 @dataclass
