@@ -1,0 +1,149 @@
+"""Command line: ``dplm-explore {run, bench, theory}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def _g_from_args(args):
+    from .interactions import make_g
+
+    params = {}
+    family = args.g
+    if family == "uniform":
+        params = {"V0": args.V0, "dV": args.dV}
+    elif family == "uniform-delta":
+        params = {"G0": args.G0, "dV": args.dV}
+    elif family == "fermi-gauss":
+        params = {"G0": args.G0, "sigma_V": args.sigma_V, "dV": args.dV}
+    return make_g(family, **params)
+
+
+def add_g_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--g", default="uniform", help="g(V) family: uniform, uniform-delta, fermi-gauss (default uniform)")
+    p.add_argument("--G0", type=float, default=0.2, help="weight of the uniform/Fermi part (default 0.2)")
+    p.add_argument("--sigma-V", dest="sigma_V", type=float, default=0.1, help="Fermi/Gaussian width (default 0.1)")
+    p.add_argument("--dV", type=float, default=1.0, help="width / delta position (default 1)")
+    p.add_argument("--V0", type=float, default=0.0, help="lower edge of uniform g (default 0)")
+
+
+def _cmd_run(args) -> int:
+    from .kmc import Simulation
+    from .schedules import constant, cooling, heating
+
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        print(f"error: --out {args.out} exists; pass --overwrite to replace it", file=sys.stderr)
+        return 2
+    g = _g_from_args(args)
+    if args.T is not None and args.nu_cool is not None:
+        raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
+    if args.nu_cool is not None:
+        if args.T_final is None:
+            raise ValueError("--nu-cool needs --T-final")
+        prog = cooling(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step) if args.T_final < args.T_I else heating(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step)
+    else:
+        prog = constant(args.T if args.T is not None else args.T_I)
+    sim = Simulation.create(args.L, args.phi_v, g=g, T_I=args.T_I, init=args.init, seed=args.seed, w0=args.w0, program=prog)
+    if args.hops is None and math.isinf(sim.step_tend[-1]):
+        raise ValueError("a constant-temperature run needs --hops")
+    rep = sim.advance(args.hops, progress=not args.json and sys.stderr.isatty())
+    bins = sim.temperature_bins()
+    total_t = float(bins["time"].sum())
+    e_mean = float((bins["E_mean"] * bins["time"]).sum() / total_t) / sim.params.n_particles if total_t > 0 else float("nan")
+    summary = {
+        "n_particles": sim.params.n_particles,
+        "n_voids": sim.params.n_voids,
+        "phi_v": sim.params.phi_v_realised,
+        "hops": sim.hops,
+        "time": sim.t,
+        "T_final": sim.T,
+        "e_final": sim.energy_per_particle,
+        "e_mean": e_mean,
+        "stop": rep.reason,
+        "wall_s": rep.wall_s,
+        "hops_per_s": rep.hops_per_s,
+        "seed": sim.seed,
+        "provenance": sim.provenance(),
+    }
+    if args.out:
+        summary["out"] = str(sim.save(args.out, overwrite=args.overwrite))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for k, v in summary.items():
+            if k != "provenance":
+                print(f"{k:>12}: {v}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench import DEFAULT_CASES, format_table, run_benchmarks
+
+    cases = DEFAULT_CASES
+    if args.quick:
+        cases = [c for c in DEFAULT_CASES if c[0] <= 100]
+    records = run_benchmarks(cases, hops=args.hops, progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(records))
+    else:
+        print(format_table(records))
+        print(f"compile (or cache load) of the kernels: {records[0]['compile_s']:.2f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="dplm-explore", description="Distinguishable-particle lattice model: kinetic Monte Carlo, theory and explorer.")
+    parser.add_argument("--version", action="version", version=f"dplm-explore {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="one constant-temperature or cooling/heating run; prints a summary")
+    run.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
+    run.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density")
+    add_g_options(run)
+    run.add_argument("--T-I", dest="T_I", type=float, default=None, help="temperature of the initial equilibrium state")
+    run.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
+    run.add_argument("--T", type=float, default=None, help="constant run temperature (default T_I)")
+    run.add_argument("--nu-cool", dest="nu_cool", type=float, default=None, help="cooling/heating rate from T_I to --T-final")
+    run.add_argument("--T-final", dest="T_final", type=float, default=None)
+    run.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of a ramp (default min(1e-4, span/100))")
+    run.add_argument("--hops", type=int, default=None, help="number of hops (a ramp runs to its end by default)")
+    run.add_argument("--w0", type=float, default=1e6)
+    run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--out", default=None, help="write the final state here (.npz); never overwritten without --overwrite")
+    run.add_argument("--overwrite", action="store_true")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(func=_cmd_run)
+
+    bench = sub.add_parser("bench", help="engine speed and memory on the standard cases")
+    bench.add_argument("--hops", type=int, default=3_000_000, help="timed hops per case (default 3e6)")
+    bench.add_argument("--quick", action="store_true", help="only the L = 100 cases")
+    bench.add_argument("--json", action="store_true", help="print a JSON list of records")
+    bench.set_defaults(func=_cmd_bench)
+
+    try:
+        from .cli_theory import register
+    except ImportError:  # pragma: no cover - theory module not installed
+        register = None
+    if register is not None:
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
