@@ -7,7 +7,7 @@ import numba
 #: Options shared by every private kernel: cached to disk, GIL released so a
 #: background thread can run a kernel while the UI thread draws, no fastmath
 #: (the pure-Python reference must agree with the kernels to the last bit).
-JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False}
+JIT_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "_nrt": False}
 
 
 def jit(func=None, **overrides):

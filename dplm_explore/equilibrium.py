@@ -22,7 +22,7 @@ from .lattice import neighbour_table
 __all__ = ["InitialState", "equilibrium_state", "random_state", "genesis_bonds", "occupied_pairs"]
 
 
-@jit
+@jit(_nrt=True)  # allocates its work arrays
 def _relax_voids(is_void, nbr, n_moves, log_zb, rng):
     """Metropolis lattice gas of voids with weight Z_b per void-void contact (physics.md 3.1).
 

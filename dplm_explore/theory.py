@@ -41,7 +41,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import integrate, interpolate, optimize, special
 
-from .interactions import FermiGauss, GDistribution, Uniform, UniformDelta, make_g
+from .interactions import FermiGauss, GDistribution, Uniform, make_g
 
 __all__ = [
     "R_GAS",
@@ -200,7 +200,8 @@ def _J(k: int) -> float:
 
 # ============================================================= closed form for uniform g (A17)
 def _J_trunc(qp: int, rp: int, A, B, beta: float):
-    """``int_{max(A,B)}^inf (w-A)^qp (w-B)^rp exp(-beta w) dw`` for arrays A, B >= ... (B >= 0)."""
+    """``int_{max(A,B)}^inf (w-A)^qp (w-B)^rp exp(-beta w) dw`` (elementwise; needs B >= 0 so
+    that ``exp(-beta max(A, B))`` cannot overflow). Every term of the sum is positive."""
     A = np.asarray(A, float)
     B = np.asarray(B, float)
     d = np.abs(A - B)
@@ -294,10 +295,10 @@ def _c3(P2: float, phi_v: float, z: int) -> float:
 class PZero:
     """Value and first two derivatives at ``dE = 0`` of the continuous part of ``P(dE)``.
 
-    Where P has a kink at 0, ``P1`` and ``P2`` are the means of the one-sided derivatives (the
-    coefficients of ``y`` and ``y^2`` in ``P~(y)/2``... see :meth:`HopEnergyDistribution.
-    derivatives_at_zero`) and ``kink = P'(0+) - P'(0-)``. ``P1 = P0 / (2 T_I)`` exactly
-    (detailed balance). ``method``: 'closed form' (uniform g) or 'grid convolution'."""
+    Where P has a kink at 0, ``P1`` and ``P2`` are the means of the one-sided derivatives and
+    ``kink = P'(0+) - P'(0-)``, so that ``P~(y) = 2 P0 + kink y + P2 y^2 + ...`` (Eq. A9 with
+    the kink term). ``P1 = P0 / (2 T_I)`` exactly (detailed balance). ``method``: 'closed form'
+    (uniform g) or 'grid convolution'."""
 
     P0: float
     P1: float
@@ -395,14 +396,18 @@ class HopEnergyDistribution:
         """``P(0)`` and one-sided derivatives of the continuous density at 0.
 
         Each side is fitted by a degree-``deg`` polynomial on ``[0, L]`` (default
-        ``L = min(T_I/4, span/8)``). ``P1``/``P2`` are the means of the one-sided first/second
+        ``L = min(T_I/4, span/8, d/2)``, ``d`` the nearest non-zero point where P may be
+        non-smooth, see :meth:`_nearest_singular_point`; at least ``deg + 4`` grid steps).
+        ``P1``/``P2`` are the means of the one-sided first/second
         derivatives (``P1 = P0/(2 T_I)`` by detailed balance even at a kink); ``kink`` is
         ``P'(0+) - P'(0-)`` (zero when P is smooth at 0, as for uniform or Fermi-Gauss g;
-        non-zero for uniform-plus-delta, where terms with a single continuous bond have a jump).
+        non-zero for uniform-plus-delta: the terms with one bond from the uniform part of g,
+        one from the continuous part of p_eq and all others from the deltas are kinked at 0, and
+        those with a single continuous bond jump there in pairs that cancel, leaving a kink).
         """
         i0 = int(np.argmin(np.abs(self.x)))
         if L is None:
-            L = min(self.T_I / 4.0, float(self.x[-1]) / 8.0)
+            L = min(self.T_I / 4.0, float(self.x[-1]) / 8.0, 0.5 * self._nearest_singular_point())
         L = _positive("L", L)
         j = max(int(round(L / self.h)), deg + 4)
         j = min(j, self.x.size - 1 - i0, i0)
@@ -418,6 +423,19 @@ class HopEnergyDistribution:
         d2p, d2m = 2 * right[2] / L**2, 2 * left[2] / L**2
         P0 = 0.5 * (right[0] + left[0])
         return PZero(float(P0), float(0.5 * (d1p + d1m)), float(0.5 * (d2p + d2m)), "grid convolution", float(d1p - d1m))
+
+    def _nearest_singular_point(self) -> float:
+        """Smallest non-zero ``|sum_{z-1} e' - sum_{z-1} e|`` over e, e' in {support edges,
+        atom locations}: where terms with few continuous factors can have jumps or kinks."""
+        lo, hi = self.g.support
+        E = sorted({float(lo), float(hi), *(float(a) for a, _ in self.g.atoms)})
+        sums = {0.0}
+        for _ in range(self.z - 1):
+            sums = {round(s + e, 12) for s in sums for e in E}
+        # the smallest non-zero |s' - s| within one set is its smallest gap
+        gaps = np.diff(np.array(sorted(sums)))
+        gaps = gaps[gaps > 1e-9]
+        return float(gaps.min()) if gaps.size else np.inf
 
     # ------------------------------------------------------------- integrals
     def expect_Phi(self, T: float, dE_max: float = np.inf, n_nodes: int = 6001) -> float:
@@ -443,7 +461,7 @@ def _grid_K(g: GDistribution, T_I: float, points_per_T: float, h: float | None) 
     if h is None:
         h = min(T_I / points_per_T, span / 2000.0)
     K = max(4, int(math.ceil(span / h)))
-    K = min(K + (K % 2), 1 << 21)
+    K = min(K + (K % 2), 1 << 19)  # caps memory/time: ~3e6-point FFTs at most
     return K
 
 
@@ -476,20 +494,15 @@ def _sparse_power(d: dict[int, float], n: int) -> dict[int, float]:
 
 def _exact_atoms(g_atoms, p_atoms, n: int) -> tuple[tuple[float, float], ...]:
     """Atoms of ``dE = sum_n V' - sum_n V`` from the all-atom terms (exact locations)."""
-    combos = {0.0: 1.0}
-    for _ in range(n):
-        combos = _merge({a + loc: wa * w for a, wa in combos.items() for loc, w in g_atoms})
-    for _ in range(n):
-        combos = _merge({a - loc: wa * w for a, wa in combos.items() for loc, w in p_atoms})
+    combos: dict[float, float] = {0.0: 1.0}
+    for sign, factor in [(1.0, g_atoms)] * n + [(-1.0, p_atoms)] * n:
+        nxt: dict[float, float] = {}
+        for a, wa in combos.items():
+            for loc, w in factor:
+                key = round(a + sign * loc, 12) + 0.0  # merge equal locations (and -0.0)
+                nxt[key] = nxt.get(key, 0.0) + wa * w
+        combos = nxt
     return tuple(sorted((loc, w) for loc, w in combos.items() if w > 0.0))
-
-
-def _merge(d: dict[float, float]) -> dict[float, float]:
-    out: dict[float, float] = {}
-    for loc, w in d.items():
-        key = round(loc, 12) + 0.0
-        out[key] = out.get(key, 0.0) + w
-    return out
 
 
 def _convolve(g: GDistribution, T_I: float, n: int, K: int):
@@ -515,11 +528,12 @@ def _convolve(g: GDistribution, T_I: float, n: int, K: int):
     mg_a: dict[int, float] = {}
     for k, _, w in nodes:
         mg_a[k - kmin] = mg_a.get(k - kmin, 0.0) + w
-    # discrete p_eq = discrete g tilted by exp(-(V - lo)/T_I), normalised by its own sum
+    # discrete p_eq = discrete g tilted by exp(-(V - Vref)/T_I), normalised by its own sum
+    Vref = float(V[0])
     with np.errstate(under="ignore"):
-        boltz = np.exp(-(V - lo) / T_I)
+        boltz = np.exp(-(V - Vref) / T_I)
     Zd = float(np.sum(mg_c * boltz) + sum(w * boltz[i] for i, w in mg_a.items()))
-    p_atoms = tuple((loc, w * math.exp(-(loc - lo) / T_I) / Zd) for loc, w in atoms)
+    p_atoms = tuple((loc, w * math.exp(-(loc - Vref) / T_I) / Zd) for loc, w in atoms)
 
     M = 2 * n * (Kk - 1) + 1
     r0 = n * (Kk - 1)  # result index of dE = 0
@@ -529,8 +543,8 @@ def _convolve(g: GDistribution, T_I: float, n: int, K: int):
     logP = np.full(M, -np.inf)
     for lam in (0.0, -0.5 / T_I, -1.0 / T_I):
         with np.errstate(under="ignore"):
-            wa = np.exp(lam * (V - lo))
-            wb = np.exp(-(1.0 / T_I + lam) * (V - lo)) / Zd
+            wa = np.exp(lam * (V - Vref))
+            wb = np.exp(-(1.0 / T_I + lam) * (V - Vref)) / Zd
         A = mg_c * wa
         B = mg_c * wb
         Aa = {i: w * wa[i] for i, w in mg_a.items()}
@@ -672,8 +686,12 @@ def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu_cool: f
                 cut = np.inf
             else:
                 raise ValueError(f"dE_max_mode must be 'eq5', 'inf' or a number; got {dE_max_mode!r}")
+        elif isinstance(dE_max_mode, (int, float, np.integer, np.floating)) and not isinstance(dE_max_mode, bool):
+            cut = float(dE_max_mode)
+            if math.isnan(cut):
+                raise ValueError(f"dE_max_mode must be 'eq5', 'inf' or a number; got {dE_max_mode!r}")
         else:
-            cut = float(dE_max_mode) if dE_max_mode == np.inf else _number("dE_max_mode", dE_max_mode)
+            raise ValueError(f"dE_max_mode must be 'eq5', 'inf' or a number; got {dE_max_mode!r}")
         out[idx] = z * phi_v * P.expect_Phi(float(Tk), cut)
     return _out(out)
 
@@ -735,20 +753,23 @@ def Cv_expansion(g, T_I, phi_v, z: int = 4) -> CvExpansion:
     c1, c3 = _c1(pz.P0, phi_v, z), _c3(pz.P2, phi_v, z)
     P = hop_energy_distribution(g, T_I, z)
 
+    def exact(T):
+        return z * phi_v * P.expect_Phi(T)
+
     def rel(T):
-        ex = z * phi_v * P.expect_Phi(T)
-        return (c1 * T + c3 * T**3 - ex) / ex, ex
+        ex = exact(T)
+        return (c1 * T + c3 * T**3 - ex) / ex
 
     T1, T2 = T_I / 32.0, T_I / 16.0
-    r1 = rel(T1)[1] - (c1 * T1 + c3 * T1**3)
-    r2 = rel(T2)[1] - (c1 * T2 + c3 * T2**3)
+    r1 = exact(T1) - (c1 * T1 + c3 * T1**3)
+    r2 = exact(T2) - (c1 * T2 + c3 * T2**3)
     if r1 != 0 and r2 != 0 and (r1 > 0) == (r2 > 0):
         k = math.log(r2 / r1) / math.log(T2 / T1)
         c_next = r2 / T2**k
     else:
         k, c_next = float("nan"), float("nan")
     Ts = T_I * np.logspace(-3, 0, 61)
-    errs = np.array([abs(rel(float(t))[0]) for t in Ts])
+    errs = np.array([abs(rel(float(t))) for t in Ts])
 
     def t_limit(tol):
         bad = np.nonzero(errs > tol)[0]
@@ -794,14 +815,11 @@ def _s_vv(phi: float, w: float) -> float:
 def _peq_moments(g: GDistribution, T: float) -> tuple[float, float, float]:
     """(Z_b, <V>, Var V) under p_eq(T) (closed forms for uniform g, Simpson otherwise)."""
     if isinstance(g, Uniform):
-        a = g.dV / T
-        Z = g.Z_b(T)
-        if a > 700:
-            return Z, g.V0 + T, T * T
-        em = math.expm1(a)
-        mean = T - g.dV / em
-        var = T * T - g.dV**2 * math.exp(a) / em**2
-        return Z, g.V0 + mean, var
+        e = math.exp(-g.dV / T)  # truncated exponential on [0, dV]; overflow-free forms
+        one_m = -math.expm1(-g.dV / T)
+        mean = T - g.dV * e / one_m
+        var = T * T - g.dV**2 * e / one_m**2
+        return g.Z_b(T), g.V0 + mean, var
     lo, hi = g.support
     top = min(hi, lo + 60.0 * T)
     V = np.linspace(lo, top, 20001)

@@ -19,14 +19,17 @@ import pytest
 from scipy import integrate, optimize
 
 from dplm_explore import theory as th
-from dplm_explore.cli_theory import register, run
-from dplm_explore.interactions import FermiGauss, Uniform, UniformDelta
+from dplm_explore.cli_theory import register
+from dplm_explore.interactions import FermiGauss, Uniform, UniformDelta, g_from_pdf
 
 FAMILIES = {
     "uniform": Uniform(0.0, 1.0),
     "uniform-delta": UniformDelta(0.2, 1.0),
     "fermi-gauss": FermiGauss(0.2, 0.1, 1.0),
 }
+#: a generic g: triangular density plus two atoms, off the convolution lattice, one below the
+#: continuous support (atom combinations that land on the same dE must add up)
+TABULATED = g_from_pdf(lambda V: 1 - np.abs(2 * V - 1), 0.0, 1.0, atoms=((0.3711, 0.3), (-0.05, 0.1)), name="triangle+2 atoms")
 
 
 # ------------------------------------------------------------------ independent samplers
@@ -160,11 +163,11 @@ def test_grid_matches_direct_convolution_fermi_gauss():
     np.testing.assert_allclose(r[sel] / h, P.pdf(x[sel]), rtol=2e-4, atol=2e-6)
 
 
-@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize("name", list(FAMILIES) + ["tabulated"])
 @pytest.mark.parametrize("T_I", [0.05, 0.24])
 def test_detailed_balance_identity(name, T_I):
     """P(-x) = exp(-x/T_I) P(x) for the continuous part and for the atoms."""
-    P = th.hop_energy_distribution(FAMILIES[name], T_I)
+    P = th.hop_energy_distribution(TABULATED if name == "tabulated" else FAMILIES[name], T_I)
     x = P.x[(P.x > 0) & (P.x < 3.0)]
     a, b = P.pdf(-x), np.exp(-x / T_I) * P.pdf(x)
     ok = (b > 1e-12 * P.density.max()) & (np.abs(x) > 2 * P.h)  # away from the kink node at 0
@@ -213,6 +216,28 @@ def test_grid_matches_monte_carlo(name, T_I):
         assert abs(P.moment(k) - mc) < 5 * se
     # and the exact mean 3(<V>_g - <V>_peq)
     assert P.mean() == pytest.approx(3 * (g.mean() - g.mean_peq(T_I)), abs=1e-6)
+
+
+@pytest.mark.parametrize("T_I", [0.05, 0.2])
+def test_generic_g_with_two_atoms(T_I):
+    g = TABULATED
+    P = th.hop_energy_distribution(g, T_I)
+    # 7 atoms at k (a1 - a2), k = -3..3; off-lattice atoms cost O(h^2) in the mass
+    assert len(P.atoms) == 7
+    assert P.mass() == pytest.approx(1.0, abs=2e-6)
+    # exact weight of the atom at 0: the same number k of a1's among the V' and the V
+    (a1, w1), (a2, w2) = g.atoms
+    p1, p2 = (w * math.exp(-a / T_I) / g.Z_b(T_I) for a, w in g.atoms)
+    w0 = sum(math.comb(3, k) ** 2 * w1**k * w2 ** (3 - k) * p1**k * p2 ** (3 - k) for k in range(4))
+    assert dict(P.atoms)[0.0] == pytest.approx(w0, rel=1e-5)
+    rng = np.random.default_rng(17)
+    N = 300_000
+    dE = sample_dE(g, T_I, N, rng)
+    f0 = np.mean(np.abs(dE) < 1e-12)
+    assert abs(f0 - w0) < 5 * math.sqrt(w0 / N)
+    for k in (1, 2):
+        se = np.std(dE**k) / math.sqrt(N)
+        assert abs(P.moment(k) - np.mean(dE**k)) < 5 * se
 
 
 # ========================================================================= c1, c3, C_v

@@ -9,9 +9,11 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
   void); kept symmetric: ``bond[s, d] == bond[nbr[s, d], (d + 2) & 3]``.
 * ``rates``, ``dEs`` float64[Nv, 4]: rate and energy change of the hop of the particle at
   ``nbr[vpos[v], d]`` into void v (0 rate if that neighbour is a void).
+* ``pw`` float64[Nv, 6]: interactions of the 6 pairs among the neighbours of each void's site
+  (index :func:`_pidx`); a hop into the void from direction d forms bonds with pairs (d, .).
 * ``tree`` float64[2P]: sum tree, leaf ``P + v`` holds ``rates[v].sum()``, node i = 2i + (2i + 1).
 * back-and-forth cache (per void): ``c_pos`` int32[Nv] (-1 = invalid), ``c_rates``, ``c_dE``,
-  ``c_bond`` float64[Nv, 4], and ``cown`` int32[S] (the void whose cache refers to that site).
+  ``c_bond`` float64[Nv, 4], ``c_pw`` float64[Nv, 6], and ``cown`` int32[S] (the void whose cache refers to that site).
   When a void hops back to the site it just left and nothing within reach has changed, the rates
   and bonds saved on leaving are restored instead of recomputed.
 * ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach.
@@ -49,26 +51,73 @@ def _rate(dE, w0, T):
 
 
 @jit(inline="always")
-def _void_rates(v, y, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
-    """Fill out_rates[v], out_dE[v] for void v at site y (all four incoming hops)."""
-    for d in range(4):
-        s = nbr[y, d]
-        p = occ[s]
-        if p < 0:
-            out_rates[v, d] = 0.0
-            out_dE[v, d] = 0.0
-            continue
-        e_old = bond[s, 0] + bond[s, 1] + bond[s, 2] + bond[s, 3]
-        e_new = 0.0
-        for dd in range(4):
-            if dd == d:
-                continue
-            q = occ[nbr[y, dd]]
-            if q >= 0:
-                e_new += _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
-        dE = e_new - e_old
-        out_dE[v, d] = dE
-        out_rates[v, d] = _rate(dE, w0, T)
+def _pidx(a, b):
+    """Index 0..5 of the unordered pair of directions {a, b} (a != b)."""
+    if a > b:
+        a, b = b, a
+    return a * (7 - a) // 2 + b - a - 1
+
+
+@jit(inline="always")
+def _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+    pa = occ[nbr[y, a]]
+    pb = occ[nbr[y, b]]
+    if pa >= 0 and pb >= 0:
+        pw[v, _pidx(a, b)] = _pair_V(pa, pb, key, gpart, gV, dense, gkind, gpar, gtab)
+    else:
+        pw[v, _pidx(a, b)] = 0.0
+
+
+@jit(inline="always")
+def _void_pairs(v, y, pw, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+    """pw[v] = interactions of the 6 pairs among the neighbours of site y (0 where a void).
+
+    The particle hopping into y from direction d would form its bonds with exactly the three
+    other neighbours, so these 6 numbers serve all four hops of the void."""
+    for a in range(3):
+        for b in range(a + 1, 4):
+            _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
+
+
+@jit(inline="always")
+def _rates_from_pairs(v, y, pw, out_rates, out_dE, occ, nbr, bond, w0, T):
+    """Rates of the four hops into void v at y from its pair table and the bond cache."""
+    _one_rate(v, 0, occ[nbr[y, 0]], (pw[v, 0] + pw[v, 1]) + pw[v, 2], nbr[y, 0], out_rates, out_dE, bond, w0, T)
+    _one_rate(v, 1, occ[nbr[y, 1]], (pw[v, 0] + pw[v, 3]) + pw[v, 4], nbr[y, 1], out_rates, out_dE, bond, w0, T)
+    _one_rate(v, 2, occ[nbr[y, 2]], (pw[v, 1] + pw[v, 3]) + pw[v, 5], nbr[y, 2], out_rates, out_dE, bond, w0, T)
+    _one_rate(v, 3, occ[nbr[y, 3]], (pw[v, 2] + pw[v, 4]) + pw[v, 5], nbr[y, 3], out_rates, out_dE, bond, w0, T)
+
+
+@jit(inline="always")
+def _one_rate(v, d, p, e_new, s, out_rates, out_dE, bond, w0, T):
+    if p < 0:
+        out_rates[v, d] = 0.0
+        out_dE[v, d] = 0.0
+        return
+    e_old = bond[s, 0] + bond[s, 1] + bond[s, 2] + bond[s, 3]
+    dE = e_new - e_old
+    if dE == out_dE[v, d] and out_rates[v, d] > 0.0:
+        return  # same energy change, same rate: no exp needed
+    out_dE[v, d] = dE
+    out_rates[v, d] = _rate(dE, w0, T)
+
+
+@jit(inline="always")
+def _void_rates(v, y, pw, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
+    """Everything of void v at site y from scratch: pair table, then rates."""
+    _void_pairs(v, y, pw, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
+    _rates_from_pairs(v, y, pw, out_rates, out_dE, occ, nbr, bond, w0, T)
+
+
+@jit(inline="always")
+def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
+    """Void v at y after site c (within distance 2) changed: only pairs involving c, if c is a
+    neighbour of y, need new interactions; the rest follows from the bond cache."""
+    for a in range(4):
+        if nbr[y, a] == c:
+            for b in range(4):
+                if b != a:
+                    _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
 
 
 @jit(inline="always")
@@ -142,10 +191,12 @@ def _energy_from_scratch(occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
 
 
 @jit
-def _all_rates(vpos, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T, P):
+def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T, P):
     """Recompute every rate from scratch and drop every cache entry."""
+    rates[:] = 0.0
+    dEs[:] = 0.0
     for v in range(vpos.shape[0]):
-        _void_rates(v, vpos[v], rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+        _void_rates(v, vpos[v], pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
         if c_pos[v] >= 0 and cown[c_pos[v]] == v:
             cown[c_pos[v]] = -1
         c_pos[v] = -1
@@ -157,9 +208,11 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
     """New temperature: rates follow from the stored energy changes, no interaction look-ups."""
     for v in range(rates.shape[0]):
         for d in range(4):
-            if rates[v, d] > 0.0:
+            # a particle neighbour has a positive rate or a non-zero energy change (a rate can
+            # underflow to 0 at low T); a void neighbour has both zero
+            if rates[v, d] > 0.0 or dEs[v, d] != 0.0:
                 rates[v, d] = _rate(dEs[v, d], w0, T)
-            if c_pos[v] >= 0 and c_rates[v, d] > 0.0:
+            if c_pos[v] >= 0 and (c_rates[v, d] > 0.0 or c_dE[v, d] != 0.0):
                 c_rates[v, d] = _rate(c_dE[v, d], w0, T)
     _tree_build(tree, P, rates)
 
@@ -168,7 +221,7 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
 def _advance(
     nbr, offsets, occ, ppos, vpos, bond,
     gpart, gV, dense, key, gkind, gpar, gtab,
-    rng, rates, dEs, tree, c_pos, c_rates, c_dE, c_bond, cown, iso,
+    rng, rates, dEs, tree, pw, c_pw, c_pos, c_rates, c_dE, c_bond, cown, iso,
     step_T, step_tend, fs, is_,
     acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v,
     tr_p, tr_v, samp_t, samp_p, samp_v, ev_log, ev_t,
@@ -341,6 +394,10 @@ def _advance(
                 e = c_dE[v, dd]
                 c_dE[v, dd] = dEs[v, dd]
                 dEs[v, dd] = e
+            for a in range(6):
+                e = c_pw[v, a]
+                c_pw[v, a] = pw[v, a]
+                pw[v, a] = e
             for dd in range(4):
                 bond[s, dd] = 0.0
                 bond[nbr[s, dd], (dd + 2) & 3] = 0.0
@@ -352,15 +409,14 @@ def _advance(
                 c_dE[v, dd] = dEs[v, dd]
                 bond[s, dd] = 0.0
                 bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+            # p's new bonds at y are pairs already in v's table (V(p, q) for q around y)
             for dd in range(4):
-                q = occ[nbr[y, dd]]
-                if q >= 0:
-                    b_new = _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
-                else:
-                    b_new = 0.0
+                b_new = 0.0 if dd == d else pw[v, _pidx(d, dd)]
                 bond[y, dd] = b_new
                 bond[nbr[y, dd], (dd + 2) & 3] = b_new
-            _void_rates(v, s, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+            for a in range(6):
+                c_pw[v, a] = pw[v, a]
+            _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
         old = c_pos[v]
         if old >= 0 and old != y and cown[old] == v:
             cown[old] = -1
@@ -403,7 +459,9 @@ def _advance(
                     w = -o - 1
                     if w != v:
                         found = 1
-                        _void_rates(w, site, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+                        _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+                        _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+                        _rates_from_pairs(w, site, pw, rates, dEs, occ, nbr, bond, w0, T)
                         if c_pos[w] >= 0:
                             if cown[c_pos[w]] == w:
                                 cown[c_pos[w]] = -1

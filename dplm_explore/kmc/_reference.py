@@ -70,13 +70,13 @@ class ReferenceKMC:
             q = self.occ[self.nbr[s][dd]]
             if q >= 0:
                 e_old += self.V(p, q)
-        e_new = 0.0
-        for dd in range(4):
-            if dd == d:
-                continue
+        # bonds the particle would form at y, summed in the kernel's order (pairs by index)
+        others = [dd for dd in range(4) if dd != d]
+        terms = []
+        for dd in others:
             q = self.occ[self.nbr[y][dd]]
-            if q >= 0:
-                e_new += self.V(p, q)
+            terms.append(self.V(p, q) if q >= 0 else 0.0)
+        e_new = (terms[0] + terms[1]) + terms[2]
         return e_new - e_old
 
     def rates(self) -> list[tuple[int, int, float, float]]:

@@ -160,7 +160,7 @@ _REASONS = {
 
 # arrays that make up the dynamic state (saved and restored exactly)
 _STATE_ARRAYS = (
-    "occ", "ppos", "vpos", "bond", "gpart", "gV", "dense", "rng", "rates", "dEs", "tree",
+    "occ", "ppos", "vpos", "bond", "gpart", "gV", "dense", "rng", "rates", "dEs", "tree", "pw", "c_pw",
     "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso", "step_T", "step_tend", "fs", "is_",
     "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
     "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
@@ -210,6 +210,8 @@ class Simulation:
         self.rates = np.zeros((Nv, 4))
         self.dEs = np.zeros((Nv, 4))
         self.tree = np.zeros(2 * P)
+        self.pw = np.zeros((Nv, 6))
+        self.c_pw = np.zeros((Nv, 6))
         self.c_pos = np.full(Nv, -1, dtype=np.int32)
         self.c_rates = np.zeros((Nv, 4))
         self.c_dE = np.zeros((Nv, 4))
@@ -288,7 +290,7 @@ class Simulation:
         N = labels.size
         if V_table is not None:
             V_table = np.asarray(V_table, dtype=np.float64)
-            if V_table.shape != (N, N) or not np.allclose(V_table, V_table.T) or not np.all(np.isfinite(V_table)):
+            if V_table.shape != (N, N) or not np.array_equal(V_table, V_table.T) or not np.all(np.isfinite(V_table)):
                 raise ValueError(f"V_table must be a finite symmetric array of shape ({N}, {N}); got shape {V_table.shape}")
         gpart, gV = genesis_bonds(occ32, nbr, None if genesis is None else np.asarray(genesis, np.float64), N)
         entropy = normalize_seed(seed)
@@ -310,7 +312,7 @@ class Simulation:
         self.is_[K.I_STEP] = 0
         self.is_[K.I_PENDING] = 0
         self.fs[K.F_TEMP] = self.step_T[0]
-        K._all_rates(self.vpos, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.is_[K.I_P])
+        K._all_rates(self.vpos, self.pw, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.is_[K.I_P])
 
     def _archive_program(self) -> None:
         if self.acc_f.shape[0] == 0:
@@ -401,7 +403,7 @@ class Simulation:
         status, done = K._advance(
             self.nbr, self.offsets, self.occ, self.ppos, self.vpos, self.bond,
             self.gpart, self.gV, self.dense, self.key, self.gkind, self.gpar, self.gtab,
-            self.rng, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.c_bond, self.cown, self.iso,
+            self.rng, self.rates, self.dEs, self.tree, self.pw, self.c_pw, self.c_pos, self.c_rates, self.c_dE, self.c_bond, self.cown, self.iso,
             self.step_T, self.step_tend, self.fs, self.is_,
             self.acc_f, self.acc_i, self.void_time, self.v_arrive, self.disp_p, self.disp_v, self.last_p, self.last_v, self.hops_p, self.hops_v,
             self.tr_p, self.tr_v, self.samp_t, self.samp_p, self.samp_v, ev_log, ev_t,
