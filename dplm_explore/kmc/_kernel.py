@@ -11,12 +11,16 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
   ``nbr[vpos[v], d]`` into void v (0 rate if that neighbour is a void).
 * ``pw`` float64[Nv, 6]: interactions of the 6 pairs among the neighbours of each void's site
   (index :func:`_pidx`); a hop into the void from direction d forms bonds with pairs (d, .).
-* ``tree`` float64[2P]: sum tree, leaf ``P + v`` holds ``rates[v].sum()``, node i = 2i + (2i + 1).
+* ``tree`` float64[(4P - 1) / 3]: 4-ary sum tree (P = 4^h leaves), root 0, children of node i at
+  4i + 1 .. 4i + 4, leaf of void v at (P - 1) / 3 + v holding ``rates[v].sum()``.
 * back-and-forth cache (per void): ``c_pos`` int32[Nv] (-1 = invalid), ``c_rates``, ``c_dE``,
   ``c_bond`` float64[Nv, 4], ``c_pw`` float64[Nv, 6], and ``cown`` int32[S] (the void whose cache refers to that site).
   When a void hops back to the site it just left and nothing within reach has changed, the rates
   and bonds saved on leaving are restored instead of recomputed.
 * ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach.
+* ``offsets`` int32[4, 16, 2] and ``lin`` int64[4, 16]: sites within reach of a hop in direction d
+  (:func:`dplm_explore.lattice.scan_offsets`), as (dx, dy) and as ``dx + L dy`` for sites at least
+  3 away from the edges (no wrapping needed).
 * ``fs`` float64[8]: t, E, E's Kahan compensation, pending event time, next sample time, sample
   interval, w0, current T.
 * ``is_`` int64[8]: total hops, program step, pending flag, samples written, events logged,
@@ -122,34 +126,47 @@ def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gpart, gV
 
 @jit(inline="always")
 def _tree_set(tree, P, v, value):
-    i = P + v
+    """Set leaf v of the 4-ary sum tree and recompute its ancestors (each node is the sum of its
+    four children in a fixed order, so the tree is a pure function of the leaves: no drift)."""
+    i = (P - 1) // 3 + v
     tree[i] = value
-    i >>= 1
-    while i >= 1:
-        tree[i] = tree[2 * i] + tree[2 * i + 1]
-        i >>= 1
+    while i > 0:
+        i = (i - 1) >> 2
+        c = 4 * i + 1
+        tree[i] = ((tree[c] + tree[c + 1]) + tree[c + 2]) + tree[c + 3]
 
 
 @jit
 def _tree_build(tree, P, rates):
+    first = (P - 1) // 3
     tree[:] = 0.0
     for v in range(rates.shape[0]):
-        tree[P + v] = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
-    for i in range(P - 1, 0, -1):
-        tree[i] = tree[2 * i] + tree[2 * i + 1]
+        tree[first + v] = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+    for i in range(first - 1, -1, -1):
+        c = 4 * i + 1
+        tree[i] = ((tree[c] + tree[c + 1]) + tree[c + 2]) + tree[c + 3]
 
 
 @jit(inline="always")
 def _tree_select(tree, P, rates, x):
-    """Event (v, d) for x uniform in [0, tree[1]); branch-free descent (no mispredictions)."""
-    i = 1
-    while i < P:
-        left = 2 * i
-        tl = tree[left]
-        go = (x >= tl) & (tree[left + 1] > 0.0)
-        x -= tl * go
-        i = left + go
-    v = i - P
+    """Event (v, d) for x uniform in [0, tree[0]): descent of the 4-ary tree, branch-free but for
+    the rare step back from an empty child (rounding)."""
+    first = (P - 1) // 3
+    i = 0
+    while i < first:
+        c = 4 * i + 1
+        a0 = tree[c]
+        a1 = tree[c + 1]
+        a2 = tree[c + 2]
+        p1 = a0
+        p2 = a0 + a1
+        p3 = p2 + a2
+        k = (x >= p1) + (x >= p2) + (x >= p3)
+        while k > 0 and tree[c + k] <= 0.0:
+            k -= 1
+        x -= ((k >= 1) * a0 + (k >= 2) * a1) + (k >= 3) * a2
+        i = c + k
+    v = i - first
     last = -1
     for d in range(4):
         r = rates[v, d]
@@ -219,7 +236,7 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
 
 @jit
 def _advance(
-    nbr, offsets, occ, ppos, vpos, bond,
+    nbr, offsets, lin, occ, ppos, vpos, bond,
     gpart, gV, dense, key, gkind, gpar, gtab,
     rng, rates, dEs, tree, pw, c_pw, c_pos, c_rates, c_dE, c_bond, cown, iso,
     step_T, step_tend, fs, is_,
@@ -256,7 +273,7 @@ def _advance(
             status = STOP_HOPS
             break
         if is_[I_PENDING] == 0:
-            total = tree[1]
+            total = tree[0]
             if total > 0.0:
                 fs[F_TNEXT] = t - math.log(_uniform_open0(rng)) / total
             else:
@@ -325,7 +342,7 @@ def _advance(
             break
 
         # ---------------------------------------------------------------- the event
-        v, d = _tree_select(tree, P, rates, _uniform(rng) * tree[1])
+        v, d = _tree_select(tree, P, rates, _uniform(rng) * tree[0])
         is_[I_PENDING] = 0
         y = vpos[v]
         s = nbr[y, d]
@@ -435,20 +452,16 @@ def _advance(
             found = 0
             # other voids within reach of the two changed sites: recompute, drop their caches;
             # a void whose cache refers to a site within reach: drop that cache
-            cx = y % L
             cy = y // L
+            cx = y - cy * L
+            interior = cx >= 3 and cx < L - 3 and cy >= 3 and cy < L - 3
             for j in range(16):
-                xx = cx + offsets[d, j, 0]
-                yy = cy + offsets[d, j, 1]
-                if xx >= L:
-                    xx -= L
-                elif xx < 0:
-                    xx += L
-                if yy >= L:
-                    yy -= L
-                elif yy < 0:
-                    yy += L
-                site = xx + L * yy
+                if interior:
+                    site = y + lin[d, j]
+                else:
+                    xx = (cx + offsets[d, j, 0]) % L
+                    yy = (cy + offsets[d, j, 1]) % L
+                    site = xx + L * yy
                 w = cown[site]
                 if w >= 0 and w != v:
                     c_pos[w] = -1

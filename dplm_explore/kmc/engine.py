@@ -185,6 +185,7 @@ class Simulation:
         S = L * L
         self.nbr = neighbour_table(L)
         self.offsets = scan_offsets()
+        self.lin = (self.offsets[..., 0] + L * self.offsets[..., 1]).astype(np.int64)
         ss = np.random.SeedSequence(seed)
         _, key_seq, kmc_seq = ss.spawn(3)
         self.key = np.uint64(key_seq.generate_state(1, np.uint64)[0])
@@ -206,10 +207,10 @@ class Simulation:
         K._init_bonds(self.occ, self.nbr, self.bond, *self._inter())
         P = 1
         while P < Nv:
-            P *= 2
+            P *= 4
         self.rates = np.zeros((Nv, 4))
         self.dEs = np.zeros((Nv, 4))
-        self.tree = np.zeros(2 * P)
+        self.tree = np.zeros((4 * P - 1) // 3)
         self.pw = np.zeros((Nv, 6))
         self.c_pw = np.zeros((Nv, 6))
         self.c_pos = np.full(Nv, -1, dtype=np.int32)
@@ -401,7 +402,7 @@ class Simulation:
             ev_log = np.zeros((0, 2), dtype=np.int64)
             ev_t = np.zeros(0)
         status, done = K._advance(
-            self.nbr, self.offsets, self.occ, self.ppos, self.vpos, self.bond,
+            self.nbr, self.offsets, self.lin, self.occ, self.ppos, self.vpos, self.bond,
             self.gpart, self.gV, self.dense, self.key, self.gkind, self.gpar, self.gtab,
             self.rng, self.rates, self.dEs, self.tree, self.pw, self.c_pw, self.c_pos, self.c_rates, self.c_dE, self.c_bond, self.cown, self.iso,
             self.step_T, self.step_tend, self.fs, self.is_,
@@ -632,6 +633,7 @@ class Simulation:
         obj.key = np.uint64(meta["key"])
         obj.nbr = neighbour_table(params.L)
         obj.offsets = scan_offsets()
+        obj.lin = (obj.offsets[..., 0] + params.L * obj.offsets[..., 1]).astype(np.int64)
         obj.gkind, obj.gpar, obj.gtab = params.g.kernel_spec()
         obj.setup_s = 0.0
         for n in _STATE_ARRAYS:
