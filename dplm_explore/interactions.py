@@ -549,16 +549,17 @@ def _ginv(u, kind, par, table):
 
 
 @jit(inline="always")
-def _pair_V(p, q, key, gpart, gV, dense, kind, par, table):
+def _pair_V(p, q, key, gen, dense, kind, par, table):
     """Interaction V between particles p and q (p != q).
 
     dense: float64[n, n] explicit table (used when n > 0, small test systems);
-    gpart int32[N, 4], gV float64[N, 4]: stored genesis bonds (partner -1 = empty);
+    gen float64[N, 8]: stored genesis bonds, one 64-byte row per particle: partners in columns
+    0-3 (-1 = empty), their interactions in columns 4-7;
     otherwise g's inverse cdf of the hashed uniform of {p, q} under ``key``.
     """
     if dense.shape[0] > 0:
         return dense[p, q]
     for j in range(4):
-        if gpart[p, j] == q:
-            return gV[p, j]
+        if gen[p, j] == q:
+            return gen[p, 4 + j]
     return _ginv(_pair_uniform(key, p, q), kind, par, table)

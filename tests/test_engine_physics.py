@@ -122,3 +122,52 @@ def test_refining_the_temperature_step_changes_nothing_beyond_noise():
     assert np.all(np.abs(diff) < 4 * se + 2e-3), (diff, se)
     # the curves do depend on temperature (the comparison is not vacuous)
     assert fine.mean(0)[-1] - fine.mean(0)[0] > 10 * se.max()
+
+
+def test_constructed_void_arrangement_has_the_lattice_gas_contact_density():
+    """Void-void contacts of the direct construction follow the Z_b-weighted lattice gas
+    (quasi-chemical estimate from the theory module), clearly below random placement."""
+    from dplm_explore import theory
+
+    L, phi, T_I = 60, 0.1, 0.05  # Z_b(0.05) = 0.05: contacts strongly suppressed
+    g = Uniform()
+    counts = []
+    for seed in range(4):
+        sim = Simulation.create(L=L, phi_v=phi, T_I=T_I, seed=seed, void_moves=400_000)
+        isv = sim.occ < 0
+        counts.append(sum(int((isv & isv[sim.nbr[:, d]]).sum()) for d in (0, 1)))
+    s_meas = np.mean(counts) / (2 * L * L)  # fraction of lattice bonds joining two voids
+    s_random = phi**2
+    s_qc = theory._s_vv(phi, g.Z_b(T_I))
+    assert s_meas < 0.5 * s_random
+    assert s_meas == pytest.approx(s_qc, rel=0.25)
+    # and at T_I = inf-like (Z_b -> 1 for tiny T-dependence) placement is random
+    hot = [Simulation.create(L=L, phi_v=phi, T_I=50.0, seed=s) for s in range(4)]
+    s_hot = np.mean([sum(int(((h.occ < 0) & (h.occ[h.nbr[:, d]] < 0)).sum()) for d in (0, 1)) for h in hot]) / (2 * L * L)
+    assert s_hot == pytest.approx(s_random, rel=0.15)
+
+
+def test_kernel_releases_the_gil():
+    """A background thread runs the kernel while the main thread keeps executing Python."""
+    import threading
+    import time
+
+    sim = Simulation.create(L=64, phi_v=0.01, T_I=0.1, seed=1)
+    sim.advance(1000)  # compiled
+    done = threading.Event()
+
+    def work():
+        sim.advance(wall=1.0, chunk_hops=2_000_000)
+        done.set()
+
+    th = threading.Thread(target=work)
+    th.start()
+    time.sleep(0.05)
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < 0.3:
+        n += 1  # pure-Python work: needs the GIL
+    alive_during = not done.is_set()
+    th.join()
+    assert alive_during
+    assert n > 10_000  # with the GIL held by the kernel this loop would not run at all

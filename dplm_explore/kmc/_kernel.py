@@ -63,24 +63,24 @@ def _pidx(a, b):
 
 
 @jit(inline="always")
-def _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+def _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab):
     pa = occ[nbr[y, a]]
     pb = occ[nbr[y, b]]
     if pa >= 0 and pb >= 0:
-        pw[v, _pidx(a, b)] = _pair_V(pa, pb, key, gpart, gV, dense, gkind, gpar, gtab)
+        pw[v, _pidx(a, b)] = _pair_V(pa, pb, key, gen, dense, gkind, gpar, gtab)
     else:
         pw[v, _pidx(a, b)] = 0.0
 
 
 @jit(inline="always")
-def _void_pairs(v, y, pw, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+def _void_pairs(v, y, pw, occ, nbr, key, gen, dense, gkind, gpar, gtab):
     """pw[v] = interactions of the 6 pairs among the neighbours of site y (0 where a void).
 
     The particle hopping into y from direction d would form its bonds with exactly the three
     other neighbours, so these 6 numbers serve all four hops of the void."""
     for a in range(3):
         for b in range(a + 1, 4):
-            _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
+            _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab)
 
 
 @jit(inline="always")
@@ -107,21 +107,21 @@ def _one_rate(v, d, p, e_new, s, out_rates, out_dE, bond, w0, T):
 
 
 @jit(inline="always")
-def _void_rates(v, y, pw, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
+def _void_rates(v, y, pw, out_rates, out_dE, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T):
     """Everything of void v at site y from scratch: pair table, then rates."""
-    _void_pairs(v, y, pw, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
+    _void_pairs(v, y, pw, occ, nbr, key, gen, dense, gkind, gpar, gtab)
     _rates_from_pairs(v, y, pw, out_rates, out_dE, occ, nbr, bond, w0, T)
 
 
 @jit(inline="always")
-def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T):
+def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T):
     """Void v at y after site c (within distance 2) changed: only pairs involving c, if c is a
     neighbour of y, need new interactions; the rest follows from the bond cache."""
     for a in range(4):
         if nbr[y, a] == c:
             for b in range(4):
                 if b != a:
-                    _set_pair(pw, v, y, a, b, occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab)
+                    _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab)
 
 
 @jit(inline="always")
@@ -179,7 +179,7 @@ def _tree_select(tree, P, rates, x):
 
 
 @jit
-def _init_bonds(occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab):
+def _init_bonds(occ, nbr, bond, key, gen, dense, gkind, gpar, gtab):
     """Fill ``bond`` from the occupancy (used once at set-up and after loading)."""
     S = occ.shape[0]
     for s in range(S):
@@ -187,13 +187,13 @@ def _init_bonds(occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab):
         for d in range(4):
             q = occ[nbr[s, d]]
             if p >= 0 and q >= 0:
-                bond[s, d] = _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+                bond[s, d] = _pair_V(p, q, key, gen, dense, gkind, gpar, gtab)
             else:
                 bond[s, d] = 0.0
 
 
 @jit
-def _energy_from_scratch(occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
+def _energy_from_scratch(occ, nbr, key, gen, dense, gkind, gpar, gtab):
     """Total energy recomputed from the pair interactions (not from any cache)."""
     E = 0.0
     for s in range(occ.shape[0]):
@@ -203,17 +203,17 @@ def _energy_from_scratch(occ, nbr, key, gpart, gV, dense, gkind, gpar, gtab):
         for d in range(2):
             q = occ[nbr[s, d]]
             if q >= 0:
-                E += _pair_V(p, q, key, gpart, gV, dense, gkind, gpar, gtab)
+                E += _pair_V(p, q, key, gen, dense, gkind, gpar, gtab)
     return E
 
 
 @jit
-def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T, P):
+def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, P):
     """Recompute every rate from scratch and drop every cache entry."""
     rates[:] = 0.0
     dEs[:] = 0.0
     for v in range(vpos.shape[0]):
-        _void_rates(v, vpos[v], pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+        _void_rates(v, vpos[v], pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
         if c_pos[v] >= 0 and cown[c_pos[v]] == v:
             cown[c_pos[v]] = -1
         c_pos[v] = -1
@@ -237,7 +237,7 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
 @jit
 def _advance(
     nbr, offsets, lin, occ, ppos, vpos, bond,
-    gpart, gV, dense, key, gkind, gpar, gtab,
+    gen, dense, key, gkind, gpar, gtab,
     rng, rates, dEs, tree, pw, c_pw, c_pos, c_rates, c_dE, c_bond, cown, iso,
     step_T, step_tend, fs, is_,
     acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v,
@@ -433,7 +433,7 @@ def _advance(
                 bond[nbr[y, dd], (dd + 2) & 3] = b_new
             for a in range(6):
                 c_pw[v, a] = pw[v, a]
-            _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+            _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
         old = c_pos[v]
         if old >= 0 and old != y and cown[old] == v:
             cown[old] = -1
@@ -472,8 +472,8 @@ def _advance(
                     w = -o - 1
                     if w != v:
                         found = 1
-                        _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
-                        _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, key, gpart, gV, dense, gkind, gpar, gtab, w0, T)
+                        _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
+                        _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
                         _rates_from_pairs(w, site, pw, rates, dEs, occ, nbr, bond, w0, T)
                         if c_pos[w] >= 0:
                             if cown[c_pos[w]] == w:

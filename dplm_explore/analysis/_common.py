@@ -1,0 +1,87 @@
+"""Shared helpers of the analyses: replica seeds, system specifications, validation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..interactions import GDistribution, Uniform, g_from_dict, make_g
+
+__all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative"]
+
+
+def positive(name: str, value: Any, *, allow_inf: bool = False) -> float:
+    """``float(value)``, which must be positive (and finite unless ``allow_inf``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number; got {value!r}") from None
+    if not v > 0 or math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}; got {value!r}")
+    return v
+
+
+def non_negative(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}") from None
+    if not (v >= 0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be non-negative and finite; got {value!r}")
+    return v
+
+
+def positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float)) or int(value) != value or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def as_g(g: Any) -> GDistribution:
+    """A g(V) instance from an instance, a dict (``g.to_dict()``), a family name or None (uniform)."""
+    if g is None:
+        return Uniform()
+    if isinstance(g, GDistribution):
+        return g
+    if isinstance(g, dict):
+        return g_from_dict(g)
+    if isinstance(g, str):
+        return make_g(g)
+    raise ValueError(f"g must be a g(V) distribution, its dict, or a family name; got {g!r}")
+
+
+def spawn_seeds(seed, n: int) -> tuple[int, np.ndarray]:
+    """``(root, seeds)``: the recorded root entropy and ``n`` independent integer seeds from
+    ``np.random.SeedSequence(root).spawn(n)`` (each child's first 63-bit state word).
+
+    The children's *integers* are recorded (``SeedSequence.entropy`` is the same for every
+    spawned child, so it cannot name a replica); passing ``seeds[i]`` to
+    :meth:`Simulation.create` reproduces replica ``i`` exactly.
+    """
+    from ..kmc.engine import normalize_seed
+
+    n = positive_int("n_replicas", n)
+    root = normalize_seed(seed)
+    kids = np.random.SeedSequence(root).spawn(n)
+    seeds = np.array([int(k.generate_state(1, np.uint64)[0] >> np.uint64(1)) for k in kids], dtype=np.int64)
+    return root, seeds
+
+
+def system_spec(L: int, phi_v: float, *, g=None, T_I: float | None = None, init: str = "equilibrium", w0: float = 1e6, bonds: str = "peq") -> dict[str, Any]:
+    """A JSON-able description of a system (everything :meth:`Simulation.create` needs but the
+    seed and program), validated by building its :class:`SystemParams`."""
+    from ..kmc.engine import SystemParams
+
+    g = as_g(g)
+    params = SystemParams(L=L, phi_v=phi_v, g=g, w0=w0, init=init, T_I=T_I, bonds=bonds)
+    return {"L": params.L, "phi_v": params.phi_v, "g": g.to_dict(), "T_I": params.T_I, "init": params.init, "w0": params.w0, "bonds": params.bonds,
+            "n_particles": params.n_particles, "n_voids": params.n_voids, "phi_v_realised": params.phi_v_realised}
+
+
+def build_simulation(spec: dict[str, Any], seed: int, program=None):
+    """The :class:`Simulation` a :func:`system_spec` describes, with ``seed`` and ``program``."""
+    from ..kmc import Simulation
+
+    return Simulation.create(spec["L"], spec["phi_v"], g=g_from_dict(spec["g"]), T_I=spec["T_I"], init=spec["init"], seed=int(seed), w0=spec["w0"], program=program, bonds=spec.get("bonds", "peq"))

@@ -1,0 +1,518 @@
+"""Specific heat of temperature programs (paper Figs. 1, 7, 8): ``C_v = N^-1 dE/dT``.
+
+Data flow. Each replica runs the same program from its own initial state; the engine accumulates
+the time-averaged total energy ``E_mean`` in every program step (the steps of ``dT_step`` of a
+ramp). The steps are grouped into coarser temperature bins (:func:`bin_steps`; time-weighted
+means of T, E and E^2), and ``C_v`` is the difference quotient of the per-particle bin energies
+(:func:`heat_capacity_from_bins`):
+
+* ``scheme='midpoint'`` (default): ``C_v(T_{k+1/2}) = (e_{k+1} - e_k) / (T_{k+1} - T_k)`` at
+  ``T_{k+1/2} = (T_k + T_{k+1}) / 2``, bins sorted by T. For a linear ramp the time-averaged
+  energy of a bin is ``e(T_k) + O(dT^2)``, so this is a central difference, error ``O(dT^2)``.
+  Neighbouring estimates share one bin (their noise is anti-correlated).
+* ``scheme='central'``: ``C_v(T_k) = (e_{k+1} - e_{k-1}) / (T_{k+1} - T_{k-1})`` at the bin
+  temperatures (interior bins), also ``O(dT^2)``, smoother and half as many independent points.
+
+Replicas are independent (seeds from ``SeedSequence.spawn``); ``Cv`` is their mean and
+``Cv_err`` the standard error of the mean (``ddof = 1``; NaN for one replica). ``Cv_fluct`` is the
+within-bin fluctuation estimate ``(<E^2> - <E>^2) / (N T^2)``, equal to ``C_v`` in equilibrium
+only (a diagnostic).
+
+Low-T view (Figs. 1b, 8a): :func:`fit_cv_low_T` fits ``C_v / T = c1 + c3 T^2`` by weighted
+least squares and returns c1, c3 with standard errors next to the theory's values computed by
+:func:`dplm_explore.theory.Cv_expansion` (Eq. A13) for the initial equilibrium at ``T_I``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import theory
+from ..results import Result, base_provenance, check_writable, register_result
+from ..schedules import Program, cooling, heating
+from ._common import as_g, build_simulation, positive, positive_int, spawn_seeds, system_spec
+
+__all__ = [
+    "HeatCapacity",
+    "CvFit",
+    "measure_heat_capacity",
+    "bin_steps",
+    "heat_capacity_from_bins",
+    "fit_cv_low_T",
+    "temperature_edges",
+]
+
+SCHEMES = ("midpoint", "central")
+
+
+# =================================================================================== binning
+def temperature_edges(T_lo: float, T_hi: float, *, dT_bin: float | None = None, n_log_bins: int | None = None) -> np.ndarray:
+    """Bin edges from ``T_lo`` to ``T_hi``: linear with width ``dT_bin`` (the last bin may be
+    narrower) or ``n_log_bins`` logarithmically spaced bins (for the log-log view, Fig. 8b)."""
+    T_lo = positive("T_lo", T_lo)
+    T_hi = positive("T_hi", T_hi)
+    if not T_hi > T_lo:
+        raise ValueError(f"T_hi must exceed T_lo; got T_lo={T_lo!r}, T_hi={T_hi!r}")
+    if (dT_bin is None) == (n_log_bins is None):
+        raise ValueError(f"give exactly one of dT_bin and n_log_bins; got dT_bin={dT_bin!r}, n_log_bins={n_log_bins!r}")
+    if dT_bin is not None:
+        dT_bin = positive("dT_bin", dT_bin)
+        n = max(1, int(math.ceil((T_hi - T_lo) / dT_bin - 1e-9)))
+        edges = T_lo + dT_bin * np.arange(n + 1)
+        edges[-1] = T_hi
+        return edges
+    n = positive_int("n_log_bins", n_log_bins)
+    return np.geomspace(T_lo, T_hi, n + 1)
+
+
+def bin_steps(T, time_, E, E2, edges) -> dict[str, np.ndarray]:
+    """Group program steps into temperature bins.
+
+    ``T`` float[s]: step temperatures; ``time_``, ``E``, ``E2`` float[s] or float[R, s]: time
+    spent in each step and time-averaged E and E^2 (R replicas of the same program). ``edges``
+    float[m + 1] increasing; a step belongs to the bin holding its temperature (the last edge
+    included). Returns arrays of shape [m] or [R, m]: ``T`` (time-weighted mean temperature),
+    ``E``, ``E2`` (time-weighted means) and ``time``; bins without time hold NaN (time 0)."""
+    T = np.asarray(T, float)
+    edges = np.asarray(edges, float)
+    if T.ndim != 1:
+        raise ValueError(f"T must be 1-d (the program's step temperatures); got shape {T.shape}")
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"edges must be an increasing 1-d array of at least 2 values; got {edges!r}")
+    one = np.asarray(time_).ndim == 1
+    tm, Em, E2m = (np.atleast_2d(np.asarray(a, float)) for a in (time_, E, E2))
+    if not (tm.shape == Em.shape == E2m.shape and tm.shape[-1] == T.size):
+        raise ValueError(f"time_, E, E2 must have shape [s] or [R, s] with s = {T.size}; got {tm.shape}, {Em.shape}, {E2m.shape}")
+    m = edges.size - 1
+    idx = np.searchsorted(edges, T, side="right") - 1
+    idx[T == edges[-1]] = m - 1
+    inside = (idx >= 0) & (idx < m)
+    idx = np.where(inside, idx, 0)
+    out = {k: np.zeros((tm.shape[0], m)) for k in ("time", "T", "E", "E2")}
+    for r in range(tm.shape[0]):
+        w = np.where(inside & (tm[r] > 0) & np.isfinite(Em[r]), tm[r], 0.0)
+        out["time"][r] = np.bincount(idx, weights=w, minlength=m)
+        out["T"][r] = np.bincount(idx, weights=T * w, minlength=m)
+        out["E"][r] = np.bincount(idx, weights=np.where(w > 0, Em[r], 0.0) * w, minlength=m)
+        out["E2"][r] = np.bincount(idx, weights=np.where(w > 0, E2m[r], 0.0) * w, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in ("T", "E", "E2"):
+            out[k] = np.where(out["time"] > 0, out[k] / out["time"], np.nan)
+    if one:
+        out = {k: v[0] for k, v in out.items()}
+    return out
+
+
+def heat_capacity_from_bins(T, e, scheme: str = "midpoint") -> tuple[np.ndarray, np.ndarray]:
+    """``(T_eval, C_v)`` from bin temperatures ``T`` float[m] and per-particle bin energies
+    ``e`` float[..., m] (see the module docstring for the schemes). Bins with NaN temperature are
+    dropped; the output is sorted by increasing T."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
+    T = np.asarray(T, float)
+    e = np.asarray(e, float)
+    keep = np.isfinite(T)
+    T = T[keep]
+    e = e[..., keep]
+    order = np.argsort(T)
+    T = T[order]
+    e = e[..., order]
+    if scheme == "midpoint":
+        if T.size < 2:
+            return np.zeros(0), np.zeros(e.shape[:-1] + (0,))
+        return 0.5 * (T[1:] + T[:-1]), np.diff(e, axis=-1) / np.diff(T)
+    if T.size < 3:
+        return np.zeros(0), np.zeros(e.shape[:-1] + (0,))
+    return T[1:-1], (e[..., 2:] - e[..., :-2]) / (T[2:] - T[:-2])
+
+
+# ==================================================================================== fitting
+@dataclass(frozen=True)
+class CvFit:
+    """Fit of ``C_v / T = c1 + c3 T^2`` (paper Eq. 1) over ``T_min <= T <= T_max``.
+
+    ``c1_err``, ``c3_err``: standard errors (weighted least squares with weights ``(T/Cv_err)^2``;
+    scaled by ``sqrt(chi2_red)`` when that exceeds 1; ordinary least squares with residual
+    variance when no errors are given). ``cov``: the 2x2 covariance (c1, c3). ``theory``: c1, c3
+    of Eq. (A13) (and Eq. 10 for uniform g) for an equilibrium initial state at ``T_I``, computed
+    by :func:`dplm_explore.theory.Cv_expansion`; empty when there is no ``T_I``.
+    """
+
+    c1: float
+    c3: float
+    c1_err: float
+    c3_err: float
+    cov: tuple
+    chi2_red: float
+    n_points: int
+    T_min: float
+    T_max: float
+    weighted: bool
+    theory: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["cov"] = [list(r) for r in self.cov]
+        return d
+
+
+def fit_cv_low_T(T, Cv, Cv_err=None, *, T_max: float, T_min: float = 0.0, theory_ref: dict | None = None) -> CvFit:
+    """Fit ``C_v / T = c1 + c3 T^2`` to the points with ``T_min <= T <= T_max`` (see
+    :class:`CvFit`). ``theory_ref``: optional dict stored as the fit's ``theory`` entry."""
+    T = np.asarray(T, float)
+    Cv = np.asarray(Cv, float)
+    if T.shape != Cv.shape or T.ndim != 1:
+        raise ValueError(f"T and Cv must be 1-d arrays of the same length; got shapes {T.shape} and {Cv.shape}")
+    T_max = positive("T_max", T_max)
+    if not (float(T_min) >= 0):
+        raise ValueError(f"T_min must be >= 0; got {T_min!r}")
+    sel = (T >= T_min) & (T <= T_max) & np.isfinite(Cv) & (T > 0)
+    weighted = Cv_err is not None
+    if weighted:
+        err = np.asarray(Cv_err, float)
+        if err.shape != T.shape:
+            raise ValueError(f"Cv_err must have the shape of T; got {err.shape} and {T.shape}")
+        sel &= np.isfinite(err) & (err > 0)
+    n = int(sel.sum())
+    if n < 3:
+        raise ValueError(f"need at least 3 points with T in [{T_min}, {T_max}] to fit c1 and c3; got {n}")
+    x = T[sel] ** 2
+    y = Cv[sel] / T[sel]
+    X = np.column_stack([np.ones(n), x])
+    if weighted:
+        s = err[sel] / T[sel]
+        W = 1.0 / s**2
+        A = X.T @ (X * W[:, None])
+        coef = np.linalg.solve(A, X.T @ (W * y))
+        r = (y - X @ coef) / s
+        chi2_red = float(r @ r / (n - 2)) if n > 2 else float("nan")
+        cov = np.linalg.inv(A) * max(1.0, chi2_red if math.isfinite(chi2_red) else 1.0)
+    else:
+        coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+        r = y - X @ coef
+        s2 = float(r @ r / (n - 2))
+        cov = np.linalg.inv(X.T @ X) * s2
+        chi2_red = float("nan")
+    return CvFit(float(coef[0]), float(coef[1]), float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1])),
+                 ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))), chi2_red, n,
+                 float(T[sel].min()), float(T[sel].max()), weighted, dict(theory_ref or {}))
+
+
+def theory_c1_c3(g, T_I: float, phi_v: float) -> dict[str, Any]:
+    """c1, c3 of the theory for an equilibrium initial state at ``T_I`` (Eq. A13 for any g;
+    Eq. 10 added for uniform g), computed by :mod:`dplm_explore.theory`."""
+    g = as_g(g)
+    ex = theory.Cv_expansion(g, T_I, phi_v)
+    out: dict[str, Any] = {"source": "theory.Cv_expansion (Eq. A13)", "T_I": float(T_I), "phi_v": float(phi_v), "c1": ex.c1, "c3": ex.c3, "c2": ex.c2,
+                           "T_series_10pct": ex.T_10pct}
+    if isinstance(g, theory.Uniform):
+        c1e, c3e = theory.c1_c3_eq10(T_I, phi_v, g.dV)
+        out.update({"c1_eq10": c1e, "c3_eq10": c3e})
+    return out
+
+
+# ===================================================================================== result
+@register_result
+@dataclass
+class HeatCapacity(Result):
+    """C_v(T) of a temperature program averaged over replicas (see the module docstring).
+
+    Arrays (R replicas, s program steps, m bins, k C_v points):
+
+    * ``T`` float[k], ``Cv``, ``Cv_err`` float[k], ``Cv_replicas`` float[R, k]: the result;
+    * ``T_bins`` float[m] (time-weighted mean over replicas), ``e_bins`` float[R, m] energy per
+      particle, ``time_bins`` float[R, m], ``Cv_fluct`` float[m] (replica mean);
+    * ``T_steps`` float[s], ``E_steps``, ``E2_steps``, ``time_steps`` float[R, s] (total energy,
+      as the engine reports), ``hops_steps`` int64[R, s], ``returns_steps`` int64[R, s, 4]
+      (p_returns, p_nonreturns, v_returns, v_nonreturns);
+    * ``Cv_eq_theory`` float[k] (:func:`theory.Cv_eq`), ``Cv_tls_theory`` float[k]
+      (:func:`theory.Cv_tls` with the Eq. 5 cut-off at ``nu_cool``; NaN without ``T_I``);
+    * ``seeds`` int64[R] (``SeedSequence(root_seed).spawn``), ``done`` bool[R].
+
+    ``system``: :func:`system_spec`; ``program``: the program's dict; ``binning``: edges rule;
+    ``scheme``: derivative scheme; ``provenance``: versions, wall times, ``complete``.
+    """
+
+    T: np.ndarray
+    Cv: np.ndarray
+    Cv_err: np.ndarray
+    Cv_replicas: np.ndarray
+    T_bins: np.ndarray
+    e_bins: np.ndarray
+    time_bins: np.ndarray
+    Cv_fluct: np.ndarray
+    T_edges: np.ndarray
+    T_steps: np.ndarray
+    E_steps: np.ndarray
+    E2_steps: np.ndarray
+    time_steps: np.ndarray
+    hops_steps: np.ndarray
+    returns_steps: np.ndarray
+    Cv_eq_theory: np.ndarray
+    Cv_tls_theory: np.ndarray
+    seeds: np.ndarray
+    done: np.ndarray
+    root_seed: int
+    system: dict
+    program: dict
+    binning: dict
+    scheme: str
+    provenance: dict
+
+    _array_dicts: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def n_particles(self) -> int:
+        return int(self.system["n_particles"])
+
+    @property
+    def n_done(self) -> int:
+        return int(np.count_nonzero(self.done))
+
+    def fit(self, T_max: float, T_min: float = 0.0) -> CvFit:
+        """:func:`fit_cv_low_T` on this result (weighted by ``Cv_err`` when there are >= 2
+        replicas), with the theory's c1, c3 for the initial state when it was an equilibrium
+        state at ``T_I``."""
+        ref = {}
+        if self.system.get("T_I") is not None and self.system.get("init") == "equilibrium":
+            ref = theory_c1_c3(self.system["g"], self.system["T_I"], self.system["phi_v_realised"])
+        err = self.Cv_err if self.n_done >= 2 else None
+        return fit_cv_low_T(self.T, self.Cv, err, T_max=T_max, T_min=T_min, theory_ref=ref)
+
+    def rebin(self, *, dT_bin: float | None = None, n_log_bins: int | None = None, T_edges=None, scheme: str | None = None) -> "HeatCapacity":
+        """The same runs with other bins or another derivative scheme (recomputed from the steps)."""
+        binning = _binning_rule(dT_bin, n_log_bins, T_edges)
+        return _assemble(self.system, self.program, self.T_steps, self.E_steps, self.E2_steps, self.time_steps, self.hops_steps, self.returns_steps,
+                         self.seeds, self.done, self.root_seed, binning, scheme or self.scheme, dict(self.provenance))
+
+
+def _binning_rule(dT_bin, n_log_bins, T_edges) -> dict[str, Any]:
+    given = sum(x is not None for x in (dT_bin, n_log_bins, T_edges))
+    if given > 1:
+        raise ValueError(f"give at most one of dT_bin, n_log_bins, T_edges; got dT_bin={dT_bin!r}, n_log_bins={n_log_bins!r}, T_edges={T_edges!r}")
+    if T_edges is not None:
+        e = np.asarray(T_edges, float)
+        if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0) or e[0] <= 0:
+            raise ValueError(f"T_edges must be increasing positive temperatures (>= 2 values); got {T_edges!r}")
+        return {"rule": "edges", "edges": e.tolist()}
+    if n_log_bins is not None:
+        return {"rule": "log", "n_log_bins": positive_int("n_log_bins", n_log_bins)}
+    if dT_bin is not None:
+        return {"rule": "linear", "dT_bin": positive("dT_bin", dT_bin)}
+    return {"rule": "steps"}
+
+
+def _edges_for(binning: dict, T_steps: np.ndarray) -> np.ndarray:
+    lo, hi = float(T_steps.min()), float(T_steps.max())
+    rule = binning["rule"]
+    if rule == "edges":
+        return np.asarray(binning["edges"], float)
+    if rule == "steps":
+        # one bin per distinct step temperature
+        u = np.unique(T_steps)
+        if u.size == 1:
+            return np.array([u[0] * (1 - 1e-9), u[0] * (1 + 1e-9)])
+        mids = 0.5 * (u[1:] + u[:-1])
+        return np.concatenate([[u[0] - (mids[0] - u[0])], mids, [u[-1] + (u[-1] - mids[-1])]])
+    # widen by a hair so the extreme step temperatures fall inside
+    pad = 1e-9 * hi
+    if rule == "linear":
+        return temperature_edges(lo - pad, hi + pad, dT_bin=binning["dT_bin"])
+    return temperature_edges(lo * (1 - 1e-9), hi * (1 + 1e-9), n_log_bins=binning["n_log_bins"])
+
+
+def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_steps, returns_steps, seeds, done, root_seed, binning, scheme, provenance, theory_cache=None) -> HeatCapacity:
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
+    N = int(system["n_particles"])
+    R = seeds.size
+    edges = _edges_for(binning, T_steps)
+    b = bin_steps(T_steps, time_steps, E_steps, E2_steps, edges)
+    dn = np.asarray(done, bool)
+    # bin temperatures: time-weighted over finished replicas (identical programs -> identical bins)
+    if dn.any():
+        tw = b["time"][dn]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            T_bins = np.nansum(np.nan_to_num(b["T"][dn]) * tw, axis=0) / tw.sum(axis=0)
+    else:
+        T_bins = np.full(edges.size - 1, np.nan)
+    e_bins = b["E"] / N
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fl = (b["E2"] - b["E"] ** 2) / (N * b["T"] ** 2)
+    Cv_fluct = np.nanmean(np.where(dn[:, None], fl, np.nan), axis=0) if dn.any() else np.full(edges.size - 1, np.nan)
+    T_eval, Cv_r = heat_capacity_from_bins(T_bins, np.where(dn[:, None], e_bins, np.nan), scheme)
+    k = T_eval.size
+    Cv_rep = np.full((R, k), np.nan)
+    Cv_rep[dn] = Cv_r[dn]
+    nd = int(dn.sum())
+    if nd:
+        Cv = Cv_rep[dn].mean(axis=0)
+        Cv_err = Cv_rep[dn].std(axis=0, ddof=1) / math.sqrt(nd) if nd > 1 else np.full(k, np.nan)
+    else:
+        Cv = np.full(k, np.nan)
+        Cv_err = np.full(k, np.nan)
+    if theory_cache is not None and theory_cache.get("T") is not None and np.array_equal(theory_cache["T"], T_eval):
+        Cv_eq_th, Cv_tls_th = theory_cache["eq"], theory_cache["tls"]
+    else:
+        Cv_eq_th, Cv_tls_th = _theory_curves(system, program, T_eval)
+        if theory_cache is not None:
+            theory_cache.update({"T": T_eval.copy(), "eq": Cv_eq_th, "tls": Cv_tls_th})
+    return HeatCapacity(
+        T=T_eval, Cv=Cv, Cv_err=Cv_err, Cv_replicas=Cv_rep, T_bins=T_bins, e_bins=e_bins, time_bins=b["time"], Cv_fluct=Cv_fluct,
+        T_edges=edges, T_steps=T_steps, E_steps=E_steps, E2_steps=E2_steps, time_steps=time_steps, hops_steps=hops_steps,
+        returns_steps=returns_steps, Cv_eq_theory=Cv_eq_th, Cv_tls_theory=Cv_tls_th, seeds=seeds, done=dn.copy(),
+        root_seed=int(root_seed), system=system, program=program, binning=binning, scheme=scheme, provenance=provenance,
+    )
+
+
+def _theory_curves(system, program, T_eval) -> tuple[np.ndarray, np.ndarray]:
+    g = as_g(system["g"])
+    phi = system["phi_v_realised"]
+    ok = np.isfinite(T_eval) & (T_eval > 0)
+    eq = np.full(T_eval.shape, np.nan)
+    tls = np.full(T_eval.shape, np.nan)
+    if ok.any():
+        eq[ok] = theory.Cv_eq(T_eval[ok], g, phi)
+        if system.get("T_I") is not None and system.get("init") == "equilibrium":
+            ramps = [s for s in program["segments"] if s["kind"] == "ramp"]
+            nu = ramps[0]["nu"] if ramps else 1e-4
+            tls[ok] = theory.Cv_tls(T_eval[ok], g, system["T_I"], phi, nu_cool=nu, w0=system["w0"])
+    return eq, tls
+
+
+# ================================================================================ measurement
+def _run_program_replica(item) -> dict[str, Any]:
+    """One replica (top-level so that process pools and Dask can pickle it)."""
+    spec, program_d, seed = item
+    t0 = time.perf_counter()
+    sim = build_simulation(spec, seed, Program.from_dict(program_d))
+    sim.advance()
+    b = sim.temperature_bins()
+    ret = np.stack([b["p_returns"], b["p_nonreturns"], b["v_returns"], b["v_nonreturns"]], axis=-1).astype(np.int64)
+    return {"seed": int(seed), "T": b["T"], "time": b["time"], "E": b["E_mean"], "E2": b["E2_mean"], "hops": b["hops"].astype(np.int64),
+            "returns": ret, "n_hops": sim.hops, "wall_s": time.perf_counter() - t0, "drift": sim.energy - sim.energy_from_scratch()}
+
+
+def make_program(T_I: float, T_final: float, nu: float, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
+    """Cooling (``T_final < T_I``) or heating ramp from ``T_I`` to ``T_final`` at rate ``nu``."""
+    if float(T_final) < float(T_I):
+        return cooling(T_I, T_final, nu, dT_step=dT_step, hold_after=hold_after)
+    if hold_after:
+        raise ValueError(f"hold_after applies to cooling only; got hold_after={hold_after!r} with T_final >= T_I")
+    return heating(T_I, T_final, nu, dT_step=dT_step)
+
+
+def measure_heat_capacity(
+    L: int,
+    phi_v: float,
+    *,
+    T_I: float,
+    T_final: float,
+    nu: float,
+    g=None,
+    dT_step: float | None = None,
+    n_replicas: int = 4,
+    seed=None,
+    w0: float = 1e6,
+    init: str = "equilibrium",
+    dT_bin: float | None = None,
+    n_log_bins: int | None = None,
+    T_edges=None,
+    scheme: str = "midpoint",
+    workers: int | None = 1,
+    scheduler=None,
+    out=None,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: bool = False,
+) -> HeatCapacity:
+    """C_v(T) of a linear ramp from ``T_I`` to ``T_final`` at rate ``nu`` (cooling if
+    ``T_final < T_I``, heating otherwise), averaged over ``n_replicas`` independent replicas.
+
+    Each replica starts from its own initial state (exact equilibrium at ``T_I`` by default, or
+    ``init='random'``) and seed ``SeedSequence(seed).spawn(n_replicas)[i]``. Bins: ``dT_bin``
+    (linear), ``n_log_bins`` (logarithmic), explicit ``T_edges``, or one bin per program step
+    (default). ``workers``/``scheduler``: replicas run on local processes or a Dask cluster
+    (:func:`dplm_explore.sweep.map_tasks`); results do not depend on where they ran.
+
+    ``out``: result file, written after every finished replica (``complete=False`` until the
+    last), never replacing an existing file unless ``overwrite``; ``resume=True`` continues a
+    partial file written by an identical earlier call (same system, program, seeds).
+    """
+    from ..sweep import map_tasks
+
+    spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0)
+    if init != "equilibrium":
+        spec["T_I"] = None
+    T_I = positive("T_I", T_I)
+    T_final = positive("T_final", T_final)
+    if T_final == T_I:
+        raise ValueError(f"T_final must differ from T_I; got both {T_I!r}")
+    prog = make_program(T_I, T_final, positive("nu", nu), dT_step)
+    prog_d = prog.to_dict()
+    binning = _binning_rule(dT_bin, n_log_bins, T_edges)
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
+    T_steps, _ = prog.compile(0.0)
+    s = T_steps.size
+    if resume:
+        if out is None:
+            raise ValueError("resume=True needs out (the partial result file)")
+        prev = HeatCapacity.load(out)
+        if prev.system != _jsonable(spec) or prev.program != _jsonable(prog_d) or prev.seeds.size != positive_int("n_replicas", n_replicas):
+            raise ValueError(f"{out} was written for other parameters; cannot resume it")
+        root, seeds = prev.root_seed, prev.seeds
+        arrays = {k: getattr(prev, k).copy() for k in ("E_steps", "E2_steps", "time_steps", "hops_steps", "returns_steps")}
+        done = prev.done.copy()
+        wall = list(prev.provenance.get("replica_wall_s", [None] * seeds.size))
+    else:
+        if out is not None:
+            check_writable(out if str(out).endswith(".npz") else str(out) + ".npz", overwrite)
+        root, seeds = spawn_seeds(seed, n_replicas)
+        R = seeds.size
+        arrays = {"E_steps": np.full((R, s), np.nan), "E2_steps": np.full((R, s), np.nan), "time_steps": np.zeros((R, s)),
+                  "hops_steps": np.zeros((R, s), np.int64), "returns_steps": np.zeros((R, s, 4), np.int64)}
+        done = np.zeros(R, bool)
+        wall = [None] * R
+    t_start = time.perf_counter()
+    prov_base = base_provenance(kind="heat capacity", n_replicas=int(seeds.size))
+    cache: dict[str, Any] = {}
+
+    def current(complete: bool) -> HeatCapacity:
+        prov = dict(prov_base, complete=complete, n_done=int(done.sum()), replica_wall_s=wall, wall_s=time.perf_counter() - t_start)
+        return _assemble(spec, prog_d, T_steps, arrays["E_steps"], arrays["E2_steps"], arrays["time_steps"], arrays["hops_steps"], arrays["returns_steps"],
+                         seeds, done, root, binning, scheme, prov, cache)
+
+    def on_result(i, res):
+        n = res["T"].size
+        if n != s or not np.allclose(res["T"], T_steps):
+            raise RuntimeError(f"replica {i} ran {n} steps; expected {s}")
+        arrays["E_steps"][i] = res["E"]
+        arrays["E2_steps"][i] = res["E2"]
+        arrays["time_steps"][i] = res["time"]
+        arrays["hops_steps"][i] = res["hops"]
+        arrays["returns_steps"][i] = res["returns"]
+        done[i] = True
+        wall[i] = res["wall_s"]
+        if out is not None:
+            current(bool(done.all())).save(out, overwrite=True)
+
+    todo = [i for i in range(seeds.size) if not done[i]]
+    map_tasks(_run_program_replica, [(spec, prog_d, int(seeds[i])) for i in todo], workers=workers, scheduler=scheduler, progress=progress,
+              desc="replicas", on_result=lambda j, res: on_result(todo[j], res))
+    result = current(True)
+    if out is not None:
+        result.save(out, overwrite=True)
+    return result
+
+
+def _jsonable(d):
+    import json
+
+    return json.loads(json.dumps(d))

@@ -1,0 +1,461 @@
+"""Parameter sweeps and replicas: local processes by default, a Dask distributed cluster on request.
+
+:func:`map_tasks` is the one executor behind every multi-run measurement: it applies a top-level
+(picklable) function to a list of items serially, on a pool of local processes, or on a Dask
+cluster given its scheduler address (or a ``distributed.Client``), and hands each result to a
+callback as soon as it is ready (so callers can checkpoint). Results are returned in input order
+and do not depend on where they ran: every run is fully determined by its integer seed.
+
+:func:`run_sweep` runs one *task* (``'run'``, ``'cool'``, ``'diffusion'``, ``'hop-energy'``,
+``'tls'``: see :data:`TASKS`) over the Cartesian product of parameter values times ``n_seeds``
+seeds. The seeds come from ``np.random.SeedSequence(seed).spawn(n_seeds)`` and the same seed list
+is used at every parameter point (common random numbers: differences between points are not
+blurred by different initial states). With ``out_dir`` every finished task is written at once to
+``out_dir/tasks/task-NNNNN.npz``, so an interrupted sweep keeps what it finished and
+``resume=True`` runs only the rest; the collected :class:`SweepResult` is written to
+``out_dir/sweep.npz``. Nothing is overwritten unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+
+from .results import Result, base_provenance, check_writable, load_result, register_result, write_json
+
+__all__ = ["map_tasks", "run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS"]
+
+
+# ================================================================================== executor
+def _default_workers(n_items: int) -> int:
+    return max(1, min(n_items, os.cpu_count() or 1))
+
+
+def map_tasks(func: Callable, items: Sequence, *, workers: int | None = None, scheduler=None, progress: bool = False, desc: str | None = None,
+              on_result: Callable[[int, Any], None] | None = None) -> list:
+    """``[func(item) for item in items]``, possibly in parallel.
+
+    ``scheduler``: a Dask scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``:
+    run on that cluster (needs ``dask[distributed]``). Otherwise ``workers``: ``None`` (one
+    process per core, at most one per item), ``0`` or ``1`` (serially in this process) or the
+    number of local worker processes (spawned, so they import the package afresh). ``func`` must
+    be a module-level function. ``on_result(i, result)`` is called in this process as each item
+    finishes (in completion order); ``progress`` shows a tqdm bar. The first failing item's
+    exception is re-raised after the other pending items are cancelled.
+    """
+    items = list(items)
+    n = len(items)
+    results: list = [None] * n
+    if n == 0:
+        return results
+    if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
+        raise ValueError(f"workers must be None or a non-negative integer; got {workers!r}")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=desc, unit="task", dynamic_ncols=True)
+
+    def done(i, res):
+        results[i] = res
+        if on_result is not None:
+            on_result(i, res)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if scheduler is not None:
+            _map_dask(func, items, scheduler, done)
+        else:
+            w = _default_workers(n) if workers is None else int(workers)
+            if w <= 1:
+                for i, item in enumerate(items):
+                    done(i, func(item))
+            else:
+                _map_processes(func, items, min(w, n), done)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _map_processes(func, items, workers, done) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        futs = {pool.submit(func, item): i for i, item in enumerate(items)}
+        pending = set(futs)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(finished, key=lambda f: futs[f]):
+                    done(futs[f], f.result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+
+
+def _map_dask(func, items, scheduler, done) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("running on a Dask cluster needs dask[distributed] (pip install 'dplm-explore[distributed]')") from exc
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        futs = client.map(func, items, pure=False)
+        index = {f.key: i for i, f in enumerate(futs)}
+        try:
+            for f in as_completed(futs):
+                done(index[f.key], f.result())
+        except BaseException:
+            client.cancel(futs)
+            raise
+    finally:
+        if own:
+            client.close()
+
+
+# ===================================================================================== tasks
+_G_KEYS = ("V0", "dV", "G0", "sigma_V")
+
+
+def _g_of(p: dict):
+    from .analysis._common import as_g
+    from .interactions import make_g
+
+    fam = p.get("g", "uniform")
+    if isinstance(fam, dict):
+        return as_g(fam)
+    kw = {k: p[k] for k in _G_KEYS if p.get(k) is not None}
+    return make_g(fam, **kw)
+
+
+def _need(p: dict, *keys):
+    missing = [k for k in keys if p.get(k) is None]
+    if missing:
+        raise ValueError(f"sweep task parameters lack {missing}; got {sorted(p)}")
+
+
+def _task_run(p: dict, seed: int) -> dict[str, Any]:
+    """One run (constant ``T`` for ``hops``/``time``, or a ramp ``T_I -> T_final`` at ``nu``):
+    final and mean energy per particle, hops, time, event-level return probabilities."""
+    from .analysis.heat_capacity import make_program
+    from .kmc import Simulation
+    from .schedules import constant
+
+    _need(p, "L", "phi_v")
+    if p.get("nu") is not None:
+        _need(p, "T_I", "T_final")
+        prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
+    else:
+        prog = constant(p.get("T", p.get("T_I")))
+    sim = Simulation.create(p["L"], p["phi_v"], g=_g_of(p), T_I=p.get("T_I"), init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
+    t0 = time.perf_counter()
+    if p.get("nu") is not None:
+        sim.advance()
+    else:
+        if p.get("hops") is None and p.get("time") is None:
+            raise ValueError("a constant-temperature sweep task needs hops or time")
+        sim.advance(None if p.get("hops") is None else int(p["hops"]), time=p.get("time"))
+    b = sim.temperature_bins()
+    tt = float(b["time"].sum())
+    pr, pn, vr, vn = (int(b[k].sum()) for k in ("p_returns", "p_nonreturns", "v_returns", "v_nonreturns"))
+    return {
+        "e_final": sim.energy_per_particle,
+        "e_mean": float(np.nansum(b["E_mean"] * b["time"]) / tt / sim.params.n_particles) if tt > 0 else float("nan"),
+        "hops": sim.hops, "time": sim.t, "T_final": sim.T,
+        "P_ret": pr / (pr + pn) if pr + pn else float("nan"), "Q_ret": vr / (vr + vn) if vr + vn else float("nan"),
+        "wall_s": time.perf_counter() - t0,
+    }
+
+
+def _task_cool(p: dict, seed: int) -> dict[str, Any]:
+    """One replica of a ramp ``T_I -> T_final`` at ``nu``: its C_v(T) (``dT_bin`` or one bin per
+    step, ``scheme``) and the bin energies."""
+    from .analysis.heat_capacity import _assemble, _binning_rule, _run_program_replica, make_program
+    from .analysis._common import system_spec
+
+    _need(p, "L", "phi_v", "T_I", "T_final", "nu")
+    init = p.get("init", "equilibrium")
+    spec = system_spec(p["L"], p["phi_v"], g=_g_of(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
+    prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step")).to_dict()
+    r = _run_program_replica((spec, prog, seed))
+    hc = _assemble(spec, prog, r["T"], r["E"][None], r["E2"][None], r["time"][None], r["hops"][None], r["returns"][None], np.array([seed]), np.array([True]), seed,
+                   _binning_rule(p.get("dT_bin"), p.get("n_log_bins"), None), p.get("scheme", "midpoint"), {})
+    return {"T": hc.T, "Cv": hc.Cv, "T_bins": hc.T_bins, "e_bins": hc.e_bins[0], "Cv_eq_theory": hc.Cv_eq_theory, "hops": r["n_hops"], "wall_s": r["wall_s"]}
+
+
+def _task_diffusion(p: dict, seed: int) -> dict[str, Any]:
+    """MSD and D at constant ``T`` (equilibrium start at T unless ``T_I`` is given)."""
+    from .analysis.diffusion import _diffusion_task
+
+    _need(p, "L", "phi_v", "T")
+    return _diffusion_task(p, seed, _g_of(p))
+
+
+def _task_hop_energy(p: dict, seed: int) -> dict[str, Any]:
+    """Measured hop-attempt energies of an equilibrium state at ``T_I`` (after an optional ramp
+    to ``T_final`` at ``nu``): mean, std, q at ``T_eval`` vs theory."""
+    from .analysis.hop_energy import _hop_energy_task
+
+    _need(p, "L", "phi_v", "T_I")
+    return _hop_energy_task(p, seed, _g_of(p))
+
+
+def _task_tls(p: dict, seed: int) -> dict[str, Any]:
+    """Cool ``T_I -> T_final`` at ``nu``, then catalogue TLS over ``hops`` hops at T_final."""
+    from .analysis.tls import _tls_task
+
+    _need(p, "L", "phi_v", "T_I", "T_final", "nu", "hops")
+    return _tls_task(p, seed, _g_of(p))
+
+
+#: task name -> function(params, seed) -> dict of numbers / arrays
+TASKS: dict[str, Callable[[dict, int], dict]] = {
+    "run": _task_run,
+    "cool": _task_cool,
+    "diffusion": _task_diffusion,
+    "hop-energy": _task_hop_energy,
+    "tls": _task_tls,
+}
+
+
+def _execute(item) -> dict[str, Any]:
+    """Worker entry point: ``item = (task, params, seed)``."""
+    task, params, seed = item
+    return TASKS[task](dict(params), int(seed))
+
+
+# ===================================================================================== plan
+@dataclass(frozen=True)
+class SweepTask:
+    """One unit of a sweep: grid point ``point``, seed number ``seed_index``, its ``seed`` and the
+    full parameter dict."""
+
+    index: int
+    point: int
+    seed_index: int
+    seed: int
+    params: dict
+
+
+def plan_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None, n_seeds: int = 1, seed=None) -> tuple[int, list[SweepTask]]:
+    """``(root_seed, tasks)``: the Cartesian product of ``grid`` values (on top of ``base``) times
+    ``n_seeds`` seeds, in row-major order (last grid key fastest, seeds fastest of all)."""
+    from .analysis._common import positive_int, spawn_seeds
+
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
+    base = dict(base or {})
+    grid = {str(k): list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v] for k, v in (grid or {}).items()}
+    for k, v in grid.items():
+        if len(v) == 0:
+            raise ValueError(f"grid values of {k!r} must be a non-empty list; got {v!r}")
+    n_seeds = positive_int("n_seeds", n_seeds)
+    root, seeds = spawn_seeds(seed, n_seeds)
+    keys = list(grid)
+    tasks = []
+    for point, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
+        params = {**base, **dict(zip(keys, combo))}
+        params = json.loads(json.dumps(params, default=_json_default))
+        for si in range(n_seeds):
+            tasks.append(SweepTask(len(tasks), point, si, int(seeds[si]), params))
+    return root, tasks
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"sweep parameters must be JSON values; got {o!r}")
+
+
+# ==================================================================================== result
+@register_result
+@dataclass
+class SweepTaskResult(Result):
+    """What one sweep task produced (``out_dir/tasks/task-NNNNN.npz``)."""
+
+    task: str
+    index: int
+    point: int
+    seed_index: int
+    seed: int
+    params: dict
+    outputs: dict
+    scalars: dict
+    provenance: dict
+
+    _array_dicts: ClassVar[tuple[str, ...]] = ("outputs",)
+
+
+@register_result
+@dataclass
+class SweepResult(Result):
+    """All tasks of a sweep. ``params[i]`` (JSON dicts), ``point``, ``seed_index``, ``seeds``
+    int64[n]; ``outputs[name]``: every task's output stacked along axis 0 (float arrays, padded
+    with NaN where tasks returned arrays of different lengths; NaN rows for tasks not done);
+    ``done`` bool[n]. ``grid``, ``base``, ``task``, ``root_seed`` say what was swept."""
+
+    task: str
+    grid: dict
+    base: dict
+    root_seed: int
+    params: list
+    point: np.ndarray
+    seed_index: np.ndarray
+    seeds: np.ndarray
+    done: np.ndarray
+    outputs: dict
+    provenance: dict
+
+    _array_dicts: ClassVar[tuple[str, ...]] = ("outputs",)
+
+    def table(self, name: str) -> np.ndarray:
+        """``outputs[name]`` reshaped to ``[*grid shape, n_seeds, ...]``."""
+        shape = [len(v) for v in self.grid.values()] + [int(self.seed_index.max()) + 1 if self.seed_index.size else 0]
+        a = self.outputs[name]
+        return a.reshape(tuple(shape) + a.shape[1:])
+
+
+def _split_outputs(out: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    arrays, scalars = {}, {}
+    for k, v in out.items():
+        if isinstance(v, np.ndarray):
+            arrays[k] = v
+        elif isinstance(v, (list, tuple)):
+            arrays[k] = np.asarray(v)
+        else:
+            scalars[k] = v.item() if isinstance(v, np.generic) else v
+    return arrays, scalars
+
+
+def _stack(values: list, n: int) -> np.ndarray:
+    """Stack per-task values (None for tasks not done) into float[n, ...] padded with NaN."""
+    arrs = [None if v is None else np.asarray(v) for v in values]
+    present = [a for a in arrs if a is not None]
+    if not present:
+        return np.full(n, np.nan)
+    shapes = {a.shape for a in present}
+    same = len(shapes) == 1
+    if same and all(a is not None for a in arrs) and all(a.dtype == present[0].dtype for a in present) and present[0].dtype.kind in "biuf":
+        return np.stack(arrs)
+    nd = max(a.ndim for a in present)
+    full = tuple(max((a.shape[d] if a.ndim > d else 1) for a in present) for d in range(nd))
+    out = np.full((n,) + full, np.nan)
+    for i, a in enumerate(arrs):
+        if a is None:
+            continue
+        a = np.asarray(a, float).reshape(a.shape + (1,) * (nd - a.ndim))
+        out[(i,) + tuple(slice(0, s) for s in a.shape)] = a
+    return out
+
+
+def _collect(task: str, grid: dict, base: dict, root: int, tasks: list[SweepTask], per_task: dict[int, SweepTaskResult], provenance: dict) -> SweepResult:
+    n = len(tasks)
+    names: list[str] = []
+    for r in per_task.values():
+        for k in list(r.outputs) + list(r.scalars):
+            if k not in names:
+                names.append(k)
+    outputs = {}
+    for k in names:
+        vals = []
+        for t in tasks:
+            r = per_task.get(t.index)
+            if r is None:
+                vals.append(None)
+            elif k in r.outputs:
+                vals.append(r.outputs[k])
+            else:
+                v = r.scalars.get(k)
+                vals.append(None if v is None or isinstance(v, str) else float(v) if not isinstance(v, (bool, int)) else v)
+        outputs[k] = _stack(vals, n)
+    done = np.array([t.index in per_task for t in tasks], bool)
+    return SweepResult(task=task, grid=grid, base=base, root_seed=int(root), params=[t.params for t in tasks],
+                       point=np.array([t.point for t in tasks], np.int64), seed_index=np.array([t.seed_index for t in tasks], np.int64),
+                       seeds=np.array([t.seed for t in tasks], np.int64), done=done, outputs=outputs, provenance=dict(provenance, complete=bool(done.all()), n_done=int(done.sum())))
+
+
+def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None, n_seeds: int = 1, seed=None, workers: int | None = None, scheduler=None,
+              out_dir=None, resume: bool = False, overwrite: bool = False, progress: bool = False) -> SweepResult:
+    """Run ``task`` (a key of :data:`TASKS`) over ``grid`` x ``n_seeds`` seeds (see the module
+    docstring); returns the :class:`SweepResult` (also written to ``out_dir/sweep.npz``)."""
+    root, tasks = plan_sweep(task, grid, base=base, n_seeds=n_seeds, seed=seed)
+    grid_j = json.loads(json.dumps({k: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v] for k, v in (grid or {}).items()}, default=_json_default))
+    base_j = json.loads(json.dumps(base or {}, default=_json_default))
+    plan = {"task": task, "grid": grid_j, "base": base_j, "n_seeds": int(n_seeds), "root_seed": root, "seeds": sorted({t.seed for t in tasks})}
+    per_task: dict[int, SweepTaskResult] = {}
+    tdir = None
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        tdir = out_dir / "tasks"
+        plan_file = out_dir / "plan.json"
+        final = out_dir / "sweep.npz"
+        if resume:
+            if not plan_file.exists():
+                raise ValueError(f"resume=True but {plan_file} does not exist")
+            old = json.loads(plan_file.read_text())
+            if seed is None:
+                # the root seed of the first run names the seeds: take it over
+                root, tasks = plan_sweep(task, grid, base=base, n_seeds=n_seeds, seed=old["root_seed"])
+                plan.update(root_seed=root, seeds=sorted({t.seed for t in tasks}))
+            if old != plan:
+                raise ValueError(f"{out_dir} holds a different sweep (plan.json differs); cannot resume it")
+            for f in sorted(tdir.glob("task-*.npz")):
+                r = load_result(f)
+                per_task[r.index] = r
+        else:
+            if out_dir.exists() and any(out_dir.iterdir()):
+                if not overwrite:
+                    raise FileExistsError(f"{out_dir} exists and is not empty; pass overwrite=True (CLI: --overwrite) or resume=True (--resume)")
+                for sub in ("tasks",):
+                    if (out_dir / sub).exists():
+                        shutil.rmtree(out_dir / sub)
+                for f in (plan_file, final):
+                    if f.exists():
+                        f.unlink()
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json(plan_file, plan)
+        tdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    prov = base_provenance(kind="sweep", workers=workers, scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler) if not isinstance(scheduler, str) else scheduler))
+    todo = [t for t in tasks if t.index not in per_task]
+
+    def on_result(j, res):
+        t = todo[j]
+        arrays, scalars = _split_outputs(res)
+        r = SweepTaskResult(task=task, index=t.index, point=t.point, seed_index=t.seed_index, seed=t.seed, params=t.params, outputs=arrays, scalars=scalars,
+                            provenance=base_provenance(kind="sweep task"))
+        per_task[t.index] = r
+        if tdir is not None:
+            r.save(tdir / f"task-{t.index:05d}.npz", overwrite=True)
+
+    map_tasks(_execute, [(task, t.params, t.seed) for t in todo], workers=workers, scheduler=scheduler, progress=progress, desc=f"sweep {task}", on_result=on_result)
+    result = _collect(task, grid_j, base_j, root, tasks, per_task, dict(prov, wall_s=time.perf_counter() - t0))
+    if out_dir is not None:
+        result.save(out_dir / "sweep.npz", overwrite=True)
+    return result
+
+
+def collect_sweep(out_dir) -> SweepResult:
+    """The (possibly partial) :class:`SweepResult` of the tasks finished in ``out_dir``."""
+    out_dir = Path(out_dir)
+    plan = json.loads((out_dir / "plan.json").read_text())
+    root, tasks = plan_sweep(plan["task"], plan["grid"], base=plan["base"], n_seeds=plan["n_seeds"], seed=plan["root_seed"])
+    per_task = {}
+    for f in sorted((out_dir / "tasks").glob("task-*.npz")):
+        r = load_result(f)
+        per_task[r.index] = r
+    return _collect(plan["task"], plan["grid"], plan["base"], root, tasks, per_task, base_provenance(kind="sweep (collected)"))
