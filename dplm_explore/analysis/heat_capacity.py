@@ -320,10 +320,16 @@ def _edges_for(binning: dict, T_steps: np.ndarray) -> np.ndarray:
             return np.array([u[0] * (1 - 1e-9), u[0] * (1 + 1e-9)])
         mids = 0.5 * (u[1:] + u[:-1])
         return np.concatenate([[u[0] - (mids[0] - u[0])], mids, [u[-1] + (u[-1] - mids[-1])]])
-    # widen by a hair so the extreme step temperatures fall inside
-    pad = 1e-9 * hi
     if rule == "linear":
-        return temperature_edges(lo - pad, hi + pad, dT_bin=binning["dT_bin"])
+        # edges at multiples of dT_bin, so that bins are the same for every ramp through them
+        dT = binning["dT_bin"]
+        lo_e = math.floor(lo / dT * (1 + 1e-12)) * dT
+        hi_e = math.ceil(hi / dT * (1 - 1e-12)) * dT
+        if hi_e <= hi:
+            hi_e += dT
+        if lo_e <= 0:
+            lo_e = lo * (1 - 1e-9)
+        return temperature_edges(lo_e, hi_e, dT_bin=dT)
     return temperature_edges(lo * (1 - 1e-9), hi * (1 + 1e-9), n_log_bins=binning["n_log_bins"])
 
 

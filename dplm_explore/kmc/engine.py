@@ -446,10 +446,18 @@ class Simulation:
         done_total = 0
         reason = "hops"
         bar = None
+        by_time = False
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=None if hops is None else int(hops), unit="hop", unit_scale=True, dynamic_ncols=True, mininterval=0.5)
+            t_end = min(t_stop, float(self.step_tend[-1]))
+            if hops is None and math.isfinite(t_end):
+                # a finite program: the bar follows simulated time, hops/s in the postfix
+                by_time = True
+                bar = tqdm(total=t_end - t_start, unit="t", dynamic_ncols=True, mininterval=0.5,
+                           bar_format="{l_bar}{bar}| {n:.4g}/{total:.4g} [{elapsed}<{remaining}{postfix}]")
+            else:
+                bar = tqdm(total=None if hops is None else int(hops), unit="hop", unit_scale=True, dynamic_ncols=True, mininterval=0.5)
         chunk = chunk_hops or 200_000
         try:
             while True:
@@ -466,8 +474,8 @@ class Simulation:
                 done_total += done
                 remaining -= done
                 if bar is not None:
-                    bar.update(done)
-                    bar.set_postfix(T=f"{self.T:.4g}", e=f"{self.energy_per_particle:.4f}", refresh=False)
+                    bar.update(self.t - bar.n - t_start if by_time else done)
+                    bar.set_postfix(T=f"{self.T:.4g}", e=f"{self.energy_per_particle:.4f}", hops=f"{done_total:.3g}", refresh=False)
                 if status == K.STOP_SAMPLES_FULL:
                     self._drain_samples()
                     continue

@@ -1,0 +1,190 @@
+"""Event-level analysis: run the engine with its hop log switched on and replay the log.
+
+:class:`EventWindow` runs a simulation for a window of hops, logging every hop (void,
+direction, time) in chunks, and replays the log on its own copy of the occupancy in a small
+compiled kernel. Per void it records the sites visited (the start site, the first other site,
+and whether a third one was visited), the time spent on the first two, and the number of hops;
+per particle and per void it counts *returns* (a hop that reverses the same particle's/void's
+previous hop) exactly as the engine's accumulators do, so the two can be checked against each
+other. This is what the TLS catalogue (Fig. 3) is built on.
+
+Direction convention (engine): log entry ``(v, d)`` is the hop of the particle at
+``nbr[vpos[v], d]`` into void ``v``; the void moves in direction ``d``, the particle in
+``(d + 2) & 3``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit
+
+__all__ = ["EventWindow", "run_event_window"]
+
+
+@jit
+def _replay(log, ts, nbr, occ, vpos, arrive, site_a, site_b, t_a, t_b, multi, nhops_v, last_p, last_v, counts):
+    """Replay ``m`` logged hops.
+
+    log: int64[m, 2] (void, direction); ts: float64[m] event times; nbr: int32[S, 4];
+    occ: int32[S] and vpos: int32[Nv] (updated in place); arrive: float64[Nv] arrival time at
+    the current site; site_a/site_b: int64[Nv] start site / first other site (-1 none);
+    t_a/t_b: float64[Nv] time spent on them; multi: uint8[Nv] set when a third site is visited;
+    nhops_v: int64[Nv]; last_p: int8[N], last_v: int8[Nv] previous hop direction or -1;
+    counts: int64[4] (particle returns, particle non-returns, void returns, void non-returns).
+    Returns the number of hops replayed."""
+    m = log.shape[0]
+    for k in range(m):
+        v = log[k, 0]
+        d = log[k, 1]
+        t = ts[k]
+        y = vpos[v]
+        s = nbr[y, d]
+        p = occ[s]
+        dt = t - arrive[v]
+        if y == site_a[v]:
+            t_a[v] += dt
+        elif y == site_b[v]:
+            t_b[v] += dt
+        arrive[v] = t
+        if s != site_a[v]:
+            if site_b[v] < 0:
+                site_b[v] = s
+            elif s != site_b[v]:
+                multi[v] = 1
+        od = (d + 2) & 3
+        if last_p[p] >= 0:
+            if last_p[p] == d:
+                counts[0] += 1
+            else:
+                counts[1] += 1
+        last_p[p] = od
+        if last_v[v] >= 0:
+            if last_v[v] == od:
+                counts[2] += 1
+            else:
+                counts[3] += 1
+        last_v[v] = d
+        occ[y] = p
+        occ[s] = -(v + 1)
+        vpos[v] = s
+        nhops_v[v] += 1
+    return m
+
+
+class EventWindow:
+    """Per-void site statistics and return counts over a window of hops (see the module docstring).
+
+    After :meth:`run`: ``site_a``, ``site_b`` int64[Nv] (start site; first other site or -1),
+    ``p_a``, ``p_b`` float[Nv] time fractions on them, ``n_sites`` int[Nv] (1, 2, or 3 meaning
+    "three or more"), ``hops_v`` int64[Nv], ``counts`` int64[4] (particle returns, non-returns,
+    void returns, non-returns), ``t0``, ``t1``, ``hops``, ``T_mean`` (time-weighted temperature
+    of the program steps run in the window).
+    """
+
+    def __init__(self, sim):
+        self.sim = sim
+        nv = sim.params.n_voids
+        self.occ = sim.occ.copy()
+        self.vpos = sim.vpos.astype(np.int32).copy()
+        self.t0 = sim.t
+        self.arrive = np.full(nv, self.t0)
+        self.site_a = self.vpos.astype(np.int64).copy()
+        self.site_b = np.full(nv, -1, np.int64)
+        self.t_a = np.zeros(nv)
+        self.t_b = np.zeros(nv)
+        self.multi = np.zeros(nv, np.uint8)
+        self.hops_v = np.zeros(nv, np.int64)
+        self.last_p = sim.last_p.copy()
+        self.last_v = sim.last_v.copy()
+        self.counts = np.zeros(4, np.int64)
+        self.hops = 0
+        self.t1 = self.t0
+        self._bins0 = _bin_totals(sim)
+
+    def run(self, hops: int, *, chunk: int = 500_000, progress: bool = False) -> "EventWindow":
+        """Advance the simulation by up to ``hops`` hops (fewer if its program ends), replaying
+        every hop. Can be called repeatedly to extend the window."""
+        from ..kmc._reference import record_events
+
+        if isinstance(hops, bool) or int(hops) != hops or hops < 0:
+            raise ValueError(f"hops must be a non-negative integer; got {hops!r}")
+        remaining = int(hops)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=remaining, unit="hop", unit_scale=True, dynamic_ncols=True, desc="event window")
+        try:
+            while remaining > 0:
+                n = min(remaining, int(chunk))
+                log, ts = record_events(self.sim, n)
+                m = int(log.shape[0])
+                if m:
+                    _replay(log, ts, self.sim.nbr, self.occ, self.vpos, self.arrive, self.site_a, self.site_b, self.t_a, self.t_b,
+                            self.multi, self.hops_v, self.last_p, self.last_v, self.counts)
+                self.hops += m
+                remaining -= m
+                if bar is not None:
+                    bar.update(m)
+                if m < n:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if not np.array_equal(self.occ, self.sim.occ):  # pragma: no cover - would be an engine/log bug
+            raise RuntimeError("replayed occupancy disagrees with the engine's")
+        self.t1 = self.sim.t
+        return self
+
+    # ------------------------------------------------------------------ derived
+    def _closed_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Time on site a / b including the current stay up to the window end."""
+        ta, tb = self.t_a.copy(), self.t_b.copy()
+        stay = self.t1 - self.arrive
+        at_a = self.vpos == self.site_a
+        at_b = self.vpos == self.site_b
+        ta[at_a] += stay[at_a]
+        tb[at_b] += stay[at_b]
+        return ta, tb
+
+    @property
+    def duration(self) -> float:
+        return self.t1 - self.t0
+
+    @property
+    def p_a(self) -> np.ndarray:
+        ta, _ = self._closed_times()
+        return ta / self.duration if self.duration > 0 else np.full(ta.shape, np.nan)
+
+    @property
+    def p_b(self) -> np.ndarray:
+        _, tb = self._closed_times()
+        return tb / self.duration if self.duration > 0 else np.full(tb.shape, np.nan)
+
+    @property
+    def n_sites(self) -> np.ndarray:
+        return np.where(self.multi > 0, 3, np.where(self.site_b >= 0, 2, 1))
+
+    @property
+    def T_mean(self) -> float:
+        b1 = _bin_totals(self.sim)
+        dt = b1[0] - self._bins0[0]
+        return float((b1[1] - self._bins0[1]) / dt) if dt > 0 else float(self.sim.T)
+
+    def engine_counts(self) -> np.ndarray:
+        """The engine's own return counters accumulated over the window (for cross-checks)."""
+        return (_bin_totals(self.sim)[2] - self._bins0[2]).astype(np.int64)
+
+
+def _bin_totals(sim) -> tuple[float, float, np.ndarray]:
+    b = sim.temperature_bins()
+    c = np.array([b["p_returns"].sum(), b["p_nonreturns"].sum(), b["v_returns"].sum(), b["v_nonreturns"].sum()], np.int64)
+    return float(b["time"].sum()), float((b["T"] * b["time"]).sum()), c
+
+
+def run_event_window(sim, hops: int, *, progress: bool = False) -> EventWindow:
+    """:class:`EventWindow` of the next ``hops`` hops of ``sim``."""
+    return EventWindow(sim).run(hops, progress=progress)
