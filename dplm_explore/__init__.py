@@ -8,6 +8,9 @@ Public API (modules and names starting with ``_`` are private):
 * Temperature programs: :func:`constant`, :func:`cooling`, :func:`heating`, :func:`chain`,
   :class:`Hold`, :class:`Ramp`, :class:`Program` (``dplm_explore.schedules``).
 * The paper's analytic theory: ``dplm_explore.theory``.
+* Measurements behind the paper's figures: ``dplm_explore.analysis`` (C_v, occupation maps, TLS,
+  return probabilities, hop energies, diffusion), results with provenance (``results``), sweeps
+  over parameters and seeds on local processes or Dask (``sweep``).
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version
@@ -29,7 +32,9 @@ from .interactions import (  # noqa: E402
 )
 from .kmc import Simulation, SystemParams  # noqa: E402
 from .schedules import Hold, Program, Ramp, chain, constant, cooling, heating  # noqa: E402
-from . import theory  # noqa: E402
+from . import analysis, results, sweep, theory  # noqa: E402
+from .results import load_result  # noqa: E402
+from .sweep import map_tasks, run_sweep  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -51,4 +56,10 @@ __all__ = [
     "heating",
     "chain",
     "theory",
+    "analysis",
+    "results",
+    "sweep",
+    "load_result",
+    "run_sweep",
+    "map_tasks",
 ]

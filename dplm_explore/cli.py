@@ -1,4 +1,4 @@
-"""Command line: ``dplm-explore {run, bench, theory}``."""
+"""Command line: ``dplm-explore {run, bench, theory, cool, diffusion, tls, returns, occupation, hop-energy, sweep}``."""
 
 from __future__ import annotations
 
@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         register = None
     if register is not None:
         register(sub)
+    from .cli_measure import register as register_measure
+
+    register_measure(sub)
     return parser
 
 

@@ -91,11 +91,12 @@ def _check_free(paths, overwrite: bool) -> None:
 
 
 def _emit(args, summary: dict[str, Any]) -> None:
-    from .results import _to_json
+    """Print ``summary``: one standard-JSON object (NaN -> null) with ``--json``, else a table."""
+    from .results import strict_json
 
-    data = _to_json(summary)
+    data = strict_json(summary)
     if args.json:
-        print(json.dumps(data, allow_nan=True))
+        print(json.dumps(data, allow_nan=False))
         return
     for k, v in data.items():
         if isinstance(v, float):

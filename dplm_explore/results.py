@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Result", "RESULT_FORMAT", "load_result", "register_result", "base_provenance", "write_json", "check_writable"]
+__all__ = ["Result", "RESULT_FORMAT", "load_result", "register_result", "base_provenance", "write_json", "strict_json", "check_writable"]
 
 RESULT_FORMAT = "dplm-explore-result/1"
 
@@ -102,10 +102,23 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def strict_json(value: Any) -> Any:
+    """:func:`_to_json` with non-finite floats replaced by ``None`` (standard JSON)."""
+    value = _to_json(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def write_json(path, obj: Any, *, overwrite: bool = False) -> Path:
-    """Write ``obj`` as indented JSON, atomically, never silently replacing a file."""
+    """Write ``obj`` as indented standard JSON (NaN and infinities as ``null``), atomically,
+    never silently replacing a file."""
     path = check_writable(path, overwrite)
-    data = json.dumps(_to_json(obj), indent=2, allow_nan=True).encode()
+    data = json.dumps(strict_json(obj), indent=2, allow_nan=False).encode()
     _atomic_write(path, lambda fh: fh.write(data))
     return path
 

@@ -14,13 +14,17 @@ blurred by different initial states). With ``out_dir`` every finished task is wr
 ``out_dir/tasks/task-NNNNN.npz``, so an interrupted sweep keeps what it finished and
 ``resume=True`` runs only the rest; the collected :class:`SweepResult` is written to
 ``out_dir/sweep.npz``. Nothing is overwritten unless ``overwrite=True``.
+
+Local worker processes are started with the 'spawn' method (safe with threads, same on every
+platform), so a script that calls these functions with ``workers > 1`` must guard its entry
+point with ``if __name__ == "__main__":``, as :mod:`multiprocessing` requires. A Dask cluster's
+workers must be able to import ``dplm_explore`` (same version).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import shutil
 import time
@@ -30,7 +34,7 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
-from .results import Result, base_provenance, check_writable, load_result, register_result, write_json
+from .results import Result, base_provenance, load_result, register_result, write_json
 
 __all__ = ["map_tasks", "run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS"]
 
@@ -430,7 +434,7 @@ def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None,
             write_json(plan_file, plan)
         tdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    prov = base_provenance(kind="sweep", workers=workers, scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler) if not isinstance(scheduler, str) else scheduler))
+    prov = base_provenance(kind="sweep", workers=workers, scheduler=None if scheduler is None else str(scheduler))
     todo = [t for t in tasks if t.index not in per_task]
 
     def on_result(j, res):

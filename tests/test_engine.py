@@ -184,6 +184,15 @@ def test_incremental_energy_matches_recomputation_after_1e6_hops():
     assert sim.hops_p.sum() == sim.hops_v.sum() == sim.hops
 
 
+def test_spawned_seed_sequences_give_distinct_replicas():
+    children = np.random.SeedSequence(5).spawn(3)
+    sims = [small(seed=c) for c in children]
+    assert len({s.seed for s in sims}) == 3
+    assert not np.array_equal(sims[0].occ, sims[1].occ)
+    # and a child always maps to the same recorded seed
+    assert small(seed=np.random.SeedSequence(5).spawn(3)[1]).seed == sims[1].seed
+
+
 def test_same_seed_same_trajectory_different_seed_different():
     a, b, c = (Simulation.create(L=16, phi_v=0.03, T_I=0.12, seed=s) for s in (3, 3, 4))
     for sim in (a, b, c):

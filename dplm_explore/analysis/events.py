@@ -15,7 +15,6 @@ Direction convention (engine): log entry ``(v, d)`` is the hop of the particle a
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -107,8 +106,6 @@ class EventWindow:
     def run(self, hops: int, *, chunk: int = 500_000, progress: bool = False) -> "EventWindow":
         """Advance the simulation by up to ``hops`` hops (fewer if its program ends), replaying
         every hop. Can be called repeatedly to extend the window."""
-        from ..kmc._reference import record_events
-
         if isinstance(hops, bool) or int(hops) != hops or hops < 0:
             raise ValueError(f"hops must be a non-negative integer; got {hops!r}")
         remaining = int(hops)
@@ -120,7 +117,7 @@ class EventWindow:
         try:
             while remaining > 0:
                 n = min(remaining, int(chunk))
-                log, ts = record_events(self.sim, n)
+                log, ts = self.sim.record_events(n)
                 m = int(log.shape[0])
                 if m:
                     _replay(log, ts, self.sim.nbr, self.occ, self.vpos, self.arrive, self.site_a, self.site_b, self.t_a, self.t_b,
@@ -130,7 +127,8 @@ class EventWindow:
                 if bar is not None:
                     bar.update(m)
                 if m < n:
-                    break
+                    if self.sim.program_done or not self._drain_full_tracer():
+                        break
         finally:
             if bar is not None:
                 bar.close()
@@ -138,6 +136,16 @@ class EventWindow:
             raise RuntimeError("replayed occupancy disagrees with the engine's")
         self.t1 = self.sim.t
         return self
+
+    def _drain_full_tracer(self) -> bool:
+        """A full tracer buffer (``sim.track``) stops the kernel early: drain it and go on."""
+        from ..kmc import _kernel as K
+
+        sim = self.sim
+        if sim.tr_p.size + sim.tr_v.size and int(sim.is_[K.I_NSAMP]) >= sim.samp_t.shape[0]:
+            sim._drain_samples()
+            return True
+        return False
 
     # ------------------------------------------------------------------ derived
     def _closed_times(self) -> tuple[np.ndarray, np.ndarray]:

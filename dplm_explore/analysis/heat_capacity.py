@@ -15,8 +15,10 @@ means of T, E and E^2), and ``C_v`` is the difference quotient of the per-partic
 
 Replicas are independent (seeds from ``SeedSequence.spawn``); ``Cv`` is their mean and
 ``Cv_err`` the standard error of the mean (``ddof = 1``; NaN for one replica). ``Cv_fluct`` is the
-within-bin fluctuation estimate ``(<E^2> - <E>^2) / (N T^2)``, equal to ``C_v`` in equilibrium
-only (a diagnostic).
+fluctuation estimate ``(<E^2> - <E>^2) / (N T^2)`` with the variance taken within each program
+step (where the ramp's drift is negligible) and averaged over the bin's steps: equal to ``C_v``
+in equilibrium only, and too low if a step is shorter than the energy's correlation time (a
+diagnostic).
 
 Low-T view (Figs. 1b, 8a): :func:`fit_cv_low_T` fits ``C_v / T = c1 + c3 T^2`` by weighted
 least squares and returns c1, c3 with standard errors next to the theory's values computed by
@@ -137,9 +139,10 @@ def heat_capacity_from_bins(T, e, scheme: str = "midpoint") -> tuple[np.ndarray,
 class CvFit:
     """Fit of ``C_v / T = c1 + c3 T^2`` (paper Eq. 1) over ``T_min <= T <= T_max``.
 
-    ``c1_err``, ``c3_err``: standard errors (weighted least squares with weights ``(T/Cv_err)^2``;
-    scaled by ``sqrt(chi2_red)`` when that exceeds 1; ordinary least squares with residual
-    variance when no errors are given). ``cov``: the 2x2 covariance (c1, c3). ``theory``: c1, c3
+    ``c1_err``, ``c3_err``: standard errors; ``method`` says how they were obtained:
+    'replicas' (scatter of per-replica fits, see :func:`fit_cv_low_T`), 'weighted' (weighted
+    least squares with weights ``(T/Cv_err)^2``, scaled by ``sqrt(chi2_red)`` when that exceeds
+    1) or 'unweighted' (ordinary least squares with the residual variance). ``cov``: the 2x2 covariance (c1, c3). ``theory``: c1, c3
     of Eq. (A13) (and Eq. 10 for uniform g) for an equilibrium initial state at ``T_I``, computed
     by :func:`dplm_explore.theory.Cv_expansion`; empty when there is no ``T_I``.
     """
@@ -155,6 +158,7 @@ class CvFit:
     T_max: float
     weighted: bool
     theory: dict = dataclasses.field(default_factory=dict)
+    method: str = "weighted"
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -162,9 +166,16 @@ class CvFit:
         return d
 
 
-def fit_cv_low_T(T, Cv, Cv_err=None, *, T_max: float, T_min: float = 0.0, theory_ref: dict | None = None) -> CvFit:
+def fit_cv_low_T(T, Cv, Cv_err=None, *, T_max: float, T_min: float = 0.0, theory_ref: dict | None = None, Cv_replicas=None) -> CvFit:
     """Fit ``C_v / T = c1 + c3 T^2`` to the points with ``T_min <= T <= T_max`` (see
-    :class:`CvFit`). ``theory_ref``: optional dict stored as the fit's ``theory`` entry."""
+    :class:`CvFit`). ``theory_ref``: optional dict stored as the fit's ``theory`` entry.
+
+    With ``Cv_replicas`` float[R, k] (R >= 2 independent replicas, ``Cv`` their mean) the fit is
+    ordinary least squares of the mean and its errors are the standard error of the R
+    per-replica fits (the fit is linear, so their mean is the fit of the mean): this keeps the
+    correlations between temperatures (the same TLS contribute at every T, neighbouring
+    midpoint estimates share a bin) that a pointwise-weighted fit would ignore. ``method`` in
+    the result: 'replicas', 'weighted' (``Cv_err``) or 'unweighted'."""
     T = np.asarray(T, float)
     Cv = np.asarray(Cv, float)
     if T.shape != Cv.shape or T.ndim != 1:
@@ -173,6 +184,21 @@ def fit_cv_low_T(T, Cv, Cv_err=None, *, T_max: float, T_min: float = 0.0, theory
     if not (float(T_min) >= 0):
         raise ValueError(f"T_min must be >= 0; got {T_min!r}")
     sel = (T >= T_min) & (T <= T_max) & np.isfinite(Cv) & (T > 0)
+    if Cv_replicas is not None:
+        reps = np.asarray(Cv_replicas, float)
+        if reps.ndim != 2 or reps.shape[1] != T.size or reps.shape[0] < 2:
+            raise ValueError(f"Cv_replicas must have shape [R >= 2, {T.size}]; got {reps.shape}")
+        sel &= np.all(np.isfinite(reps), axis=0)
+        n = int(sel.sum())
+        if n < 3:
+            raise ValueError(f"need at least 3 points with T in [{T_min}, {T_max}] to fit c1 and c3; got {n}")
+        X = np.column_stack([np.ones(n), T[sel] ** 2])
+        coef, *_ = np.linalg.lstsq(X, Cv[sel] / T[sel], rcond=None)
+        per = np.array([np.linalg.lstsq(X, r[sel] / T[sel], rcond=None)[0] for r in reps])
+        cov = np.cov(per.T, ddof=1) / per.shape[0]
+        return CvFit(float(coef[0]), float(coef[1]), float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1])),
+                     ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))), float("nan"), n,
+                     float(T[sel].min()), float(T[sel].max()), False, dict(theory_ref or {}), "replicas")
     weighted = Cv_err is not None
     if weighted:
         err = np.asarray(Cv_err, float)
@@ -201,7 +227,7 @@ def fit_cv_low_T(T, Cv, Cv_err=None, *, T_max: float, T_min: float = 0.0, theory
         chi2_red = float("nan")
     return CvFit(float(coef[0]), float(coef[1]), float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1])),
                  ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))), chi2_red, n,
-                 float(T[sel].min()), float(T[sel].max()), weighted, dict(theory_ref or {}))
+                 float(T[sel].min()), float(T[sel].max()), weighted, dict(theory_ref or {}), "weighted" if weighted else "unweighted")
 
 
 def theory_c1_c3(g, T_I: float, phi_v: float) -> dict[str, Any]:
@@ -276,14 +302,33 @@ class HeatCapacity(Result):
         return int(np.count_nonzero(self.done))
 
     def fit(self, T_max: float, T_min: float = 0.0) -> CvFit:
-        """:func:`fit_cv_low_T` on this result (weighted by ``Cv_err`` when there are >= 2
-        replicas), with the theory's c1, c3 for the initial state when it was an equilibrium
-        state at ``T_I``."""
+        """:func:`fit_cv_low_T` on this result (errors from the per-replica fits when >= 2
+        replicas are done), with the theory's c1, c3 for the initial state when it was an
+        equilibrium state at ``T_I``."""
         ref = {}
         if self.system.get("T_I") is not None and self.system.get("init") == "equilibrium":
             ref = theory_c1_c3(self.system["g"], self.system["T_I"], self.system["phi_v_realised"])
-        err = self.Cv_err if self.n_done >= 2 else None
-        return fit_cv_low_T(self.T, self.Cv, err, T_max=T_max, T_min=T_min, theory_ref=ref)
+        reps = self.Cv_replicas[self.done] if self.n_done >= 2 else None
+        return fit_cv_low_T(self.T, self.Cv, T_max=T_max, T_min=T_min, theory_ref=ref, Cv_replicas=reps)
+
+    def return_probabilities(self) -> dict[str, np.ndarray]:
+        """Event-level P_ret and Q_ret per temperature bin (Fig. 4a), pooled over the finished
+        replicas from the engine's return counters: ``T`` (bin temperature), ``P_ret``,
+        ``P_ret_err``, ``Q_ret``, ``Q_ret_err`` (binomial), ``counts`` int64[m, 4]."""
+        from .returns import return_probability
+
+        edges = self.T_edges
+        m = edges.size - 1
+        idx = np.searchsorted(edges, self.T_steps, side="right") - 1
+        idx[self.T_steps == edges[-1]] = m - 1
+        inside = (idx >= 0) & (idx < m)
+        c = self.returns_steps[self.done].sum(axis=0)  # [s, 4]
+        counts = np.zeros((m, 4), np.int64)
+        for k in range(4):
+            counts[:, k] = np.bincount(idx[inside], weights=c[inside, k], minlength=m).astype(np.int64)
+        P, Pe = return_probability(counts[:, 0], counts[:, 1])
+        Q, Qe = return_probability(counts[:, 2], counts[:, 3])
+        return {"T": self.T_bins.copy(), "P_ret": P, "P_ret_err": Pe, "Q_ret": Q, "Q_ret_err": Qe, "counts": counts}
 
     def rebin(self, *, dT_bin: float | None = None, n_log_bins: int | None = None, T_edges=None, scheme: str | None = None) -> "HeatCapacity":
         """The same runs with other bins or another derivative scheme (recomputed from the steps)."""
@@ -349,9 +394,16 @@ def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_step
     else:
         T_bins = np.full(edges.size - 1, np.nan)
     e_bins = b["E"] / N
+    # fluctuation estimate: within-step variance (a step's ramp drift is negligible), averaged
+    # over the steps of each bin with time weights
+    var_steps = E2_steps - E_steps**2
+    vb = bin_steps(T_steps, time_steps, var_steps, var_steps, edges)["E"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        fl = (b["E2"] - b["E"] ** 2) / (N * b["T"] ** 2)
-    Cv_fluct = np.nanmean(np.where(dn[:, None], fl, np.nan), axis=0) if dn.any() else np.full(edges.size - 1, np.nan)
+        fl = vb / (N * b["T"] ** 2)
+    flm = np.where(dn[:, None] & np.isfinite(fl), fl, 0.0)
+    cnt = (dn[:, None] & np.isfinite(fl)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Cv_fluct = np.where(cnt > 0, flm.sum(axis=0) / np.maximum(cnt, 1), np.nan)
     T_eval, Cv_r = heat_capacity_from_bins(T_bins, np.where(dn[:, None], e_bins, np.nan), scheme)
     k = T_eval.size
     Cv_rep = np.full((R, k), np.nan)

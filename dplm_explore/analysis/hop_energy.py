@@ -11,9 +11,11 @@ void: ``isolated_only=True`` (default) keeps only those attempts (at small phi_v
 :func:`dplm_explore.theory.dE_max`), compared with :func:`dplm_explore.theory.q` for an
 equilibrium state at ``T_I``. The histogram is compared with the theory's bin probabilities
 (``cdf`` differences, atoms included) by a chi-square statistic, and the samples with the
-theory's cdf by a Kolmogorov-Smirnov test. Attempts of one state are nearly but not exactly
-independent (two attempts into the same void share one new-bond partner pair), so p-values are
-approximate.
+theory's cdf by a Kolmogorov-Smirnov test. Attempts into the same void are correlated (the
+attempts of neighbours ``p`` and ``q`` of one void both form the bond ``V(p, q)``), so the tests
+use one attempt per void (the first valid direction: an independent sample, since which
+directions are valid depends on the arrangement only, not on the interactions), and the errors
+of ``mean`` and ``q`` are cluster-robust (voids as clusters); the histogram uses every attempt.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from .. import theory
 from ..results import Result, base_provenance, register_result
@@ -32,9 +33,10 @@ from ._common import as_g, positive, positive_int, spawn_seeds
 __all__ = ["HopEnergies", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve", "QCurve"]
 
 
-def hop_attempt_energies(sim, *, isolated_only: bool = True) -> np.ndarray:
+def hop_attempt_energies(sim, *, isolated_only: bool = True, return_voids: bool = False):
     """float[n]: dE of every possible hop attempt in the current state of ``sim`` (the
-    particle-into-void moves; with ``isolated_only`` only those breaking and forming 3 bonds)."""
+    particle-into-void moves; with ``isolated_only`` only those breaking and forming 3 bonds),
+    ordered by void then direction; with ``return_voids`` also int64[n], the void of each."""
     nbr = sim.nbr
     vpos = sim.vpos
     nb = nbr[vpos]  # [Nv, 4] neighbour sites of each void
@@ -46,7 +48,10 @@ def hop_attempt_energies(sim, *, isolated_only: bool = True) -> np.ndarray:
         mover_nb = nbr[nb]  # [Nv, 4, 4]
         mover_ok = (occ[mover_nb] >= 0).sum(axis=2) == 3  # the void itself is the one non-particle
         valid &= void_ok[:, None] & mover_ok
-    return np.asarray(sim.dEs, float)[valid].copy()
+    dE = np.asarray(sim.dEs, float)[valid].copy()
+    if return_voids:
+        return dE, np.nonzero(valid)[0].astype(np.int64)
+    return dE
 
 
 @register_result
@@ -58,9 +63,12 @@ class HopEnergies(Result):
     (histogram, Poisson errors); ``theory_density`` float[b] (theory bin probability / width,
     atoms included); ``chi2``, ``dof``, ``chi2_pvalue`` (bins with expected count >= 5);
     ``ks_stat``, ``ks_pvalue``; ``q``, ``q_err`` (binomial), ``q_theory``, ``dE_max``, ``T_eval``,
-    ``nu_cool``, ``w0``; ``mean``, ``std`` of the samples and ``mean_theory``, ``std_theory``."""
+    ``nu_cool``, ``w0``; ``mean`` (``mean_err`` cluster-robust), ``std`` of the samples and
+    ``mean_theory``, ``std_theory``; ``groups`` int64[n] (void of each sample, numbered across
+    states) and ``n_independent`` (samples used by the tests: one per group)."""
 
     dE: np.ndarray
+    groups: np.ndarray
     edges: np.ndarray
     density: np.ndarray
     density_err: np.ndarray
@@ -78,7 +86,9 @@ class HopEnergies(Result):
     nu_cool: float
     w0: float
     mean: float
+    mean_err: float
     std: float
+    n_independent: int
     mean_theory: float
     std_theory: float
     T_I: float
@@ -89,13 +99,21 @@ class HopEnergies(Result):
     provenance: dict
 
 
-def compare_hop_energies(dE, g, T_I: float, *, bins: int | np.ndarray = 60, T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = 1e6,
+def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarray = 60, T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = 1e6,
                          n_states: int = 1, isolated_only: bool = True, system: dict | None = None) -> HopEnergies:
     """Histogram the samples ``dE`` and compare them with the theory's P(dE) for an equilibrium
-    state at ``T_I`` (see the module docstring). ``T_eval`` (default ``T_I``) sets dE_max."""
+    state at ``T_I`` (see the module docstring). ``groups`` int[n]: cluster (void) of each
+    sample (default: every sample its own); ``T_eval`` (default ``T_I``) sets dE_max."""
+    from scipy import stats
+
     dE = np.asarray(dE, float).ravel()
     if dE.size < 2:
         raise ValueError(f"need at least 2 hop energies; got {dE.size}")
+    groups = np.arange(dE.size, dtype=np.int64) if groups is None else np.asarray(groups, np.int64).ravel()
+    if groups.shape != dE.shape:
+        raise ValueError(f"groups must have one entry per sample; got {groups.size} for {dE.size}")
+    _, first = np.unique(groups, return_index=True)
+    indep = dE[np.sort(first)]
     g = as_g(g)
     T_I = positive("T_I", T_I)
     Te = T_I if T_eval is None else positive("T_eval", T_eval)
@@ -116,23 +134,37 @@ def compare_hop_energies(dE, g, T_I: float, *, bins: int | np.ndarray = 60, T_ev
     density_err = np.sqrt(counts) / (n * width)
     cdf = np.asarray(P.cdf(edges), float)
     probs = np.diff(cdf)
-    expected = n * probs
+    # tests on the independent subsample (one attempt per void)
+    ci, _ = np.histogram(indep, edges)
+    expected = indep.size * probs
     ok = expected >= 5
-    chi2 = float(np.sum((counts[ok] - expected[ok]) ** 2 / expected[ok]))
+    chi2 = float(np.sum((ci[ok] - expected[ok]) ** 2 / expected[ok]))
     dof = int(ok.sum()) - 1
     chi2_p = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
-    ks = stats.kstest(dE, lambda x: np.asarray(P.cdf(x), float))
+    ks = stats.kstest(indep, lambda x: np.asarray(P.cdf(x), float))
     dEm = float(theory.dE_max(Te, nu_cool, w0))
-    k = int(np.count_nonzero(dE <= dEm))
-    qm = k / n
+    below = (dE <= dEm).astype(float)
+    qm = float(below.mean())
     mean_th = P.mean()
     return HopEnergies(
-        dE=dE, edges=edges, density=density, density_err=density_err, theory_density=probs / width, chi2=chi2, dof=dof, chi2_pvalue=chi2_p,
-        ks_stat=float(ks.statistic), ks_pvalue=float(ks.pvalue), q=qm, q_err=math.sqrt(qm * (1 - qm) / n), q_theory=float(P.cdf(dEm)), dE_max=dEm,
-        T_eval=Te, nu_cool=float(nu_cool), w0=float(w0), mean=float(dE.mean()), std=float(dE.std(ddof=1)), mean_theory=float(mean_th),
+        dE=dE, groups=groups, edges=edges, density=density, density_err=density_err, theory_density=probs / width, chi2=chi2, dof=dof, chi2_pvalue=chi2_p,
+        ks_stat=float(ks.statistic), ks_pvalue=float(ks.pvalue), q=qm, q_err=_cluster_se(below, groups), q_theory=float(P.cdf(dEm)), dE_max=dEm,
+        T_eval=Te, nu_cool=float(nu_cool), w0=float(w0), mean=float(dE.mean()), mean_err=_cluster_se(dE, groups), std=float(dE.std(ddof=1)),
+        n_independent=int(indep.size), mean_theory=float(mean_th),
         std_theory=float(math.sqrt(max(P.var(), 0.0))), T_I=T_I, g=g.to_dict(), n_states=int(n_states), isolated_only=bool(isolated_only),
         system=dict(system or {}), provenance=base_provenance(kind="hop energies"),
     )
+
+
+def _cluster_se(x: np.ndarray, groups: np.ndarray) -> float:
+    """Cluster-robust standard error of ``mean(x)`` with clusters ``groups``."""
+    mu = float(x.mean())
+    _, inv = np.unique(groups, return_inverse=True)
+    r = np.bincount(inv, weights=x - mu)
+    G = r.size
+    if G < 2:
+        return float("nan")
+    return float(math.sqrt(G / (G - 1) * np.sum(r * r)) / x.size)
 
 
 def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: int = 1, seed=None, bins: int = 60, isolated_only: bool = True,
@@ -148,7 +180,8 @@ def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: 
     g = as_g(g)
     root, seeds = spawn_seeds(seed, n_states)
     t0 = time.perf_counter()
-    samples = []
+    samples, groups = [], []
+    offset = 0
     for s in seeds:
         prog = make_program(T_I, T_final, nu) if T_final is not None else None
         if T_final is not None and nu is None:
@@ -156,8 +189,11 @@ def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: 
         sim = Simulation.create(L, phi_v, g=g, T_I=T_I, seed=int(s), w0=w0, program=prog)
         if prog is not None:
             sim.advance()
-        samples.append(hop_attempt_energies(sim, isolated_only=isolated_only))
-    res = compare_hop_energies(np.concatenate(samples), g, T_I if T_ref is None else T_ref, bins=bins, T_eval=T_eval, nu_cool=nu_cool, w0=w0,
+        dE, vs = hop_attempt_energies(sim, isolated_only=isolated_only, return_voids=True)
+        samples.append(dE)
+        groups.append(vs + offset)
+        offset += sim.params.n_voids
+    res = compare_hop_energies(np.concatenate(samples), g, T_I if T_ref is None else T_ref, groups=np.concatenate(groups), bins=bins, T_eval=T_eval, nu_cool=nu_cool, w0=w0,
                                n_states=n_states, isolated_only=isolated_only,
                                system={"L": int(L), "phi_v": float(phi_v), "T_I": float(T_I), "T_final": T_final, "nu": nu, "root_seed": root, "seeds": seeds.tolist()})
     res.provenance["wall_s"] = time.perf_counter() - t0

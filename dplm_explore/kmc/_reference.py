@@ -115,9 +115,4 @@ class ReferenceKMC:
 
 def record_events(sim, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Run ``n`` hops of the compiled kernel, logging (void, direction) and time of each."""
-    log = np.zeros((n, 2), dtype=np.int64)
-    ts = np.zeros(n)
-    sim.is_[4] = 0
-    sim._call(n, math.inf, log, ts)
-    m = int(sim.is_[4])
-    return log[:m], ts[:m]
+    return sim.record_events(n)

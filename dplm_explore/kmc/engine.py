@@ -43,7 +43,8 @@ def normalize_seed(seed) -> int:
             raise ValueError(f"seed must be non-negative; got {seed!r}")
         return int(seed)
     if isinstance(seed, np.random.SeedSequence):
-        return int(seed.entropy)
+        # children of one spawn share .entropy: draw from the sequence's own state instead
+        return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
@@ -496,6 +497,27 @@ class Simulation:
             if bar is not None:
                 bar.close()
         return ChunkReport(done_total, self.t, self.T, self.energy_per_particle, reason, _now() - wall0)
+
+    def record_events(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Run ``n`` hops (fewer if the program ends) logging each event: returns
+        (int64[m, 2] of (void, direction d of the hopping particle's origin seen from the void),
+        float[m] event times). The trajectory is the same as with :meth:`advance`."""
+        if isinstance(n, bool) or int(n) != n or n < 0:
+            raise ValueError(f"n must be a non-negative integer; got {n!r}")
+        log = np.zeros((int(n), 2), dtype=np.int64)
+        ts = np.zeros(int(n))
+        self.is_[K.I_NLOG] = 0
+        done = 0
+        while done < n and not self.program_done:
+            status, _ = self._call(int(n) - done, math.inf, log, ts)
+            done = int(self.is_[K.I_NLOG])
+            if status == K.STOP_SAMPLES_FULL:
+                self._drain_samples()
+            elif status not in (K.STOP_HOPS, K.STOP_LOG_FULL):
+                break
+        m = int(self.is_[K.I_NLOG])
+        self.is_[K.I_NLOG] = 0
+        return log[:m], ts[:m]
 
     # ------------------------------------------------------------------ observables
     @property

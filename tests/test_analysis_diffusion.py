@@ -1,0 +1,73 @@
+"""MSD, D(T), T_g and fragility (Fig. 5; physics.md section 4)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dplm_explore import theory
+from dplm_explore.analysis import F_VACANCY, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion
+from dplm_explore.results import load_result
+
+
+def test_high_T_diffusion_approaches_vacancy_limit(tmp_path):
+    """Infinite-temperature limit (T = 1e4, random start) at phi_v = 0.005: D = phi_v w0 f with
+    the square-lattice correlation factor f = 0.46694, within 5 % (replica scatter ~1 %); a
+    random walk without correlations (f = 1) is excluded. w0 = 1 (D scales with w0)."""
+    out = tmp_path / "d.npz"
+    d = measure_diffusion(64, 0.005, [1e4], time=2e4, w0=1.0, n_replicas=4, seed=4, init="random", n_samples=20, out=out)
+    limit = d.system["phi_v_realised"] * 1.0 * F_VACANCY
+    assert d.D_f_limit == pytest.approx(limit)
+    ratio = float(d.D[0] / limit)
+    assert abs(ratio - 1) < 0.05, (ratio, d.D_err / limit)
+    assert d.D_err[0] / limit < 0.03
+    assert abs(d.D[0] / (limit / F_VACANCY) - 1) > 0.4
+    # D scaled to w0 = 1e6
+    assert d.D_scaled[0] == pytest.approx(d.D[0] * 1e6)
+    # voids random-walk with D_v = w0 (4 unit hops per unit time in 2-d); 20 walkers: loose check
+    assert d.D_voids[0] == pytest.approx(1.0, rel=0.5)
+    got = load_result(out)
+    assert isinstance(got, Diffusion) and got.complete and got.equals(d)
+
+
+def test_fit_diffusion_coefficient():
+    t = np.linspace(0, 10, 21)
+    msd = 4 * 2.5 * t + 3.0  # plateau offset then diffusion
+    assert fit_diffusion_coefficient(t, msd) == pytest.approx(2.5)
+    assert fit_diffusion_coefficient(t, msd, method="ratio") == pytest.approx((100 + 3) / 40)
+    with pytest.raises(ValueError, match="method must be"):
+        fit_diffusion_coefficient(t, msd, method="other")
+    with pytest.raises(ValueError, match="fit_from must lie"):
+        fit_diffusion_coefficient(t, msd, fit_from=1.0)
+
+
+def test_glass_transition_on_synthetic_vft_data():
+    """Model-free T_g and m_k by interpolation reproduce a known VFT law between dense points,
+    and theory.fit_fragility (used for the fits) recovers the same."""
+    A, B, T0 = 4.0, 0.5, 0.08
+    T = np.linspace(0.13, 0.4, 40)
+    D = 10 ** (A - B / (T - T0))
+    Tg_exact = T0 + B / (A - math.log10(0.1))
+    # log10 D = A - B u / (1 - T0 u), u = 1/T: m_k = (1/T_g) B / (1 - T0/T_g)^2
+    mk_exact = B / (1 - T0 / Tg_exact) ** 2 / Tg_exact
+    Tg, mk = glass_transition(T, D, 0.1)
+    assert Tg == pytest.approx(Tg_exact, rel=1e-3)
+    f = theory.fit_fragility(T, D, "vft", 0.1)
+    assert f.T_g == pytest.approx(Tg_exact, rel=1e-6)
+    assert f.m_k == pytest.approx(mk_exact, rel=1e-6)
+    assert mk == pytest.approx(mk_exact, rel=0.02)
+    assert np.isnan(glass_transition(T, D, 1e-20)[0])
+
+
+def test_measure_diffusion_table_and_fits():
+    """A small D(T) table at moderate T: D falls on cooling, every fit form is reported with its
+    name, and T_g/m_k come out finite where D_r is bracketed (D_r chosen inside the data)."""
+    d = measure_diffusion(16, 0.03, [0.25, 0.3, 0.4, 0.6], hops=60_000, n_samples=10, seed=1, forms=("vft", "parabolic"), D_r=300.0)
+    assert np.all(np.diff(d.D) > 0)
+    assert set(d.fits) == {"vft", "parabolic"} and all(v["form"] == k for k, v in d.fits.items())
+    assert math.isfinite(d.T_g) and 0.25 < d.T_g < 0.6 and d.m_k > 0
+    assert d.seeds.shape == (4, 1) and len(set(d.seeds.ravel().tolist())) == 4
+    with pytest.raises(ValueError, match="exactly one of time and hops"):
+        measure_diffusion(8, 0.05, [0.3], seed=1)
+    with pytest.raises(ValueError, match="forms must be among"):
+        measure_diffusion(8, 0.05, [0.3], hops=10, forms=("arrhenius",))
