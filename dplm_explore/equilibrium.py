@@ -133,7 +133,7 @@ def equilibrium_state(L: int, n_voids: int, g: GDistribution, T_I: float, rng: n
     is_void = _place_voids(L, n_voids, rng)
     if void_moves is None:
         void_moves = max(100 * n_voids, 20000)
-    log_zb = math.log(g.Z_b(T_I))
+    log_zb = g.log_Z_b(T_I)
     accepted = int(_relax_voids(is_void, nbr, int(void_moves), log_zb, seed_state(int(rng.integers(2**63)))))
     occ = _label(is_void, rng)
     n_particles = L * L - n_voids

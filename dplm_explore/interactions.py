@@ -178,6 +178,16 @@ class GDistribution:
         cont = float(integrate.trapezoid(w, V)) * math.exp(-lo / T)
         return cont + sum(wt * math.exp(-loc / T) for loc, wt in self.atoms)
 
+    def log_Z_b(self, T) -> float:
+        """log Z_b(T), computed with the Boltzmann factor shifted to the lowest V so that it
+        neither underflows at low T nor overflows for negative interactions."""
+        T = _check_T(T)
+        lo = min([self.support[0]] + [loc for loc, _ in self.atoms])
+        V, w, lo_c = self._peq_grid(T)
+        cont = float(integrate.trapezoid(w, V)) * math.exp(-(lo_c - lo) / T)
+        total = cont + sum(wt * math.exp(-(loc - lo) / T) for loc, wt in self.atoms)
+        return -lo / T + math.log(total)
+
     def peq_pdf(self, V, T):
         """Continuous part of p_eq(V; T) = g(V) exp(-V/T) / Z_b(T)."""
         T = _check_T(T)
@@ -292,6 +302,10 @@ class Uniform(GDistribution):
         T = _check_T(T)
         return T / self.dV * math.exp(-self.V0 / T) * -math.expm1(-self.dV / T)
 
+    def log_Z_b(self, T):
+        T = _check_T(T)
+        return -self.V0 / T + math.log(T / self.dV * -math.expm1(-self.dV / T))
+
     def peq_pdf(self, V, T):
         T = _check_T(T)
         V = np.asarray(V, float)
@@ -365,6 +379,9 @@ class UniformDelta(GDistribution):
     def Z_b(self, T):
         T = _check_T(T)
         return self.G0 * T / self.dV * -math.expm1(-self.dV / T) + (1 - self.G0) * math.exp(-self.dV / T)
+
+    def log_Z_b(self, T):
+        return math.log(self.Z_b(T))
 
     def peq_ppf(self, u, T):
         T = _check_T(T)

@@ -71,6 +71,8 @@ class Ramp:
             object.__setattr__(self, "dT_step", min(1e-4, span / 100))
         else:
             object.__setattr__(self, "dT_step", _positive("dT_step", self.dT_step))
+        if span / self.dT_step > 1e7:
+            raise ValueError(f"dT_step={self.dT_step!r} cuts a ramp of {span!r} into more than 1e7 steps")
 
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
         span = abs(self.T_end - self.T_start)

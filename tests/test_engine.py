@@ -60,9 +60,23 @@ def test_bad_programs(call, match):
 
 def test_bad_advance_arguments():
     sim = small()
+    with pytest.raises(ValueError, match="until_T=0.1 is never reached"):
+        sim.advance(until_T=0.1)  # holds T_I = 0.15 for ever
+    with pytest.raises(ValueError, match="never ends"):
+        sim.advance(time=math.inf)
+    with pytest.raises(ValueError, match="chunk_hops must be a positive integer"):
+        sim.advance(100, chunk_hops=-1)
+    with pytest.raises(ValueError, match="hops must be"):
+        sim.advance(math.inf)
+    with pytest.raises(ValueError, match="particles must be integer labels"):
+        sim.track(particles=[1.7], interval=1.0)
+    with pytest.raises(ValueError, match="void_moves"):
+        small(void_moves=-5)
+    with pytest.raises(ValueError, match="program is required"):
+        Simulation.create(L=8, phi_v=0.1, init="random", seed=1)
     with pytest.raises(ValueError, match="hops must be a non-negative integer; got -5"):
         sim.advance(-5)
-    with pytest.raises(ValueError, match="time must be non-negative"):
+    with pytest.raises(ValueError, match="time must be a non-negative number; got -1.0"):
         sim.advance(time=-1.0)
     with pytest.raises(ValueError, match="never ends"):
         sim.advance()
@@ -78,6 +92,15 @@ def test_from_configuration_validates():
         Simulation.from_configuration(3, np.array([0, 0, 1, 2, 3, 4, 5, 6, -1]))
     with pytest.raises(ValueError, match="V_table"):
         Simulation.from_configuration(3, occ, V_table=np.ones((3, 3)))
+    occ16 = np.arange(16) - 2
+    occ16[occ16 < 0] = -1
+    n_pairs = 32 - 4 - 3  # 2 x 16 bonds, minus the 7 that touch the two adjacent voids
+    for bad in (np.zeros(n_pairs - 1), np.zeros(n_pairs + 1), np.full(n_pairs, np.nan)):
+        with pytest.raises(ValueError, match="genesis must hold 25 finite values"):
+            Simulation.from_configuration(4, occ16, genesis=bad, program=constant(0.1))
+    ok = Simulation.from_configuration(4, occ16, genesis=np.linspace(0, 1, n_pairs), program=constant(0.1), seed=1)
+    ok.advance(2000)
+    assert ok.energy == pytest.approx(ok.energy_from_scratch(), abs=1e-9)
 
 
 def test_state_file_errors(tmp_path):
@@ -98,6 +121,19 @@ def test_state_file_errors(tmp_path):
     np.savez(tampered, **data)
     with pytest.raises(ValueError, match="positions disagree|not a valid arrangement"):
         Simulation.load(tampered)
+    with np.load(path) as z:
+        good = {k: z[k] for k in z.files}
+    for name, value, match in (
+        ("tr_v", np.array([10**7], np.int32), "tr_v"),
+        ("tree", np.zeros(1), "tree"),
+        ("pw", np.zeros((1, 6)), "pw"),
+        ("bond", good["bond"] + 0.5, "bond energies"),
+        ("gen", np.full_like(good["gen"], 1e9), "genesis partners"),
+    ):
+        damaged = dict(good, **{name: value})
+        np.savez(tmp_path / f"damaged_{name}.npz", **damaged)
+        with pytest.raises(ValueError, match=match):
+            Simulation.load(tmp_path / f"damaged_{name}.npz")
     del data["rng"]
     np.savez(tmp_path / "partial.npz", **data)
     with pytest.raises(ValueError, match="lacks arrays"):
@@ -144,7 +180,7 @@ REF_CASES = [
     dict(L=6, phi_v=0.25, T_I=0.05),  # crowded voids: neighbour updates and caches
     dict(L=7, phi_v=0.15, T_I=0.1, g=FermiGauss()),  # tabulated inverse cdf
     dict(L=5, phi_v=0.2, T_I=0.1, g=UniformDelta(0.3)),  # atom in g
-    dict(L=3, phi_v=0.12, T_I=0.5),  # smallest lattice: scan regions wrap onto themselves
+    dict(L=3, phi_v=0.35, T_I=0.3),  # smallest lattice, 3 voids: scan regions wrap onto themselves
 ]
 
 
@@ -202,6 +238,30 @@ def test_same_seed_same_trajectory_different_seed_different():
     assert not np.array_equal(a.occ, c.occ)
 
 
+def test_incremental_state_equals_a_rebuild_through_temperature_steps():
+    """Dense voids on tiny lattices, low T (many cache hits), a program of random temperature
+    steps: after every chunk the kernel's rates, energy changes, pair tables, bonds and tree equal
+    a rebuild from scratch (stale caches would show up here as soon as one is restored)."""
+    from dplm_explore.kmc import _kernel as K
+    from dplm_explore.schedules import Program
+
+    rng = np.random.default_rng(0)
+    for L, phi in ((3, 0.35), (4, 0.4), (5, 0.3), (6, 0.5)):
+        steps = tuple(Hold(float(T), 2e-7) for T in rng.uniform(0.03, 0.6, 40)) + (Hold(0.05),)
+        sim = Simulation.create(L=L, phi_v=phi, T_I=0.1, seed=L, program=Program(steps))
+        for _ in range(60):
+            sim.advance(int(rng.integers(1, 40)))
+            fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_pos", "c_rates", "c_dE", "cown")}
+            bond = np.zeros_like(sim.bond)
+            K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
+            assert np.array_equal(bond, sim.bond)
+            K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, sim.is_[K.I_P])
+            for n in ("rates", "dEs", "pw", "tree"):
+                assert np.array_equal(fresh[n], getattr(sim, n)), n
+            assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-10)
+        assert sim.cache_hits > 0
+
+
 def test_chunking_does_not_change_the_trajectory():
     a = small(seed=9)
     b = small(seed=9)
@@ -210,11 +270,33 @@ def test_chunking_does_not_change_the_trajectory():
         b.advance(n)
     b.advance(30_000 - b.hops)
     assert np.array_equal(a.occ, b.occ) and a.t == b.t and a.energy == b.energy
-    # stopping by simulated time keeps the pending waiting time: still the same trajectory
+    # stopping by simulated time keeps the pending waiting time: still the same trajectory, and
+    # tiny time chunks (shorter than most waiting times) still move the clock forward
     c = small(seed=9)
+    dt = 0.3 / c.tree[0]
+    n_calls = 0
     while c.hops < 30_000:
-        c.advance(30_000 - c.hops, time=(a.t / 7))
-    assert np.array_equal(a.occ, c.occ) and a.t == c.t
+        rep = c.advance(30_000 - c.hops, time=dt if n_calls % 2 else a.t / 7)
+        n_calls += 1
+        assert rep.reason in ("time", "hops")
+    assert np.array_equal(a.occ, c.occ) and a.t == c.t and a.energy == c.energy
+
+
+def test_time_limits_stop_the_clock_exactly_and_respect_step_ends():
+    from dplm_explore.schedules import Program
+
+    sim = small(seed=1, T_I=0.05)
+    total = sim.tree[0]
+    sim.set_program(Program((Hold(0.05, 0.5 / total), Hold(0.5, 100 / total), Hold(0.05))))
+    rep = sim.advance(time=0.1 / total)
+    assert rep.reason == "time"
+    assert sim.t == pytest.approx(0.1 / total) and sim.T == 0.05  # the step at 0.5 has not begun
+    t_before = sim.t
+    hops = sum(sim.advance(time=0.01 / total).hops for _ in range(20))
+    assert sim.t == pytest.approx(t_before + 0.2 / total)  # no livelock: the clock moves
+    assert hops >= 0
+    # the bins account for every unit of time, stopped or not
+    assert sim.temperature_bins()["time"].sum() == pytest.approx(sim.t - 0.0, rel=1e-12)
 
 
 def test_save_resume_is_bit_for_bit(tmp_path):
@@ -238,6 +320,19 @@ def test_save_resume_is_bit_for_bit(tmp_path):
     assert np.array_equal(ta, np.concatenate([tb, tc]))
     assert np.array_equal(va, np.concatenate([vb, vc]))
     assert c.provenance()["seed"] == 21 and "numba" in c.provenance()
+
+
+def test_tabulated_g_resumes_bit_for_bit(tmp_path):
+    from dplm_explore import g_from_pdf
+
+    g = g_from_pdf(lambda v: 1 + np.sin(3 * v) ** 2, 0.0, 1.2, atoms=((0.9, 0.1),))
+    a = Simulation.create(L=10, phi_v=0.1, g=g, T_I=0.2, seed=4)
+    b = Simulation.create(L=10, phi_v=0.1, g=g, T_I=0.2, seed=4)
+    a.advance(6000)
+    b.advance(2500)
+    c = Simulation.load(b.save(tmp_path / "tab.npz"))
+    c.advance(3500)
+    assert np.array_equal(a.occ, c.occ) and a.energy == c.energy and np.array_equal(a.rng, c.rng)
 
 
 def test_program_steps_temperature_and_accumulators():

@@ -79,6 +79,17 @@ def test_custom_family_needs_only_a_pdf(rng):
     assert g_from_dict(g.to_dict()) == g
 
 
+@pytest.mark.parametrize("g", FAMILIES + [Uniform(V0=10.0), Uniform(V0=-10.0)], ids=lambda g: g.describe())
+def test_log_Z_b_is_finite_where_Z_b_under_or_overflows(g):
+    for T in (0.005, 0.05, 1.0):
+        a = g.log_Z_b(T)
+        assert math.isfinite(a)
+        z = g.Z_b(T) if abs(a) < 700 else None
+        if z is not None and z > 0:
+            assert a == pytest.approx(math.log(z), rel=1e-6, abs=1e-9)
+    assert Uniform(V0=10.0).log_Z_b(0.01) == pytest.approx(-1000 + math.log(0.01), rel=1e-12)
+
+
 def test_round_trip_dicts():
     for g in FAMILIES:
         assert g_from_dict(g.to_dict()) == g

@@ -234,6 +234,36 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
     _tree_build(tree, P, rates)
 
 
+@jit(inline="always")
+def _accumulate(acc_f, k, E, dt):
+    """Time-weighted energy moments of program step k over a stretch dt at energy E."""
+    acc_f[k, 0] += dt
+    acc_f[k, 1] += E * dt
+    acc_f[k, 2] += E * E * dt
+
+
+@jit(inline="always")
+def _sample_until(t_lim, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
+    """Record the tracked displacements at every sample time before ``t_lim`` (the configuration
+    does not change before then); False if the buffer filled first."""
+    if tr_p.shape[0] + tr_v.shape[0] == 0:
+        return True
+    while fs[F_NEXT_SAMPLE] < t_lim:
+        j = is_[I_NSAMP]
+        if j >= samp_t.shape[0]:
+            return False
+        samp_t[j] = fs[F_NEXT_SAMPLE]
+        for a in range(tr_p.shape[0]):
+            samp_p[j, a, 0] = disp_p[tr_p[a], 0]
+            samp_p[j, a, 1] = disp_p[tr_p[a], 1]
+        for b in range(tr_v.shape[0]):
+            samp_v[j, b, 0] = disp_v[tr_v[b], 0]
+            samp_v[j, b, 1] = disp_v[tr_v[b], 1]
+        is_[I_NSAMP] = j + 1
+        fs[F_NEXT_SAMPLE] += fs[F_SAMPLE_DT]
+    return True
+
+
 @jit
 def _advance(
     nbr, offsets, lin, occ, ppos, vpos, bond,
@@ -262,9 +292,6 @@ def _advance(
     Ec = fs[F_EC]
     k = is_[I_STEP]
     K = step_T.shape[0]
-    n_tr_p = tr_p.shape[0]
-    n_tr_v = tr_v.shape[0]
-    cap_samp = samp_t.shape[0]
     cap_log = ev_t.shape[0]
     done = 0
     status = STOP_HOPS
@@ -281,31 +308,28 @@ def _advance(
             is_[I_PENDING] = 1
         t_next = fs[F_TNEXT]
         tend = step_tend[k]
+        if t_stop < tend and t_next > t_stop:
+            # stop the clock at t_stop; the pending event time stays (memorylessness is not
+            # used here, so the trajectory does not depend on where runs are cut)
+            if t_stop > t:
+                if not _sample_until(t_stop, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
+                    status = STOP_SAMPLES_FULL
+                    break
+                dt = t_stop - t
+                _accumulate(acc_f, k, E, dt)
+                t = t_stop
+            status = STOP_TIME
+            break
         if t_next >= tend:
             if tend == np.inf:
                 status = STOP_FROZEN
                 break
             # the program step ends first; by memorylessness the pending draw is simply dropped
-            while n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < tend:
-                if is_[I_NSAMP] >= cap_samp:
-                    break
-                j = is_[I_NSAMP]
-                samp_t[j] = fs[F_NEXT_SAMPLE]
-                for a in range(n_tr_p):
-                    samp_p[j, a, 0] = disp_p[tr_p[a], 0]
-                    samp_p[j, a, 1] = disp_p[tr_p[a], 1]
-                for b in range(n_tr_v):
-                    samp_v[j, b, 0] = disp_v[tr_v[b], 0]
-                    samp_v[j, b, 1] = disp_v[tr_v[b], 1]
-                is_[I_NSAMP] = j + 1
-                fs[F_NEXT_SAMPLE] += fs[F_SAMPLE_DT]
-            if n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < tend:
+            if not _sample_until(tend, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
                 status = STOP_SAMPLES_FULL
                 break
             dt = tend - t
-            acc_f[k, 0] += dt
-            acc_f[k, 1] += E * dt
-            acc_f[k, 2] += E * E * dt
+            _accumulate(acc_f, k, E, dt)
             t = tend
             k += 1
             is_[I_PENDING] = 0
@@ -315,26 +339,8 @@ def _advance(
             T = step_T[k]
             _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T)
             continue
-        if t_next > t_stop:
-            status = STOP_TIME
-            break
         # tracer samples strictly before the event see the configuration before it
-        full = False
-        while n_tr_p + n_tr_v > 0 and fs[F_NEXT_SAMPLE] < t_next:
-            if is_[I_NSAMP] >= cap_samp:
-                full = True
-                break
-            j = is_[I_NSAMP]
-            samp_t[j] = fs[F_NEXT_SAMPLE]
-            for a in range(n_tr_p):
-                samp_p[j, a, 0] = disp_p[tr_p[a], 0]
-                samp_p[j, a, 1] = disp_p[tr_p[a], 1]
-            for b in range(n_tr_v):
-                samp_v[j, b, 0] = disp_v[tr_v[b], 0]
-                samp_v[j, b, 1] = disp_v[tr_v[b], 1]
-            is_[I_NSAMP] = j + 1
-            fs[F_NEXT_SAMPLE] += fs[F_SAMPLE_DT]
-        if full:
+        if not _sample_until(t_next, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
             status = STOP_SAMPLES_FULL
             break
         if cap_log > 0 and is_[I_NLOG] >= cap_log:
@@ -349,9 +355,7 @@ def _advance(
         p = occ[s]
         dE = dEs[v, d]
         dt = t_next - t
-        acc_f[k, 0] += dt
-        acc_f[k, 1] += E * dt
-        acc_f[k, 2] += E * E * dt
+        _accumulate(acc_f, k, E, dt)
         void_time[y] += t_next - v_arrive[v]
         v_arrive[v] = t_next
         t = t_next

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import __version__
 from .._rng import seed_state
-from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, random_state
+from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
 from ..interactions import GDistribution, Uniform, g_from_dict
 from ..lattice import neighbour_table, scan_offsets, site_xy
 from ..schedules import Program, constant
@@ -165,7 +165,7 @@ _STATE_ARRAYS = (
     "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso", "step_T", "step_tend", "fs", "is_",
     "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
     "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
-    "hist_f", "hist_i",
+    "hist_f", "hist_i", "gtab",
 )
 
 
@@ -246,7 +246,11 @@ class Simulation:
         self.step_tend = np.zeros(0)
         self.acc_f = np.zeros((0, 3))
         self.acc_i = np.zeros((0, 5), dtype=np.int64)
-        self.set_program(program if program is not None else constant(params.T_I or 1.0))
+        if program is None:
+            if params.T_I is None:
+                raise ValueError("program is required when there is no T_I to hold; got program=None, T_I=None (e.g. program=constant(0.1))")
+            program = constant(params.T_I)
+        self.set_program(program)
 
     @property
     def gpart(self) -> np.ndarray:
@@ -266,6 +270,8 @@ class Simulation:
         """A new system: exact equilibrium at ``T_I`` (default) or a random start
         (``init='random'``). ``program`` defaults to holding ``T_I``."""
         t0 = time.perf_counter()
+        if void_moves is not None and not _is_count(void_moves):
+            raise ValueError(f"void_moves must be a non-negative integer; got {void_moves!r}")
         params = SystemParams(L=L, phi_v=phi_v, g=g if g is not None else Uniform(), w0=w0, init=init, T_I=T_I, bonds=bonds)
         entropy = normalize_seed(seed)
         construction_seq = np.random.SeedSequence(entropy).spawn(3)[0]
@@ -303,7 +309,14 @@ class Simulation:
             V_table = np.asarray(V_table, dtype=np.float64)
             if V_table.shape != (N, N) or not np.array_equal(V_table, V_table.T) or not np.all(np.isfinite(V_table)):
                 raise ValueError(f"V_table must be a finite symmetric array of shape ({N}, {N}); got shape {V_table.shape}")
-        gpart, gV = genesis_bonds(occ32, nbr, None if genesis is None else np.asarray(genesis, np.float64), N)
+        if genesis is not None:
+            if V_table is not None:
+                raise ValueError("give either V_table (every interaction) or genesis (stored neighbour bonds), not both")
+            genesis = np.asarray(genesis, dtype=np.float64).reshape(-1)
+            n_pairs = occupied_pairs(occ32, nbr)[0].size
+            if genesis.size != n_pairs or not np.all(np.isfinite(genesis)):
+                raise ValueError(f"genesis must hold {n_pairs} finite values (one per occupied neighbour pair); got {genesis.size}")
+        gpart, gV = genesis_bonds(occ32, nbr, genesis, N)
         entropy = normalize_seed(seed)
         return cls(params, entropy, InitialState(occ32, gpart, gV), program, dense=V_table)
 
@@ -343,16 +356,15 @@ class Simulation:
         return int(self.is_[K.I_STEP]) >= self.step_T.size
 
     def time_at_T(self, T_target: float) -> float:
-        """Time at which the current program first reaches ``T_target`` (step start time)."""
-        T = self.step_T
-        starts = np.concatenate([[self.program_t0], self.step_tend[:-1]])
-        if T[-1] <= T[0]:
-            idx = np.flatnonzero(T <= T_target)
-        else:
-            idx = np.flatnonzero(T >= T_target)
+        """Start time of the first program step, from the current one on, whose temperature is at
+        or beyond ``T_target`` coming from the current temperature (``inf`` if none is)."""
+        k = min(int(self.is_[K.I_STEP]), self.step_T.size - 1)
+        T = self.step_T[k:]
+        starts = np.concatenate([[self.program_t0], self.step_tend[:-1]])[k:]
+        idx = np.flatnonzero(T <= T_target) if T_target <= self.T else np.flatnonzero(T >= T_target)
         if idx.size == 0:
-            return float(self.step_tend[-1])
-        return float(starts[idx[0]])
+            return math.inf
+        return max(float(starts[idx[0]]), self.t)
 
     # ------------------------------------------------------------------ tracers
     def _set_tracer_arrays(self, tr_p, tr_v, interval, capacity):
@@ -369,8 +381,13 @@ class Simulation:
     def track(self, *, particles=(), voids=(), interval: float, capacity: int = 4096) -> None:
         """Sample the unwrapped positions of chosen particles and voids every ``interval`` time
         units from now on (read them with :meth:`samples`)."""
-        particles = np.asarray(particles, dtype=np.int64).reshape(-1)
-        voids = np.asarray(voids, dtype=np.int64).reshape(-1)
+        particles = np.asarray(list(particles) if not isinstance(particles, np.ndarray) else particles).reshape(-1)
+        voids = np.asarray(list(voids) if not isinstance(voids, np.ndarray) else voids).reshape(-1)
+        for name, arr in (("particles", particles), ("voids", voids)):
+            if arr.size and not (np.issubdtype(arr.dtype, np.integer) or np.all(np.mod(arr, 1) == 0)):
+                raise ValueError(f"{name} must be integer labels; got {arr.tolist()}")
+        particles = particles.astype(np.int64)
+        voids = voids.astype(np.int64)
         if particles.size and (particles.min() < 0 or particles.max() >= self.params.n_particles):
             raise ValueError(f"particles must be labels in [0, {self.params.n_particles}); got {particles.tolist()}")
         if voids.size and (voids.min() < 0 or voids.max() >= self.params.n_voids):
@@ -424,24 +441,30 @@ class Simulation:
 
     def advance(self, hops: int | None = None, *, time: float | None = None, until_T: float | None = None, wall: float | None = None, progress: bool = False, chunk_hops: int | None = None) -> ChunkReport:
         """Run until the first of: ``hops`` more hops; simulated time advanced by ``time`` (the
-        state stops at the last event before that); the program reaching ``until_T``; ``wall``
-        seconds of wall clock; the end of the temperature program. With none given the program is
-        run to its end (it must be finite). ``progress`` shows a tqdm bar."""
-        if hops is not None and (isinstance(hops, bool) or int(hops) != hops or hops < 0):
+        clock stops exactly there, the next event stays pending); the program reaching ``until_T``
+        (from the current step on); ``wall`` seconds of wall clock; the end of the temperature
+        program. With none given the program is run to its end (it must be finite). ``progress``
+        shows a tqdm bar."""
+        if hops is not None and not _is_count(hops):
             raise ValueError(f"hops must be a non-negative integer; got {hops!r}")
         for name, val in (("time", time), ("wall", wall)):
-            if val is not None and not (float(val) >= 0):
-                raise ValueError(f"{name} must be non-negative; got {val!r}")
-        if until_T is not None and not (float(until_T) > 0):
-            raise ValueError(f"until_T must be positive; got {until_T!r}")
+            if val is not None and not (_is_number(val) and float(val) >= 0):
+                raise ValueError(f"{name} must be a non-negative number; got {val!r}")
+        if until_T is not None and not (_is_number(until_T) and 0 < float(until_T) < math.inf):
+            raise ValueError(f"until_T must be positive and finite; got {until_T!r}")
+        if chunk_hops is not None and not (_is_count(chunk_hops) and chunk_hops >= 1):
+            raise ValueError(f"chunk_hops must be a positive integer; got {chunk_hops!r}")
         t_start = float(self.fs[K.F_T])
         t_stop = math.inf
         if time is not None:
             t_stop = t_start + float(time)
         if until_T is not None:
-            t_stop = min(t_stop, self.time_at_T(float(until_T)))
-        if hops is None and time is None and until_T is None and wall is None and math.isinf(self.step_tend[-1]):
-            raise ValueError("advance() needs hops, time, until_T or wall when the program never ends")
+            t_T = self.time_at_T(float(until_T))
+            if math.isinf(t_T):
+                raise ValueError(f"until_T={until_T!r} is never reached by the current program (T = {self.T!r} now, {self.program.T_final!r} at its end)")
+            t_stop = min(t_stop, t_T)
+        if hops is None and wall is None and math.isinf(t_stop) and math.isinf(self.step_tend[-1]):
+            raise ValueError("advance() needs hops, a finite time, until_T or wall when the program never ends")
         remaining = math.inf if hops is None else int(hops)
         wall0 = _now()
         done_total = 0
@@ -604,7 +627,7 @@ class Simulation:
 
     def state_bytes(self) -> int:
         """Bytes held by the system's arrays."""
-        return sum(getattr(self, n).nbytes for n in _STATE_ARRAYS) + self.nbr.nbytes + self.samp_t.nbytes + self.samp_p.nbytes + self.samp_v.nbytes + self.gtab.nbytes
+        return sum(getattr(self, n).nbytes for n in _STATE_ARRAYS) + self.nbr.nbytes + self.samp_t.nbytes + self.samp_p.nbytes + self.samp_v.nbytes
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -673,7 +696,7 @@ class Simulation:
         obj.nbr = neighbour_table(params.L)
         obj.offsets = scan_offsets()
         obj.lin = (obj.offsets[..., 0] + params.L * obj.offsets[..., 1]).astype(np.int64)
-        obj.gkind, obj.gpar, obj.gtab = params.g.kernel_spec()
+        obj.gkind, obj.gpar, _ = params.g.kernel_spec()
         obj.setup_s = 0.0
         for n in _STATE_ARRAYS:
             setattr(obj, n, np.ascontiguousarray(data[n]))
@@ -690,19 +713,81 @@ class Simulation:
         return obj
 
     def _validate_loaded(self, path) -> None:
+        """Every array a kernel indexes gets its shape, dtype and index ranges checked: the kernels
+        do no bounds checking, so a damaged file must fail here, not crash or drift later."""
         p = self.params
         S, N, Nv = p.L * p.L, p.n_particles, p.n_voids
-        shapes = {"occ": (S,), "ppos": (N,), "vpos": (Nv,), "bond": (S, 4), "gen": (N, 8),
-                  "rates": (Nv, 4), "dEs": (Nv, 4), "fs": (8,), "is_": (8,), "rng": (4,), "void_time": (S,),
-                  "disp_p": (N, 2), "disp_v": (Nv, 2), "cown": (S,), "c_pos": (Nv,)}
-        for name, shape in shapes.items():
-            if getattr(self, name).shape != shape:
-                raise ValueError(f"state file {str(path)!r}: array {name} has shape {getattr(self, name).shape}, expected {shape}")
+        P = 1
+        while P < Nv:
+            P *= 4
+        K_steps = self.step_T.shape[0]
+        n_hist = self.hist_T.shape[0]
+        where = f"state file {str(path)!r}"
+        spec = {
+            "occ": ((S,), np.int32), "ppos": ((N,), np.int32), "vpos": ((Nv,), np.int32),
+            "bond": ((S, 4), np.float64), "gen": ((N, 8), np.float64), "rng": ((4,), np.uint64),
+            "rates": ((Nv, 4), np.float64), "dEs": ((Nv, 4), np.float64), "tree": (((4 * P - 1) // 3,), np.float64),
+            "pw": ((Nv, 6), np.float64), "c_pw": ((Nv, 6), np.float64), "c_pos": ((Nv,), np.int32),
+            "c_rates": ((Nv, 4), np.float64), "c_dE": ((Nv, 4), np.float64), "c_bond": ((Nv, 4), np.float64),
+            "cown": ((S,), np.int32), "iso": ((Nv,), np.int8), "step_T": ((K_steps,), np.float64),
+            "step_tend": ((K_steps,), np.float64), "fs": ((8,), np.float64), "is_": ((8,), np.int64),
+            "acc_f": ((K_steps, 3), np.float64), "acc_i": ((K_steps, 5), np.int64), "void_time": ((S,), np.float64),
+            "v_arrive": ((Nv,), np.float64), "disp_p": ((N, 2), np.int32), "disp_v": ((Nv, 2), np.int32),
+            "last_p": ((N,), np.int8), "last_v": ((Nv,), np.int8), "hops_p": ((N,), np.int64), "hops_v": ((Nv,), np.int64),
+            "ppos0": ((N,), np.int32), "vpos0": ((Nv,), np.int32), "hist_T": ((n_hist,), np.float64),
+            "hist_t0": ((n_hist,), np.float64), "hist_t1": ((n_hist,), np.float64), "hist_f": ((n_hist, 3), np.float64),
+            "hist_i": ((n_hist, 5), np.int64),
+        }
+        for name, (shape, dtype) in spec.items():
+            arr = getattr(self, name)
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ValueError(f"{where}: array {name} has shape {arr.shape} and dtype {arr.dtype}, expected {shape} {np.dtype(dtype)}")
+        if K_steps < 1:
+            raise ValueError(f"{where}: empty temperature program")
+        d = self.dense
+        if d.dtype != np.float64 or not (d.shape == (0, 0) or d.shape == (N, N)):
+            raise ValueError(f"{where}: array dense has shape {d.shape}, expected (0, 0) or ({N}, {N})")
+        if self.gtab.ndim != 1 or self.gtab.size < 2 or self.gtab.dtype != np.float64 or not np.all(np.isfinite(self.gtab)):
+            raise ValueError(f"{where}: the tabulated inverse cdf is damaged")
         occ = self.occ
         if not np.array_equal(np.sort(occ[occ >= 0]), np.arange(N)) or not np.array_equal(np.sort(-occ[occ < 0] - 1), np.arange(Nv)):
-            raise ValueError(f"state file {str(path)!r}: occupancy is not a valid arrangement")
+            raise ValueError(f"{where}: occupancy is not a valid arrangement")
         if not (np.array_equal(occ[self.ppos], np.arange(N)) and np.array_equal(occ[self.vpos], -(np.arange(Nv) + 1))):
-            raise ValueError(f"state file {str(path)!r}: positions disagree with the occupancy")
+            raise ValueError(f"{where}: positions disagree with the occupancy")
+        partners = self.gen[:, :4]
+        if not np.all((partners == -1) | ((partners >= 0) & (partners < N) & (partners == np.round(partners)))):
+            raise ValueError(f"{where}: genesis partners out of range")
+        for name, arr, hi in (("c_pos", self.c_pos, S), ("cown", self.cown, Nv), ("tr_p", self.tr_p, N), ("tr_v", self.tr_v, Nv)):
+            if arr.size and (arr.min() < -1 or arr.max() >= hi or (name.startswith("tr") and arr.min() < 0)):
+                raise ValueError(f"{where}: {name} holds indices out of range")
+        for name, arr in (("ppos0", self.ppos0), ("vpos0", self.vpos0)):
+            if arr.size and (arr.min() < 0 or arr.max() >= S):
+                raise ValueError(f"{where}: {name} holds sites out of range")
+        if not (0 <= self.is_[K.I_STEP] <= K_steps) or self.is_[K.I_PENDING] not in (0, 1):
+            raise ValueError(f"{where}: program position out of range")
+        # structural constants are rebuilt rather than trusted
+        self.is_[K.I_P] = P
+        self.is_[K.I_L] = p.L
+        self.is_[K.I_NSAMP] = 0
+        self.is_[K.I_NLOG] = 0
+        if not np.array_equal(self.bond, _bonds_of(self)):
+            raise ValueError(f"{where}: bond energies disagree with the interactions")
+        if abs(self.energy_from_scratch() - self.energy) > 1e-6 * max(1.0, abs(self.energy)):
+            raise ValueError(f"{where}: stored energy disagrees with the configuration")
+
+
+def _bonds_of(sim) -> np.ndarray:
+    bond = np.zeros_like(sim.bond)
+    K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
+    return bond
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) and not math.isnan(float(x))
+
+
+def _is_count(x) -> bool:
+    return _is_number(x) and math.isfinite(float(x)) and float(x) >= 0 and int(x) == x
 
 
 def pack_genesis(gpart: np.ndarray, gV: np.ndarray) -> np.ndarray:
