@@ -23,6 +23,7 @@ import numpy as np
 from scipy import integrate, special
 
 from ._jit import jit
+from ._validate import finite, positive, unit_interval
 from ._rng import _pair_uniform
 
 __all__ = [
@@ -44,37 +45,7 @@ _N_GRID = 1 << 15  # nodes of a tabulated density
 
 
 def _check_T(T: Any) -> float:
-    try:
-        Tf = float(T)
-    except (TypeError, ValueError):
-        raise ValueError(f"T must be a positive number; got {T!r}") from None
-    if not Tf > 0.0 or not math.isfinite(Tf):
-        raise ValueError(f"T must be positive and finite; got {T!r}")
-    return Tf
-
-
-def _check_finite(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return v
-
-
-def _check_positive(name: str, value: Any) -> float:
-    v = _check_finite(name, value)
-    if not v > 0:
-        raise ValueError(f"{name} must be positive; got {value!r}")
-    return v
-
-
-def _check_unit(name: str, value: Any) -> float:
-    v = _check_finite(name, value)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1]; got {value!r}")
-    return v
+    return positive("T", T)
 
 
 @dataclass(frozen=True)
@@ -273,8 +244,8 @@ class Uniform(GDistribution):
     family = "uniform"
 
     def __post_init__(self):
-        object.__setattr__(self, "V0", _check_finite("V0", self.V0))
-        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+        object.__setattr__(self, "V0", finite("V0", self.V0))
+        object.__setattr__(self, "dV", positive("dV", self.dV))
 
     @property
     def support(self):
@@ -342,8 +313,8 @@ class UniformDelta(GDistribution):
     family = "uniform-delta"
 
     def __post_init__(self):
-        object.__setattr__(self, "G0", _check_unit("G0", self.G0))
-        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+        object.__setattr__(self, "G0", unit_interval("G0", self.G0))
+        object.__setattr__(self, "dV", positive("dV", self.dV))
 
     @property
     def support(self):
@@ -413,9 +384,9 @@ class FermiGauss(GDistribution):
     family = "fermi-gauss"
 
     def __post_init__(self):
-        object.__setattr__(self, "G0", _check_unit("G0", self.G0))
-        object.__setattr__(self, "sigma_V", _check_positive("sigma_V", self.sigma_V))
-        object.__setattr__(self, "dV", _check_positive("dV", self.dV))
+        object.__setattr__(self, "G0", unit_interval("G0", self.G0))
+        object.__setattr__(self, "sigma_V", positive("sigma_V", self.sigma_V))
+        object.__setattr__(self, "dV", positive("dV", self.dV))
 
     @property
     def support(self):
@@ -505,8 +476,8 @@ class TabulatedG(GDistribution):
 
 def g_from_pdf(pdf: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, *, atoms=(), n: int = 4097, name: str = "custom") -> TabulatedG:
     """Build a g(V) family from a density callable on [lo, hi] (normalised numerically)."""
-    lo = _check_finite("lo", lo)
-    hi = _check_finite("hi", hi)
+    lo = finite("lo", lo)
+    hi = finite("hi", hi)
     if not hi > lo:
         raise ValueError(f"hi must exceed lo; got lo={lo!r}, hi={hi!r}")
     V = np.linspace(lo, hi, int(n))

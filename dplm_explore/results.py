@@ -19,15 +19,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+from ._io import atomic_write, check_writable, read_npz
 
 __all__ = ["Result", "RESULT_FORMAT", "load_result", "register_result", "base_provenance", "write_json", "strict_json", "check_writable"]
 
@@ -81,27 +81,6 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"cannot store a value of type {type(value).__name__} in result metadata: {value!r}")
 
 
-def check_writable(path, overwrite: bool) -> Path:
-    """``Path(path)``; raises ``FileExistsError`` if it exists and ``overwrite`` is false."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    return path
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def strict_json(value: Any) -> Any:
     """:func:`_to_json` with non-finite floats replaced by ``None`` (standard JSON)."""
     value = _to_json(value)
@@ -119,7 +98,7 @@ def write_json(path, obj: Any, *, overwrite: bool = False) -> Path:
     never silently replacing a file."""
     path = check_writable(path, overwrite)
     data = json.dumps(strict_json(obj), indent=2, allow_nan=False).encode()
-    _atomic_write(path, lambda fh: fh.write(data))
+    atomic_write(path, lambda fh: fh.write(data))
     return path
 
 
@@ -193,7 +172,7 @@ class Result:
         def write(fh):
             np.savez_compressed(fh, __meta__=blob, **arrays)
 
-        _atomic_write(path, write)
+        atomic_write(path, write)
         return path
 
     @classmethod
@@ -218,13 +197,7 @@ class Result:
 def load_result(path) -> Result:
     """Load any result written by :meth:`Result.save` (the class is read from the file)."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable result file ({exc})") from None
+    data = read_npz(path, "result file")
     if "__meta__" not in data:
         raise ValueError(f"{str(path)!r} is not a dplm-explore result (no metadata)")
     meta = json.loads(bytes(data.pop("__meta__")).decode())

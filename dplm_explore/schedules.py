@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from ._validate import positive as _positive
+
 __all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain"]
-
-
-def _positive(name: str, value: Any, *, allow_inf: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number; got {value!r}") from None
-    if not v > 0 or math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}; got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import integrate, interpolate, optimize, special
 
+from ._validate import finite as _number, positive as _positive
 from .interactions import FermiGauss, GDistribution, Uniform, make_g
 
 __all__ = [
@@ -80,25 +81,6 @@ R_GAS = 8.314
 
 
 # =================================================================================== validation
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number; got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return v
-
-
-def _positive(name: str, value: Any) -> float:
-    v = _number(name, value)
-    if not v > 0.0:
-        raise ValueError(f"{name} must be positive; got {value!r}")
-    return v
-
-
 def _positive_array(name: str, value: Any) -> np.ndarray:
     try:
         a = np.asarray(value, dtype=float)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from dplm_explore import FermiGauss, Uniform, UniformDelta
+from dplm_explore import FermiGauss, UniformDelta
 from dplm_explore.kmc import Simulation
 from dplm_explore.kmc._reference import ReferenceKMC, record_events
 from dplm_explore.schedules import Hold, Ramp, constant, cooling

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from .._validate import non_negative, positive, positive_int
 from ..interactions import GDistribution, Uniform, g_from_dict, make_g
 
 __all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative"]
-
-
-def positive(name: str, value: Any, *, allow_inf: bool = False) -> float:
-    """``float(value)``, which must be positive (and finite unless ``allow_inf``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number; got {value!r}") from None
-    if not v > 0 or math.isnan(v) or (math.isinf(v) and not allow_inf):
-        raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}; got {value!r}")
-    return v
-
-
-def non_negative(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}") from None
-    if not (v >= 0 and math.isfinite(v)):
-        raise ValueError(f"{name} must be non-negative and finite; got {value!r}")
-    return v
-
-
-def positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float)) or int(value) != value or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def as_g(g: Any) -> GDistribution:

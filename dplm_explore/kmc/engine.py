@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ import numba
 import numpy as np
 
 from .. import __version__
+from .._io import atomic_write, check_writable, read_npz
 from .._rng import seed_state
 from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
 from ..interactions import GDistribution, Uniform, g_from_dict
@@ -646,35 +645,19 @@ class Simulation:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        check_writable(path, overwrite)
         self._drain_samples()
         meta = {"format": STATE_FORMAT, **self.provenance(), "program_t0": self.program_t0, "key": int(self.key),
                 "tracer_interval": float(self.fs[K.F_SAMPLE_DT])}
         arrays = {n: getattr(self, n) for n in _STATE_ARRAYS}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, lambda fh: np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays))
         return path
 
     @classmethod
     def load(cls, path) -> "Simulation":
         """Restore a state written by :meth:`save`; the run continues bit for bit."""
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"state file {str(path)!r} is not a readable dplm-explore state ({exc})") from None
+        data = read_npz(path, "dplm-explore state")
         if "_meta" not in data:
             raise ValueError(f"state file {str(path)!r} is not a dplm-explore state (no metadata)")
         try:

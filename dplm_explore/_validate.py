@@ -1,0 +1,58 @@
+"""The package's argument checks: each raises ValueError naming the parameter and the value."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["number", "finite", "positive", "non_negative", "unit_interval", "positive_int"]
+
+
+def number(name: str, value: Any) -> float:
+    """``float(value)``; booleans and non-numbers are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a number; got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+
+
+def finite(name: str, value: Any) -> float:
+    v = number(name, value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return v
+
+
+def positive(name: str, value: Any, *, allow_inf: bool = False) -> float:
+    """A positive number, finite unless ``allow_inf``."""
+    v = number(name, value)
+    if math.isnan(v) or (math.isinf(v) and not allow_inf):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    if not v > 0:
+        raise ValueError(f"{name} must be positive; got {value!r}")
+    return v
+
+
+def non_negative(name: str, value: Any) -> float:
+    v = number(name, value)
+    if not (v >= 0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be non-negative and finite; got {value!r}")
+    return v
+
+
+def unit_interval(name: str, value: Any) -> float:
+    v = finite(name, value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1]; got {value!r}")
+    return v
+
+
+def positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (an integral float is accepted)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) or not math.isfinite(float(value)) or int(value) != value or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
