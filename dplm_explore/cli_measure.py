@@ -224,15 +224,26 @@ def _add_diffusion(sub) -> None:
 
 
 # ======================================================================================== tls
+#: options of ``tls`` that describe a new system (meaningless with --state): (flag, dest)
+_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--G0", "G0"), ("--sigma-V", "sigma_V"), ("--dV", "dV"), ("--V0", "V0"),
+                       ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
+
+
 def _cooled_or_loaded(args):
     from .kmc import Simulation
     from .analysis.heat_capacity import make_program
 
     if args.state is not None:
-        sim = Simulation.load(args.state)
         if args.T_final is not None or args.nu is not None:
             raise ValueError("--state continues a saved system; --T-final/--nu apply to a new one")
-        return sim
+        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
+        return Simulation.load(args.state)
+    if args.g is None:
+        args.g = "uniform"
+    if args.w0 is None:
+        args.w0 = 1e6
     missing = [o for o, v in (("--L", args.L), ("--phi-v", args.phi_v), ("--T-I", args.T_I), ("--T-final", args.T_final), ("--nu", args.nu)) if v is None]
     if missing:
         raise ValueError(f"without --state, give {', '.join(missing)}")
@@ -253,7 +264,12 @@ def _tls(args) -> int:
     sim = _cooled_or_loaded(args)
     T_hold = args.T if args.T is not None else sim.T
     sim.set_program(constant(T_hold))
-    cat = find_tls(sim, args.hops, min_transitions=args.min_transitions, progress=_progress(args))
+    if args.state is not None:
+        context = {"state_file": str(Path(args.state).resolve())}
+    else:
+        context = {"cooling": {"T_I": args.T_I, "T_final": args.T_final, "nu": args.nu, "dT_step": args.dT_step}}
+    context["T_hold"] = T_hold
+    cat = find_tls(sim, args.hops, min_transitions=args.min_transitions, progress=_progress(args), context=context)
     cat.save(out, overwrite=args.overwrite)
     summary: dict[str, Any] = {"out": str(out), "T": cat.T, "hops": cat.hops, "counts": cat.counts, "n_tls": len(cat),
                                "median_abs_z": float(_median_abs(cat.z))}
@@ -287,12 +303,12 @@ def _add_tls(sub) -> None:
     p.add_argument("--state", default=None, help="a saved simulation state (dplm-explore run --out) instead of a new cooled system")
     p.add_argument("--L", type=int, default=None)
     p.add_argument("--phi-v", dest="phi_v", type=float, default=None)
-    p.add_argument("--g", default="uniform", choices=_G_FAMILIES)
+    p.add_argument("--g", default=None, choices=_G_FAMILIES, help="g(V) family of a new system (default uniform)")
     p.add_argument("--G0", type=float, default=None)
     p.add_argument("--sigma-V", dest="sigma_V", type=float, default=None)
     p.add_argument("--dV", type=float, default=None)
     p.add_argument("--V0", type=float, default=None)
-    p.add_argument("--w0", type=float, default=1e6)
+    p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--T-I", dest="T_I", type=float, default=None)
     p.add_argument("--T-final", dest="T_final", type=float, default=None)

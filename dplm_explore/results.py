@@ -130,6 +130,12 @@ class Result:
     #: fields that hold ``dict[str, np.ndarray]`` (stored member by member)
     _array_dicts: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def _missing_field(cls, name: str, kwargs: dict[str, Any]) -> Any:
+        """Value of field ``name`` when a file lacks it (one written by an older version);
+        ``kwargs`` holds the fields read so far. Raise ``KeyError`` when there is none."""
+        raise KeyError(name)
+
     # ------------------------------------------------------------------ comparison
     def equals(self, other: "Result") -> bool:
         """Field-by-field equality (arrays: same dtype, shape and values, NaN equal to NaN)."""
@@ -221,5 +227,8 @@ def load_result(path) -> Result:
                 v = {k: data[f"{f.name}/{k}"] for k in v["__array_dict__"]}
             kwargs[f.name] = v
         else:
-            raise ValueError(f"{str(path)!r} lacks field {f.name!r} of {kind}")
+            try:
+                kwargs[f.name] = cls._missing_field(f.name, kwargs)
+            except KeyError:
+                raise ValueError(f"{str(path)!r} lacks field {f.name!r} of {kind}") from None
     return cls(**kwargs)

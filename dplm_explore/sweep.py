@@ -36,7 +36,7 @@ import numpy as np
 
 from .results import Result, base_provenance, load_result, register_result, write_json
 
-__all__ = ["map_tasks", "run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS"]
+__all__ = ["map_tasks", "run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS", "TASK_KEYS"]
 
 
 # ================================================================================== executor
@@ -197,8 +197,9 @@ def _task_cool(p: dict, seed: int) -> dict[str, Any]:
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step")).to_dict()
     r = _run_program_replica((spec, prog, seed))
     hc = _assemble(spec, prog, r["T"], r["E"][None], r["E2"][None], r["time"][None], r["hops"][None], r["returns"][None], np.array([seed]), np.array([True]), seed,
-                   _binning_rule(p.get("dT_bin"), p.get("n_log_bins"), None), p.get("scheme", "midpoint"), {})
-    return {"T": hc.T, "Cv": hc.Cv, "T_bins": hc.T_bins, "e_bins": hc.e_bins[0], "Cv_eq_theory": hc.Cv_eq_theory, "hops": r["n_hops"], "wall_s": r["wall_s"]}
+                   _binning_rule(p.get("dT_bin"), p.get("n_log_bins"), None), p.get("scheme", "midpoint"), {}, energy_drift=np.array([r["drift"]]))
+    return {"T": hc.T, "Cv": hc.Cv, "T_bins": hc.T_bins, "e_bins": hc.e_bins[0], "Cv_eq_theory": hc.Cv_eq_theory, "hops": r["n_hops"], "wall_s": r["wall_s"],
+            "energy_drift": float(hc.energy_drift[0])}
 
 
 def _task_diffusion(p: dict, seed: int) -> dict[str, Any]:
@@ -236,6 +237,37 @@ TASKS: dict[str, Callable[[dict, int], dict]] = {
 }
 
 
+_SYSTEM_KEYS = frozenset({"L", "phi_v", "g", *_G_KEYS, "w0"})
+
+#: task name -> the parameter keys it reads (anything else is a misspelling or ignored)
+TASK_KEYS: dict[str, frozenset] = {
+    "run": _SYSTEM_KEYS | {"T_I", "init", "T", "hops", "time", "nu", "T_final", "dT_step"},
+    "cool": _SYSTEM_KEYS | {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme"},
+    "diffusion": _SYSTEM_KEYS | {"T", "T_I", "init", "time", "hops", "n_samples", "fit_from", "method", "equilibrate_time", "equilibrate_hops"},
+    "hop-energy": _SYSTEM_KEYS | {"T_I", "isolated_only", "T_eval", "nu_cool", "T_final", "nu"},
+    "tls": _SYSTEM_KEYS | {"T_I", "init", "T_final", "nu", "dT_step", "hops", "min_transitions"},
+}
+
+
+def _check_keys(task: str, params: dict) -> None:
+    """ValueError naming any key ``task`` does not read (misspelt, or ignored in this mode)."""
+    import difflib
+
+    allowed = TASK_KEYS[task]
+    for k in params:
+        if k not in allowed:
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"sweep task {task!r} does not use parameter {k!r}{hint}; it reads {sorted(allowed)}")
+    if task == "run":
+        ramp = params.get("nu") is not None
+        ignored = ("T", "hops", "time") if ramp else ("T_final", "dT_step")
+        for k in ignored:
+            if params.get(k) is not None:
+                why = "a ramp (nu given) runs to its end" if ramp else "a constant-temperature run (no nu) has no ramp"
+                raise ValueError(f"sweep task 'run' ignores parameter {k!r}: {why}")
+
+
 def _execute(item) -> dict[str, Any]:
     """Worker entry point: ``item = (task, params, seed)``."""
     task, params, seed = item
@@ -270,10 +302,14 @@ def plan_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None
     n_seeds = positive_int("n_seeds", n_seeds)
     root, seeds = spawn_seeds(seed, n_seeds)
     keys = list(grid)
+    for k in set(base) | set(keys):
+        if k not in TASK_KEYS[task]:
+            _check_keys(task, {k: None})
     tasks = []
     for point, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
         params = {**base, **dict(zip(keys, combo))}
         params = json.loads(json.dumps(params, default=_json_default))
+        _check_keys(task, params)
         for si in range(n_seeds):
             tasks.append(SweepTask(len(tasks), point, si, int(seeds[si]), params))
     return root, tasks

@@ -59,6 +59,25 @@ def test_glass_transition_on_synthetic_vft_data():
     assert np.isnan(glass_transition(T, D, 1e-20)[0])
 
 
+def test_glass_transition_local_derivative_on_coarse_grid():
+    """On a coarse grid (dT = 0.05) the chord slope of the bracketing pair overestimates m_k by
+    8 %; the local quadratic in 1/T (three nearest points, differentiated at 1/T_g) is within 3 %,
+    and T_g is within 0.5 %."""
+    A, B, T0 = 4.0, 0.5, 0.08
+    T = np.arange(0.1, 0.401, 0.05)
+    D = 10 ** (A - B / (T - T0))
+    Tg_exact = T0 + B / (A - math.log10(0.1))
+    mk_exact = B / (1 - T0 / Tg_exact) ** 2 / Tg_exact
+    Tg, mk = glass_transition(T, D, 0.1)
+    assert Tg == pytest.approx(Tg_exact, rel=5e-3)
+    assert mk == pytest.approx(mk_exact, rel=0.03)
+    # order does not matter; with only the bracketing pair the chord is all there is
+    assert glass_transition(T[::-1], D[::-1], 0.1) == (Tg, mk)
+    Tg2, mk2 = glass_transition(T[1:3], D[1:3], 0.1)
+    u0, u1 = 1 / T[1], 1 / T[2]
+    assert mk2 == pytest.approx(-(math.log10(D[2]) - math.log10(D[1])) / (u1 - u0) * (1 / Tg2))
+
+
 def test_measure_diffusion_table_and_fits():
     """A small D(T) table at moderate T: D falls on cooling, every fit form is reported with its
     name, and T_g/m_k come out finite where D_r is bracketed (D_r chosen inside the data)."""
@@ -71,3 +90,30 @@ def test_measure_diffusion_table_and_fits():
         measure_diffusion(8, 0.05, [0.3], seed=1)
     with pytest.raises(ValueError, match="forms must be among"):
         measure_diffusion(8, 0.05, [0.3], hops=10, forms=("arrhenius",))
+
+
+@pytest.mark.parametrize("kw, msg", [({"fit_from": 1.5}, "fit_from must lie"), ({"fit_from": "x"}, "fit_from must be a number"),
+                                     ({"method": "other"}, "method must be"), ({"equilibrate_hops": 2.5}, "equilibrate_hops must be an integer")])
+def test_measure_diffusion_validates_before_running(monkeypatch, kw, msg):
+    """fit_from, method and the integer options are checked before any simulation runs."""
+    import dplm_explore.sweep as sweep
+
+    def no_runs(*a, **k):
+        raise AssertionError("simulations were started")
+
+    monkeypatch.setattr(sweep, "map_tasks", no_runs)
+    with pytest.raises(ValueError, match=msg):
+        measure_diffusion(8, 0.05, [0.3], hops=10, seed=1, **kw)
+
+
+@pytest.mark.parametrize("kw, msg", [({"method": "other"}, "method must be"), ({"fit_from": -0.1}, "fit_from must lie"), ({"hops": 10.5}, "hops must be an integer")])
+def test_measure_msd_validates_before_running(kw, msg):
+    from dplm_explore import Simulation
+    from dplm_explore.analysis import measure_msd
+    from dplm_explore.schedules import constant
+
+    sim = Simulation.create(8, 0.05, T_I=0.3, seed=1, program=constant(0.3))
+    kw = {"hops": 200, **kw}
+    with pytest.raises(ValueError, match=msg):
+        measure_msd(sim, n_samples=4, **kw)
+    assert sim.hops == 0

@@ -77,3 +77,24 @@ def test_measure_return_probabilities_validation():
         measure_return_probabilities(sim, snapshot_interval=0, time=1.0)
     with pytest.raises(ValueError, match="never ends"):
         measure_return_probabilities(sim, snapshot_interval=1e-3)
+
+
+def test_measure_return_probabilities_rejects_unreachable_until_T():
+    """until_T that the program never reaches is an error before anything runs (as in
+    Simulation.advance): on an endless constant program it would loop forever, on a cooling
+    program (target above the current T) it would silently run the whole program."""
+    from dplm_explore.schedules import cooling
+
+    sim = Simulation.create(8, 0.05, T_I=0.3, seed=1, program=constant(0.3))
+    with pytest.raises(ValueError, match="until_T=0.1 is never reached"):
+        measure_return_probabilities(sim, snapshot_interval=1e-3, until_T=0.1)
+    sim = Simulation.create(8, 0.05, T_I=0.3, seed=1, program=cooling(0.3, 0.1, 1.0))
+    with pytest.raises(ValueError, match="until_T=0.4 is never reached"):
+        measure_return_probabilities(sim, snapshot_interval=1e-3, until_T=0.4)
+    assert sim.hops == 0 and sim.t == 0.0
+    r = measure_return_probabilities(sim, snapshot_interval=1e-2, until_T=0.29)  # reachable: fine
+    assert r.t1 < sim.step_tend[-1]
+    # the live simulation is recorded at the window start
+    assert r.provenance["hops_start"] == 0 and r.provenance["t_start"] == 0.0 and r.provenance["simulation"]["seed"] == 1
+    r2 = measure_return_probabilities(sim, snapshot_interval=1e-2, time=0.05)
+    assert r2.provenance["hops_start"] == r.hops and r2.provenance["t_start"] == r.t1 and r2.provenance["history"]["n_steps"] >= 1

@@ -135,6 +135,19 @@ def test_trace_is_bistable():
         trace_voids(sim, [0], interval=1e-6)
     with pytest.raises(ValueError, match="interval must be positive"):
         trace_voids(sim, [0], interval=0, hops=10)
+    # non-integer ids are refused with the parameter's name, not truncated to another id
+    h = sim.hops
+    with pytest.raises(ValueError, match="voids must be integer ids"):
+        trace_voids(sim, [0.5], interval=1e-6, hops=10)
+    with pytest.raises(ValueError, match="voids must be integer ids"):
+        trace_voids(sim, [True], interval=1e-6, hops=10)
+    with pytest.raises(ValueError, match="particles must be integer ids"):
+        trace_voids(sim, [0], particles=[1.5], interval=1e-6, hops=10)
+    with pytest.raises(ValueError, match="hops must be an integer"):
+        trace_voids(sim, [0], interval=1e-6, hops=10.5)
+    assert sim.hops == h
+    tr = trace_voids(sim, np.array([1.0]), interval=1e-6, hops=10)  # integral floats are ids
+    assert tr.voids.tolist() == [1]
 
 
 def test_find_tls_validation():

@@ -84,6 +84,36 @@ def test_tls_from_saved_state(capsys, tmp_path):
     assert load_result(tmp_path / "tls.traces.npz").void_d.shape[1] == 1
     assert main(["tls", "--state", str(state), "--hops", "10", "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
+    # provenance names the state file and the simulation at the window start
+    prov = load_result(out).provenance
+    assert prov["context"]["state_file"] == str(state.resolve()) and prov["context"]["T_hold"] == 0.05
+    assert prov["hops_start"] == 0 and prov["simulation"]["seed"] == 1
+    # system options are meaningless with --state: an error, not silently ignored
+    for extra in (["--w0", "1e4"], ["--L", "12"], ["--g", "uniform"], ["--seed", "3"]):
+        assert main(["tls", "--state", str(state), "--hops", "10", "--out", str(tmp_path / "x.npz"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert extra[0] in err and "saved system" in err
+
+
+def test_tls_after_cooling_records_the_cooling(capsys, tmp_path):
+    out = tmp_path / "tls.npz"
+    run_json(capsys, ["tls", "--L", "10", "--phi-v", "0.05", "--T-I", "0.3", "--T-final", "0.1", "--nu", "20", "--dT-step", "0.05", "--seed", "2",
+                      "--hops", "2000", "--out", str(out), "--json"])
+    prov = load_result(out).provenance
+    assert prov["context"]["cooling"] == {"T_I": 0.3, "T_final": 0.1, "nu": 20.0, "dT_step": 0.05}
+    # the program at the window is the constant hold; the history still shows the ramp
+    assert prov["program"]["segments"][0]["kind"] == "hold" or len(prov["program"]["segments"]) == 1
+    h = prov["history"]
+    assert 0.25 < h["T_first"] <= 0.3 and 0.1 <= h["T_last"] < 0.15 and h["n_steps"] >= 4  # step temperatures are step midpoints
+    assert prov["T_start"] == prov["context"]["T_hold"] < 0.15
+    assert prov["hops_start"] > 0 and prov["t_start"] > 0
+
+
+def test_cool_resume_without_file_is_a_clear_error(capsys, tmp_path):
+    argv = ["cool", "--L", "8", "--phi-v", "0.05", "--T-I", "0.3", "--T-final", "0.2", "--nu", "10", "--replicas", "1", "--out", str(tmp_path / "none.npz"),
+            "--resume"]
+    assert main(argv) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_sweep_command(capsys, tmp_path):

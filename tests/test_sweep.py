@@ -88,6 +88,26 @@ def test_sweep_out_dir_partial_resume_and_no_overwrite(tmp_path):
     assert again.seeds.size == 1 and len(list((out / "tasks").glob("*.npz"))) == 1
 
 
+@pytest.mark.parametrize("task, grid, base, match", [
+    ("run", {"T": [0.3]}, {"L": 8, "phi_v": 0.05, "hops": 10, "w_0": 1e4}, "parameter 'w_0' \\(did you mean 'w0'\\?\\)"),
+    ("cool", {"dt_bin": [0.05]}, {"L": 8, "phi_v": 0.05, "T_I": 0.3, "T_final": 0.2, "nu": 1.0}, "parameter 'dt_bin'"),
+    ("cool", {}, {"L": 8, "phi_v": 0.05, "T_I": 0.3, "T_final": 0.2, "nu": 1.0, "hops": 100}, "does not use parameter 'hops'"),
+    ("diffusion", {"T": [0.3]}, {"L": 8, "phi_v": 0.05, "hops": 10, "n_log_bins": 3}, "parameter 'n_log_bins'"),
+    ("tls", {}, {"L": 8, "phi_v": 0.05, "T_I": 0.3, "T_final": 0.2, "nu": 1.0, "hops": 10, "T": 0.1}, "parameter 'T'"),
+    ("run", {}, {"L": 8, "phi_v": 0.05, "T_I": 0.3, "T_final": 0.2, "nu": 1.0, "hops": 10}, "ignores parameter 'hops'"),
+    ("run", {}, {"L": 8, "phi_v": 0.05, "T": 0.3, "hops": 10, "T_final": 0.2}, "ignores parameter 'T_final'"),
+])
+def test_unknown_or_ignored_sweep_keys_are_refused_before_running(monkeypatch, task, grid, base, match):
+    import dplm_explore.sweep as sw
+
+    def no_runs(*a, **k):
+        raise AssertionError("tasks were started")
+
+    monkeypatch.setattr(sw, "map_tasks", no_runs)
+    with pytest.raises(ValueError, match=match):
+        run_sweep(task, grid, base=base, workers=1)
+
+
 def test_sweep_task_errors_are_clear():
     with pytest.raises(ValueError, match="lack"):
         run_sweep("run", {"T": [0.3]}, base={"L": 8}, workers=1)

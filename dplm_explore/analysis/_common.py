@@ -9,7 +9,7 @@ import numpy as np
 from .._validate import non_negative, positive, positive_int
 from ..interactions import GDistribution, Uniform, g_from_dict, make_g
 
-__all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative"]
+__all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative", "window_start"]
 
 
 def as_g(g: Any) -> GDistribution:
@@ -58,3 +58,17 @@ def build_simulation(spec: dict[str, Any], seed: int, program=None):
     from ..kmc import Simulation
 
     return Simulation.create(spec["L"], spec["phi_v"], g=g_from_dict(spec["g"]), T_I=spec["T_I"], init=spec["init"], seed=int(seed), w0=spec["w0"], program=program, bonds=spec.get("bonds", "peq"))
+
+
+def window_start(sim) -> dict[str, Any]:
+    """What an analysis of a live ``sim`` records about it at the start of its window:
+    ``simulation`` (``sim.provenance()``: params, seed, current program, versions), ``hops_start``,
+    ``t_start``, ``T_start`` and ``history`` (the temperature steps run so far, all programs:
+    ``T_first``, ``T_last``, ``T_min``, ``T_max``, ``n_steps``, ``time``), so that a
+    measurement made after a cooling run (then a constant hold) still names the cooling."""
+    b = sim.temperature_bins()
+    T = np.asarray(b["T"], float)
+    hist = {"n_steps": int(T.size), "time": float(np.sum(b["time"])) if T.size else 0.0}
+    if T.size:
+        hist.update(T_first=float(T[0]), T_last=float(T[-1]), T_min=float(T.min()), T_max=float(T.max()))
+    return {"simulation": sim.provenance(), "hops_start": int(sim.hops), "t_start": float(sim.t), "T_start": float(sim.T), "history": hist}

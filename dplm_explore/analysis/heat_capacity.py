@@ -31,6 +31,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -259,7 +260,10 @@ class HeatCapacity(Result):
       (p_returns, p_nonreturns, v_returns, v_nonreturns);
     * ``Cv_eq_theory`` float[k] (:func:`theory.Cv_eq`), ``Cv_tls_theory`` float[k]
       (:func:`theory.Cv_tls` with the Eq. 5 cut-off at ``nu_cool``; NaN without ``T_I``);
-    * ``seeds`` int64[R] (``SeedSequence(root_seed).spawn``), ``done`` bool[R].
+    * ``seeds`` int64[R] (``SeedSequence(root_seed).spawn``), ``done`` bool[R];
+    * ``energy_drift`` float[R]: at the end of each replica, ``|E_incremental - E_scratch| /
+      |E_scratch|`` (the engine's tracked energy against a full recomputation, physics.md
+      section 4; NaN for replicas not done, or in files written before it was recorded).
 
     ``system``: :func:`system_spec`; ``program``: the program's dict; ``binning``: edges rule;
     ``scheme``: derivative scheme; ``provenance``: versions, wall times, ``complete``.
@@ -284,6 +288,7 @@ class HeatCapacity(Result):
     Cv_tls_theory: np.ndarray
     seeds: np.ndarray
     done: np.ndarray
+    energy_drift: np.ndarray
     root_seed: int
     system: dict
     program: dict
@@ -292,6 +297,13 @@ class HeatCapacity(Result):
     provenance: dict
 
     _array_dicts: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _missing_field(cls, name: str, kwargs: dict[str, Any]):
+        """Files written before ``energy_drift`` existed load with NaN drifts."""
+        if name == "energy_drift" and "seeds" in kwargs:
+            return np.full(np.asarray(kwargs["seeds"]).size, np.nan)
+        return super()._missing_field(name, kwargs)
 
     @property
     def n_particles(self) -> int:
@@ -334,7 +346,7 @@ class HeatCapacity(Result):
         """The same runs with other bins or another derivative scheme (recomputed from the steps)."""
         binning = _binning_rule(dT_bin, n_log_bins, T_edges)
         return _assemble(self.system, self.program, self.T_steps, self.E_steps, self.E2_steps, self.time_steps, self.hops_steps, self.returns_steps,
-                         self.seeds, self.done, self.root_seed, binning, scheme or self.scheme, dict(self.provenance))
+                         self.seeds, self.done, self.root_seed, binning, scheme or self.scheme, dict(self.provenance), energy_drift=self.energy_drift)
 
 
 def _binning_rule(dT_bin, n_log_bins, T_edges) -> dict[str, Any]:
@@ -378,7 +390,8 @@ def _edges_for(binning: dict, T_steps: np.ndarray) -> np.ndarray:
     return temperature_edges(lo * (1 - 1e-9), hi * (1 + 1e-9), n_log_bins=binning["n_log_bins"])
 
 
-def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_steps, returns_steps, seeds, done, root_seed, binning, scheme, provenance, theory_cache=None) -> HeatCapacity:
+def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_steps, returns_steps, seeds, done, root_seed, binning, scheme, provenance, theory_cache=None,
+              energy_drift=None) -> HeatCapacity:
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
     N = int(system["n_particles"])
@@ -425,6 +438,7 @@ def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_step
         T=T_eval, Cv=Cv, Cv_err=Cv_err, Cv_replicas=Cv_rep, T_bins=T_bins, e_bins=e_bins, time_bins=b["time"], Cv_fluct=Cv_fluct,
         T_edges=edges, T_steps=T_steps, E_steps=E_steps, E2_steps=E2_steps, time_steps=time_steps, hops_steps=hops_steps,
         returns_steps=returns_steps, Cv_eq_theory=Cv_eq_th, Cv_tls_theory=Cv_tls_th, seeds=seeds, done=dn.copy(),
+        energy_drift=np.full(seeds.size, np.nan) if energy_drift is None else np.asarray(energy_drift, float).copy(),
         root_seed=int(root_seed), system=system, program=program, binning=binning, scheme=scheme, provenance=provenance,
     )
 
@@ -454,7 +468,14 @@ def _run_program_replica(item) -> dict[str, Any]:
     b = sim.temperature_bins()
     ret = np.stack([b["p_returns"], b["p_nonreturns"], b["v_returns"], b["v_nonreturns"]], axis=-1).astype(np.int64)
     return {"seed": int(seed), "T": b["T"], "time": b["time"], "E": b["E_mean"], "E2": b["E2_mean"], "hops": b["hops"].astype(np.int64),
-            "returns": ret, "n_hops": sim.hops, "wall_s": time.perf_counter() - t0, "drift": sim.energy - sim.energy_from_scratch()}
+            "returns": ret, "n_hops": sim.hops, "wall_s": time.perf_counter() - t0, "drift": _relative_drift(sim)}
+
+
+def _relative_drift(sim) -> float:
+    """``|E_incremental - E_scratch| / |E_scratch|`` (absolute difference if E_scratch is 0)."""
+    e_inc, e_full = sim.energy, sim.energy_from_scratch()
+    diff = abs(e_inc - e_full)
+    return float(diff / abs(e_full)) if e_full != 0 else float(diff)
 
 
 def make_program(T_I: float, T_final: float, nu: float, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
@@ -522,21 +543,25 @@ def measure_heat_capacity(
     if resume:
         if out is None:
             raise ValueError("resume=True needs out (the partial result file)")
-        prev = HeatCapacity.load(out)
+        if not _npz_path(out).exists():
+            raise ValueError(f"resume=True but {_npz_path(out)} does not exist (run without resume to start it)")
+        prev = HeatCapacity.load(_npz_path(out))
         if prev.system != _jsonable(spec) or prev.program != _jsonable(prog_d) or prev.seeds.size != positive_int("n_replicas", n_replicas):
             raise ValueError(f"{out} was written for other parameters; cannot resume it")
         root, seeds = prev.root_seed, prev.seeds
         arrays = {k: getattr(prev, k).copy() for k in ("E_steps", "E2_steps", "time_steps", "hops_steps", "returns_steps")}
         done = prev.done.copy()
+        drift = prev.energy_drift.copy()
         wall = list(prev.provenance.get("replica_wall_s", [None] * seeds.size))
     else:
         if out is not None:
-            check_writable(out if str(out).endswith(".npz") else str(out) + ".npz", overwrite)
+            check_writable(_npz_path(out), overwrite)
         root, seeds = spawn_seeds(seed, n_replicas)
         R = seeds.size
         arrays = {"E_steps": np.full((R, s), np.nan), "E2_steps": np.full((R, s), np.nan), "time_steps": np.zeros((R, s)),
                   "hops_steps": np.zeros((R, s), np.int64), "returns_steps": np.zeros((R, s, 4), np.int64)}
         done = np.zeros(R, bool)
+        drift = np.full(R, np.nan)
         wall = [None] * R
     t_start = time.perf_counter()
     prov_base = base_provenance(kind="heat capacity", n_replicas=int(seeds.size))
@@ -545,7 +570,7 @@ def measure_heat_capacity(
     def current(complete: bool) -> HeatCapacity:
         prov = dict(prov_base, complete=complete, n_done=int(done.sum()), replica_wall_s=wall, wall_s=time.perf_counter() - t_start)
         return _assemble(spec, prog_d, T_steps, arrays["E_steps"], arrays["E2_steps"], arrays["time_steps"], arrays["hops_steps"], arrays["returns_steps"],
-                         seeds, done, root, binning, scheme, prov, cache)
+                         seeds, done, root, binning, scheme, prov, cache, energy_drift=drift)
 
     def on_result(i, res):
         n = res["T"].size
@@ -557,6 +582,7 @@ def measure_heat_capacity(
         arrays["hops_steps"][i] = res["hops"]
         arrays["returns_steps"][i] = res["returns"]
         done[i] = True
+        drift[i] = res["drift"]
         wall[i] = res["wall_s"]
         if out is not None:
             current(bool(done.all())).save(out, overwrite=True)
@@ -568,6 +594,12 @@ def measure_heat_capacity(
     if out is not None:
         result.save(out, overwrite=True)
     return result
+
+
+def _npz_path(path) -> Path:
+    """``path`` as :meth:`Result.save` writes it (``.npz`` appended when missing)."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
 def _jsonable(d):

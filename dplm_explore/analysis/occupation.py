@@ -15,7 +15,7 @@ import numpy as np
 
 from ..lattice import site_xy
 from ..results import Result, base_provenance, register_result
-from ._common import positive, positive_int
+from ._common import positive, positive_int, window_start
 from .heat_capacity import make_program
 
 __all__ = ["VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling"]
@@ -69,13 +69,14 @@ def _window(sim, hops: int, progress: bool):
 def measure_void_occupation(sim, hops: int, *, progress: bool = False) -> VoidOccupation:
     """p_i^void over the next ``hops`` hops of ``sim`` (its program continues), one window."""
     hops = positive_int("hops", hops)
+    start = window_start(sim)
     w0 = time.perf_counter()
     p, sites, Ts, Te, Tm, t0, t1, h = _window(sim, hops, progress)
     L = sim.params.L
     return VoidOccupation(p=p[None], initial_sites=sites[None], initial_xy=site_xy(sites, L)[None].astype(np.int64), T_start=np.array([Ts]), T_end=np.array([Te]),
                           T_mean=np.array([Tm]), t0=np.array([t0]), t1=np.array([t1]), hops=np.array([h], np.int64), hops_requested=hops,
                           system={"params": sim.params.to_dict(), "seed": int(sim.seed)},
-                          provenance=base_provenance(kind="void occupation", program=sim.program.to_dict() if sim.program else None, wall_s=time.perf_counter() - w0))
+                          provenance=base_provenance(kind="void occupation", program=sim.program.to_dict() if sim.program else None, wall_s=time.perf_counter() - w0, **start))
 
 
 def void_occupation_during_cooling(sim, T_marks, hops: int, *, progress: bool = False) -> VoidOccupation:
@@ -88,6 +89,7 @@ def void_occupation_during_cooling(sim, T_marks, hops: int, *, progress: bool = 
         raise ValueError(f"T_marks must be positive temperatures; got {T_marks!r}")
     if np.any(np.diff(marks) >= 0):
         raise ValueError(f"T_marks must be strictly decreasing (a cooling run); got {marks.tolist()}")
+    start = window_start(sim)
     w0 = time.perf_counter()
     out = []
     for T in marks:
@@ -101,7 +103,7 @@ def void_occupation_during_cooling(sim, T_marks, hops: int, *, progress: bool = 
                           T_mean=np.array(Tm), t0=np.array(t0), t1=np.array(t1), hops=np.array(h, np.int64), hops_requested=hops,
                           system={"params": sim.params.to_dict(), "seed": int(sim.seed), "T_marks": marks.tolist()},
                           provenance=base_provenance(kind="void occupation during cooling", program=sim.program.to_dict() if sim.program else None,
-                                                     wall_s=time.perf_counter() - w0))
+                                                     wall_s=time.perf_counter() - w0, **start))
 
 
 def cooling_simulation(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, g=None, dT_step=None, seed=None, w0: float = 1e6):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..results import Result, base_provenance, register_result
-from ._common import positive
+from ._common import positive, window_start
 from .heat_capacity import make_program, temperature_edges
 
 __all__ = ["ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability"]
@@ -130,7 +130,12 @@ def measure_return_probabilities(sim, *, snapshot_interval: float, T_edges=None,
     if time is not None:
         t_end = min(t_end, t_start + float(time))
     if until_T is not None:
-        t_end = min(t_end, sim.time_at_T(float(until_T)))
+        t_T = sim.time_at_T(float(until_T))
+        if math.isinf(t_T):
+            # as Simulation.advance: a target the program never reaches is an error, not "run it all"
+            raise ValueError(f"until_T={until_T!r} is never reached by the current program (T = {sim.T!r} now, "
+                             f"{sim.program.T_final if sim.program else None!r} at its end)")
+        t_end = min(t_end, t_T)
     # temperatures that will be visited: the program steps overlapping [t_start, t_end]
     starts = np.concatenate([[sim.program_t0], sim.step_tend[:-1]])
     vis = (sim.step_tend > t_start) & (starts < t_end)
@@ -146,6 +151,7 @@ def measure_return_probabilities(sim, *, snapshot_interval: float, T_edges=None,
         lo, hi = float(Tvis.min()), float(Tvis.max())
         edges = np.array([lo * (1 - 1e-9), hi * (1 + 1e-9)])
     m = edges.size - 1
+    start = window_start(sim)
     b0 = sim.temperature_bins()
     n0 = b0["T"].size
     hops0 = sim.hops
@@ -204,7 +210,7 @@ def measure_return_probabilities(sim, *, snapshot_interval: float, T_edges=None,
         T_edges=edges, T=Tm, counts_event=ev, counts_snapshot=snap, P_ret_event=Pe, P_ret_event_err=Pe_err, Q_ret_event=Qe, Q_ret_event_err=Qe_err,
         P_ret_snapshot=Ps, P_ret_snapshot_err=Ps_err, Q_ret_snapshot=Qs, Q_ret_snapshot_err=Qs_err, snapshot_interval=dt, n_snapshots=n_snap,
         hops=sim.hops - hops0, t0=float(t_start), t1=sim.t, system={"params": sim.params.to_dict(), "seed": int(sim.seed)},
-        provenance=base_provenance(kind="return probabilities", program=sim.program.to_dict() if sim.program else None, wall_s=_now() - wall0),
+        provenance=base_provenance(kind="return probabilities", program=sim.program.to_dict() if sim.program else None, wall_s=_now() - wall0, **start),
     )
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from ..lattice import site_xy
 from ..results import Result, base_provenance, register_result
 from ..schedules import constant
-from ._common import positive, positive_int
+from ._common import positive, positive_int, window_start
 from .events import EventWindow
 
 __all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
@@ -120,7 +120,7 @@ class TLSCatalogue(Result):
         return int(self.void.size)
 
 
-def _catalogue_from_window(sim, w: EventWindow, min_transitions: int, wall: float) -> TLSCatalogue:
+def _catalogue_from_window(sim, w: EventWindow, min_transitions: int, wall: float, start: dict | None = None, context: dict | None = None) -> TLSCatalogue:
     ns = w.n_sites
     pa, pb = w.p_a, w.p_b
     sel = np.flatnonzero((ns == 2) & (w.hops_v >= min_transitions))
@@ -146,18 +146,27 @@ def _catalogue_from_window(sim, w: EventWindow, min_transitions: int, wall: floa
         xy2=site_xy(s2, L).astype(np.int64).reshape(-1, 2), p1=p1, p2=p2, ratio=ratio, ratio_err=err, n_transitions=n.astype(np.int64), dE=dE,
         boltzmann=boltz, z=z, n_sites=ns.astype(np.int64), hops_v=w.hops_v.copy(), counts=counts, T=T, hops=int(w.hops), t0=float(w.t0), t1=float(w.t1),
         min_transitions=int(min_transitions), system={"params": sim.params.to_dict(), "seed": int(sim.seed)},
-        provenance=base_provenance(kind="TLS catalogue", program=sim.program.to_dict() if sim.program else None, wall_s=wall),
+        provenance=base_provenance(kind="TLS catalogue", program=sim.program.to_dict() if sim.program else None, wall_s=wall, **(start or {}),
+                                   context=dict(context or {})),
     )
 
 
-def find_tls(sim, hops: int, *, min_transitions: int = 4, progress: bool = False) -> TLSCatalogue:
+def find_tls(sim, hops: int, *, min_transitions: int = 4, progress: bool = False, context: dict | None = None) -> TLSCatalogue:
     """Run ``sim`` for ``hops`` more hops (its current program continues) and catalogue the voids
-    confined to two sites with at least ``min_transitions`` hops (see the module docstring)."""
-    positive_int("hops", hops)
+    confined to two sites with at least ``min_transitions`` hops (see the module docstring).
+
+    The provenance records the simulation at the window start (:func:`window_start`: its
+    provenance, hops, time, temperature history) and ``context``, a JSON-able dict saying how
+    the state was made (e.g. ``{"cooling": {"T_I": .., "T_final": .., "nu": .., "dT_step": ..}}``
+    or ``{"state_file": ..}``)."""
+    if context is not None and not isinstance(context, dict):
+        raise ValueError(f"context must be a dict; got {context!r}")
+    hops = positive_int("hops", hops)
     min_transitions = positive_int("min_transitions", min_transitions)
+    start = window_start(sim)
     t0 = time.perf_counter()
     w = EventWindow(sim).run(hops, progress=progress)
-    return _catalogue_from_window(sim, w, min_transitions, time.perf_counter() - t0)
+    return _catalogue_from_window(sim, w, min_transitions, time.perf_counter() - t0, start, context)
 
 
 @register_result
@@ -192,9 +201,9 @@ def measure_tls_boltzmann(sim, tls: TLSCatalogue, temperatures, hops: int, *, eq
     Ts = np.array([positive("temperature", t) for t in np.atleast_1d(np.asarray(temperatures, float))])
     if Ts.size == 0:
         raise ValueError("temperatures must hold at least one temperature; got none")
-    positive_int("hops", hops)
-    if equilibrate_hops < 0:
-        raise ValueError(f"equilibrate_hops must be >= 0; got {equilibrate_hops!r}")
+    hops = positive_int("hops", hops)
+    equilibrate_hops = positive_int("equilibrate_hops", equilibrate_hops, minimum=0)
+    start = window_start(sim)
     k = len(tls)
     ratio = np.full((Ts.size, k), np.nan)
     err = np.full((Ts.size, k), np.nan)
@@ -249,7 +258,7 @@ def measure_tls_boltzmann(sim, tls: TLSCatalogue, temperatures, hops: int, *, eq
     return TLSBoltzmann(T=Ts, void=tls.void.copy(), site1=tls.site1.copy(), site2=tls.site2.copy(), ratio=ratio, ratio_err=err, n_transitions=ntr,
                         confined=conf, dE_config=dE_cfg, dE_fit=dE_fit, dE_fit_err=dE_err, chi2_red=chi2, hops=int(hops),
                         system={"params": sim.params.to_dict(), "seed": int(sim.seed)},
-                        provenance=base_provenance(kind="TLS Boltzmann", wall_s=time.perf_counter() - t_start))
+                        provenance=base_provenance(kind="TLS Boltzmann", wall_s=time.perf_counter() - t_start, **start))
 
 
 @register_result
@@ -280,10 +289,15 @@ def trace_voids(sim, voids=(), *, interval: float, hops: int | None = None, time
     interval = positive("interval", interval)
     if hops is None and time is None:
         raise ValueError("trace_voids needs hops or time; got neither")
-    voids = np.asarray(voids, np.int64).reshape(-1)
-    particles = np.asarray(particles, np.int64).reshape(-1)
+    voids = _int_ids("voids", voids)
+    particles = _int_ids("particles", particles)
+    if hops is not None:
+        hops = positive_int("hops", hops)
+    if time is not None:
+        time = positive("time", time)
     if voids.size + particles.size == 0:
         raise ValueError("give at least one void or particle to trace; got none")
+    start = window_start(sim)
     sim.track(particles=particles, voids=voids, interval=interval)
     try:
         sim.advance(hops, time=time, progress=progress)
@@ -295,7 +309,19 @@ def trace_voids(sim, voids=(), *, interval: float, hops: int | None = None, time
     dv = np.linalg.norm(xv - xv[:1], axis=-1) if t.size else np.zeros((0, voids.size))
     dp = np.linalg.norm(xp - xp[:1], axis=-1) if t.size else np.zeros((0, particles.size))
     return Traces(t=np.asarray(t, float), void_xy=xv, particle_xy=xp, void_d=dv, particle_d=dp, voids=voids, particles=particles, interval=interval,
-                  T=float(sim.T), system={"params": sim.params.to_dict(), "seed": int(sim.seed)}, provenance=base_provenance(kind="traces"))
+                  T=float(sim.T), system={"params": sim.params.to_dict(), "seed": int(sim.seed)}, provenance=base_provenance(kind="traces", **start))
+
+
+def _int_ids(name: str, ids) -> np.ndarray:
+    """int64[n] ids; non-integer values (1.5, True, "3") are refused, not truncated."""
+    a = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids) if not np.isscalar(ids) else [ids]).reshape(-1)
+    if a.size == 0:
+        return np.zeros(0, np.int64)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64)
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(np.mod(a, 1) == 0):
+        return a.astype(np.int64)
+    raise ValueError(f"{name} must be integer ids; got {a.tolist()!r}")
 
 
 def _tls_task(p: dict, seed: int, g) -> dict:
@@ -307,7 +333,8 @@ def _tls_task(p: dict, seed: int, g) -> dict:
     sim = Simulation.create(p["L"], p["phi_v"], g=g, T_I=p["T_I"], init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
     sim.advance()
     sim.set_program(constant(float(p["T_final"])))
-    cat = find_tls(sim, int(p["hops"]), min_transitions=int(p.get("min_transitions", 4)))
+    cooling = {"T_I": p["T_I"], "T_final": p["T_final"], "nu": p["nu"], "dT_step": p.get("dT_step")}
+    cat = find_tls(sim, p["hops"], min_transitions=p.get("min_transitions", 4), context={"cooling": cooling})
     c = cat.counts
     return {"n_tls": c["tls"], "n_frozen": c["frozen"], "n_multi": c["multi"], "n_voids": c["n_voids"], "tls_fraction": c["tls"] / c["n_voids"],
             "mean_abs_dE": float(np.mean(np.abs(cat.dE))) if len(cat) else float("nan"), "median_z": float(np.median(cat.z)) if len(cat) else float("nan"),

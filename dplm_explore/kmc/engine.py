@@ -261,6 +261,12 @@ class Simulation:
         """float64[N, 4] interactions of the stored genesis bonds."""
         return self.gen[:, 4:].copy()
 
+    def __repr__(self) -> str:
+        p = self.params
+        return (f"Simulation(L={p.L}, n_voids={p.n_voids} (phi_v={p.phi_v_realised:.4g}), g={p.g.describe()}, "
+                f"w0={p.w0:g}, seed={self.seed}, T={self.T:.4g}, t={self.t:.6g}, hops={self.hops}, "
+                f"e={self.energy_per_particle:.6f})")
+
     def _inter(self):
         return (self.key, self.gen, self.dense, self.gkind, self.gpar, self.gtab)
 
