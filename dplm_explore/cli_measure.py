@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register", "main"]
+__all__ = ["register"]
 
 _G_FAMILIES = ("uniform", "uniform-delta", "fermi-gauss")
 
@@ -464,15 +464,3 @@ def register(subparsers) -> None:
     sweep) to an argparse ``subparsers`` object."""
     for add in (_add_cool, _add_diffusion, _add_tls, _add_returns, _add_occupation, _add_hop_energy, _add_sweep):
         add(subparsers)
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry point (``python -m dplm_explore.cli_measure ...``)."""
-    parser = argparse.ArgumentParser(prog="dplm-explore")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -124,14 +124,3 @@ def run(args: argparse.Namespace) -> int:
         if key in summary:
             print(f"{label:<{width}}  {_fmt(summary[key])}")
     return 0
-
-
-def main(argv=None) -> int:  # pragma: no cover - convenience for `python -m dplm_explore.cli_theory`
-    parser = argparse.ArgumentParser(prog="dplm-explore")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

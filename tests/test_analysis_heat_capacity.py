@@ -108,13 +108,8 @@ def test_measure_heat_capacity_validation(kw, match):
 
 
 # ------------------------------------------------------------------------------ results
-def test_result_round_trip_partial_and_resume(tmp_path, monkeypatch):
-    """An interrupted run leaves a readable partial file (complete=False); resume finishes it and
-    equals an uninterrupted run with the same seed."""
-    kw = dict(T_I=0.4, T_final=0.3, nu=50.0, dT_step=0.02, n_replicas=3, seed=5, dT_bin=0.05)
-    full = measure_heat_capacity(8, 0.05, **kw)
-    assert full.complete and full.n_done == 3 and full.seeds.size == 3 and len(set(full.seeds.tolist())) == 3
-    out = tmp_path / "cv.npz"
+def _interrupt_second_replica(monkeypatch):
+    """Make the second replica raise KeyboardInterrupt; returns the real replica function."""
     real = hcmod._run_program_replica
     calls = {"n": 0}
 
@@ -125,6 +120,17 @@ def test_result_round_trip_partial_and_resume(tmp_path, monkeypatch):
         return real(item)
 
     monkeypatch.setattr(hcmod, "_run_program_replica", flaky)
+    return real
+
+
+def test_result_round_trip_partial_and_resume(tmp_path, monkeypatch):
+    """An interrupted run leaves a readable partial file (complete=False); resume finishes it and
+    equals an uninterrupted run with the same seed."""
+    kw = dict(T_I=0.4, T_final=0.3, nu=50.0, dT_step=0.02, n_replicas=3, seed=5, dT_bin=0.05)
+    full = measure_heat_capacity(8, 0.05, **kw)
+    assert full.complete and full.n_done == 3 and full.seeds.size == 3 and len(set(full.seeds.tolist())) == 3
+    out = tmp_path / "cv.npz"
+    real = _interrupt_second_replica(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         measure_heat_capacity(8, 0.05, out=out, **kw)
     part = load_result(out)
@@ -156,16 +162,7 @@ def test_resume_with_out_lacking_npz_suffix(tmp_path, monkeypatch):
     and resume finds it there."""
     kw = dict(T_I=0.4, T_final=0.3, nu=50.0, dT_step=0.05, n_replicas=2, seed=6)
     out = tmp_path / "cv"
-    real = hcmod._run_program_replica
-    calls = {"n": 0}
-
-    def flaky(item):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(item)
-
-    monkeypatch.setattr(hcmod, "_run_program_replica", flaky)
+    real = _interrupt_second_replica(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         measure_heat_capacity(8, 0.05, out=out, **kw)
     assert (tmp_path / "cv.npz").exists() and not out.exists()

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from dplm_explore import Simulation
-from dplm_explore.cli_measure import main, register
+from dplm_explore.cli import main
+from dplm_explore.cli_measure import register
 from dplm_explore.results import load_result
 from dplm_explore.schedules import constant
 
