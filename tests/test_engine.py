@@ -206,6 +206,7 @@ def test_incremental_energy_matches_recomputation_after_1e6_hops():
     sim.advance(1_000_000)
     assert sim.hops == 1_000_000
     assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
+    _assert_matches_rebuild(sim)
     # conservation: every label once, bond cache consistent
     occ = sim.occ
     assert np.array_equal(np.sort(occ[occ >= 0]), np.arange(N))
@@ -242,7 +243,6 @@ def test_incremental_state_equals_a_rebuild_through_temperature_steps():
     """Dense voids on tiny lattices, low T (many cache hits), a program of random temperature
     steps: after every chunk the kernel's rates, energy changes, pair tables, bonds and tree equal
     a rebuild from scratch (stale caches would show up here as soon as one is restored)."""
-    from dplm_explore.kmc import _kernel as K
     from dplm_explore.schedules import Program
 
     rng = np.random.default_rng(0)
@@ -251,15 +251,33 @@ def test_incremental_state_equals_a_rebuild_through_temperature_steps():
         sim = Simulation.create(L=L, phi_v=phi, T_I=0.1, seed=L, program=Program(steps))
         for _ in range(60):
             sim.advance(int(rng.integers(1, 40)))
-            fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_pos", "c_rates", "c_dE", "cown")}
-            bond = np.zeros_like(sim.bond)
-            K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
-            assert np.array_equal(bond, sim.bond)
-            K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, sim.is_[K.I_P])
-            for n in ("rates", "dEs", "pw", "tree"):
-                assert np.array_equal(fresh[n], getattr(sim, n)), n
-            assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-10)
+            _assert_matches_rebuild(sim)
         assert sim.cache_hits > 0
+
+
+def _assert_matches_rebuild(sim):
+    """The incrementally kept bonds, rates, energy changes, pair tables and tree equal a rebuild
+    from the configuration (stale caches would show up as soon as one is restored)."""
+    from dplm_explore.kmc import _kernel as K
+
+    fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_pos", "c_rates", "c_dE", "cown")}
+    bond = np.zeros_like(sim.bond)
+    K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
+    assert np.array_equal(bond, sim.bond)
+    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, sim.is_[K.I_P])
+    for n in ("rates", "dEs", "pw", "tree"):
+        assert np.array_equal(fresh[n], getattr(sim, n)), n
+    assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
+
+
+@pytest.mark.parametrize("L, phi_v, T, seed", [(16, 0.05, 0.05, 1), (24, 0.03, 0.08, 3), (32, 0.02, 0.15, 5)])
+def test_incremental_state_equals_a_rebuild_on_larger_lattices(L, phi_v, T, seed):
+    """Void pairs rocking a particle between them (restored neighbour states), isolated TLS
+    (restored own states) and wandering voids, over 2e5 hops, checked every 2000 hops."""
+    sim = Simulation.create(L=L, phi_v=phi_v, T_I=T, seed=seed)
+    for _ in range(100):
+        sim.advance(2000)
+        _assert_matches_rebuild(sim)
 
 
 def test_chunking_does_not_change_the_trajectory():
