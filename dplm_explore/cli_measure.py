@@ -38,6 +38,13 @@ _G_FAMILIES = ("uniform", "uniform-delta", "fermi-gauss")
 
 
 # ==================================================================================== helpers
+def _add_ramp(p, *, required: bool = True) -> None:
+    """--T-final, --nu/--nu-cool and --dT-step of a linear temperature ramp from --T-I."""
+    p.add_argument("--T-final", dest="T_final", type=float, required=required, default=None, help="final temperature of the ramp")
+    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, required=required, default=None, help="cooling/heating rate (temperature per time unit)")
+    p.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of the ramp (default min(1e-4, span/100))")
+
+
 def _add_system(p: argparse.ArgumentParser, *, T_I_required: bool = True) -> None:
     p.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
     p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v")
@@ -166,9 +173,7 @@ def _add_cool(sub) -> None:
                        description="Run replicas of a linear ramp T_I -> T_final at rate --nu (cooling if T_final < T_I), write C_v(T) = N^-1 dE/dT "
                                    "with error bars and a JSON fit of C_v/T = c1 + c3 T^2 next to the theory.")
     _add_system(p)
-    p.add_argument("--T-final", dest="T_final", type=float, required=True, help="final temperature of the ramp")
-    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, required=True, help="cooling/heating rate (temperature per time unit)")
-    p.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of the ramp (default min(1e-4, span/100))")
+    _add_ramp(p)
     p.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
     p.add_argument("--replicas", type=int, default=4, help="independent replicas (default 4)")
     b = p.add_mutually_exclusive_group()
@@ -311,9 +316,7 @@ def _add_tls(sub) -> None:
     p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--T-I", dest="T_I", type=float, default=None)
-    p.add_argument("--T-final", dest="T_final", type=float, default=None)
-    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, default=None)
-    p.add_argument("--dT-step", dest="dT_step", type=float, default=None)
+    _add_ramp(p, required=False)
     p.add_argument("--T", type=float, default=None, help="temperature held during the catalogue window (default: current)")
     p.add_argument("--hops", type=int, required=True, help="window length in hops")
     p.add_argument("--min-transitions", dest="min_transitions", type=int, default=4, help="hops a TLS must make in the window (default 4)")
@@ -344,9 +347,7 @@ def _returns(args) -> int:
 def _add_returns(sub) -> None:
     p = sub.add_parser("returns", help="event- and snapshot-level return probabilities P_ret, Q_ret during cooling (Fig. 4a)")
     _add_system(p)
-    p.add_argument("--T-final", dest="T_final", type=float, required=True)
-    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, required=True)
-    p.add_argument("--dT-step", dest="dT_step", type=float, default=None)
+    _add_ramp(p)
     p.add_argument("--snapshot-interval", dest="snapshot_interval", type=float, required=True, help="time between configuration snapshots")
     p.add_argument("--dT-bin", dest="dT_bin", type=float, default=None, help="temperature bin width (default: one bin)")
     _add_output(p)
@@ -370,9 +371,7 @@ def _occupation(args) -> int:
 def _add_occupation(sub) -> None:
     p = sub.add_parser("occupation", help="void occupation maps p_i^void at chosen temperatures during cooling (Fig. 2)")
     _add_system(p)
-    p.add_argument("--T-final", dest="T_final", type=float, required=True)
-    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, required=True)
-    p.add_argument("--dT-step", dest="dT_step", type=float, default=None)
+    _add_ramp(p)
     p.add_argument("--at", type=float, nargs="+", required=True, help="temperatures at which a window starts")
     p.add_argument("--hops", type=int, required=True, help="window length in particle hops (paper: 1e7)")
     _add_output(p)
