@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_measure import register as register_measure
 
     register_measure(sub)
+    from .cli_app import register as register_app
+
+    register_app(sub)
     return parser
 
 

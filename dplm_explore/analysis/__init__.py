@@ -26,13 +26,13 @@ from .heat_capacity import CvFit, HeatCapacity, bin_steps, fit_cv_low_T, heat_ca
 from .hop_energy import HopEnergies, QCurve, compare_hop_energies, hop_attempt_energies, measure_hop_energies, measure_q_curve
 from .occupation import VoidOccupation, cooling_simulation, measure_void_occupation, void_occupation_during_cooling
 from .returns import ReturnProbabilities, SnapshotReturnCounter, measure_return_probabilities, measure_returns_during_cooling, return_probability
-from .tls import TLSBoltzmann, TLSCatalogue, Traces, find_tls, hop_energies, hop_energy, measure_tls_boltzmann, plant_tls, trace_voids
+from .tls import TLSBoltzmann, TLSCatalogue, Traces, find_tls, hop_energies, hop_energy, measure_tls_boltzmann, plant_tls, tls_from_window, trace_voids
 
 __all__ = [
     "spawn_seeds", "system_spec",
     "HeatCapacity", "CvFit", "measure_heat_capacity", "fit_cv_low_T", "bin_steps", "heat_capacity_from_bins", "temperature_edges", "make_program",
     "VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling", "cooling_simulation",
-    "TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",
+    "TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",
     "ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability",
     "HopEnergies", "QCurve", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve",
     "MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition",

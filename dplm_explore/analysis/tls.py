@@ -32,7 +32,7 @@ from ..schedules import constant
 from ._common import positive, positive_int, window_start
 from .events import EventWindow
 
-__all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
+__all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
 
 
 def hop_energy(sim, v: int, d: int) -> float:
@@ -149,6 +149,14 @@ def _catalogue_from_window(sim, w: EventWindow, min_transitions: int, wall: floa
         provenance=base_provenance(kind="TLS catalogue", program=sim.program.to_dict() if sim.program else None, wall_s=wall, **(start or {}),
                                    context=dict(context or {})),
     )
+
+
+def tls_from_window(sim, window: EventWindow, *, min_transitions: int = 4) -> TLSCatalogue:
+    """The TLS catalogue of an :class:`EventWindow` that has already been run on ``sim`` (for
+    callers that drive the window in chunks themselves, like the live explorer)."""
+    if not isinstance(window, EventWindow) or window.sim is not sim:
+        raise ValueError(f"window must be an EventWindow run on this simulation; got {window!r}")
+    return _catalogue_from_window(sim, window, positive_int("min_transitions", min_transitions), 0.0)
 
 
 def find_tls(sim, hops: int, *, min_transitions: int = 4, progress: bool = False, context: dict | None = None) -> TLSCatalogue:

@@ -403,6 +403,11 @@ class Simulation:
             raise ValueError(f"capacity must be >= 1; got {capacity!r}")
         self._set_tracer_arrays(particles, voids, float(interval), int(capacity))
 
+    @property
+    def sample_interval(self) -> float:
+        """Interval of the tracer samples (:meth:`track`); ``inf`` when nothing is tracked."""
+        return float(self.fs[K.F_SAMPLE_DT]) if self.tr_p.size + self.tr_v.size else math.inf
+
     def _drain_samples(self):
         n = int(self.is_[K.I_NSAMP])
         if n:

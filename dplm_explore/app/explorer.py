@@ -1,0 +1,395 @@
+"""The live explorer: ipywidgets controls around the Bokeh figures of :mod:`.plots`.
+
+The simulation runs on a background thread (:class:`~.runner.Runner`); an asyncio task on the
+kernel's event loop draws the newest frame at up to ``fps`` frames per second, so Bokeh models are
+only touched on that loop. Without a running loop (a plain script, the tests) call
+:meth:`Explorer.pump_once` to draw.
+
+Parameters that define the system (L, phi_v, g(V), the initial state, T_I, seed, w0) are *pending*
+until Reset: the app says so next to the Reset button and never resets by itself. Program, frame
+and window settings apply at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+import time
+from pathlib import Path
+
+import ipywidgets as W
+
+from .plots import LivePlots, nearest_void
+from .runner import G_FAMILIES, MODES, ProgramConfig, Runner, SystemConfig
+
+__all__ = ["Explorer", "load_bokehjs"]
+
+_HOPS_CHOICES = [("10k", 10_000), ("30k", 30_000), ("100k", 100_000), ("300k", 300_000), ("1M", 1_000_000), ("3M", 3_000_000)]
+_WINDOW_CHOICES = [("300k", 300_000), ("1M", 1_000_000), ("2M", 2_000_000), ("5M", 5_000_000), ("10M", 10_000_000), ("30M", 30_000_000)]
+_SYSTEM_FIELDS = ("L", "phi_v", "g_family", "V0", "dV", "G0", "sigma_V", "init", "T_I", "seed", "w0")
+
+
+def load_bokehjs() -> None:
+    """Put BokehJS into the page from the installed bokeh package (inline: no CDN, works
+    offline). Needed once per page before a BokehModel widget renders."""
+    from bokeh.io import output_notebook
+    from bokeh.resources import INLINE
+
+    output_notebook(resources=INLINE, hide_banner=True)
+
+
+class Explorer:
+    """The interactive DPLM explorer. ``Explorer().show()`` in JupyterLab or Voila.
+
+    ``system``, ``program``: the starting configuration; ``hops_per_frame``, ``window_hops``:
+    see :class:`~.runner.Runner`; ``fps``: the most frames drawn per second."""
+
+    def __init__(self, system: SystemConfig | None = None, program: ProgramConfig | None = None, *, hops_per_frame: int = 100_000,
+                 window_hops: int = 2_000_000, fps: float = 15.0):
+        from jupyter_bokeh import BokehModel
+
+        self.system = system or SystemConfig()
+        program = program or ProgramConfig("hold", self.system.T_I)
+        self.fps = float(fps)
+        self.runner = Runner(self.system, program, hops_per_frame=hops_per_frame, window_hops=window_hops)
+        self.plots = LivePlots(self.system.L, on_tap=self.tap)
+        self.frames_drawn = 0
+        self._draw_times: list[float] = []
+        self._task: asyncio.Task | None = None
+        self._closed = False
+        self._build_widgets(program, hops_per_frame, window_hops)
+        self._apply_system_plots()
+        self.pump_once(force=True)
+        # the widget takes the figures as they are now: draw first (patches sent before a view
+        # exists are lost)
+        self.bokeh = BokehModel(self.plots.layout)
+        self.widget = W.HBox([self.controls, self.bokeh], layout=W.Layout(align_items="flex-start"))
+
+    @classmethod
+    def from_env(cls, var: str = "DPLM_EXPLORER") -> "Explorer":
+        """An explorer configured by the JSON in environment variable ``var`` (set by
+        ``dplm-explore app``): ``{"system": {...SystemConfig fields}, "program": {...},
+        "hops_per_frame": n, "window_hops": n}``; defaults when it is unset."""
+        import json
+        import os
+
+        raw = os.environ.get(var, "")
+        cfg = json.loads(raw) if raw.strip() else {}
+        if not isinstance(cfg, dict) or set(cfg) - {"system", "program", "hops_per_frame", "window_hops", "fps"}:
+            raise ValueError(f"{var} must be a JSON object with keys system, program, hops_per_frame, window_hops, fps; got {raw!r}")
+        system = SystemConfig(**cfg.get("system", {}))
+        program = ProgramConfig(**cfg["program"]) if "program" in cfg else None
+        kw = {k: cfg[k] for k in ("hops_per_frame", "window_hops", "fps") if k in cfg}
+        return cls(system, program, **kw)
+
+    # ------------------------------------------------------------------ widgets
+    def _build_widgets(self, program: ProgramConfig, hops_per_frame: int, window_hops: int) -> None:
+        s = self.system
+        style = {"description_width": "80px"}
+
+        def lay():
+            return W.Layout(width="230px")  # one Layout per widget: hiding one must not hide the others
+        self.w = {
+            "L": W.BoundedIntText(value=s.L, min=3, max=4000, description="L", style=style, layout=lay()),
+            "phi_v": W.BoundedFloatText(value=s.phi_v, min=1e-5, max=0.9, step=0.001, description="φ_v", style=style, layout=lay()),
+            "g_family": W.Dropdown(options=list(G_FAMILIES), value=s.g_family, description="g(V)", style=style, layout=lay()),
+            "V0": W.FloatText(value=s.V0, step=0.1, description="V0", style=style, layout=lay()),
+            "dV": W.BoundedFloatText(value=s.dV, min=1e-6, max=1e6, step=0.1, description="ΔV", style=style, layout=lay()),
+            "G0": W.BoundedFloatText(value=s.G0, min=0.0, max=1.0, step=0.05, description="G0", style=style, layout=lay()),
+            "sigma_V": W.BoundedFloatText(value=s.sigma_V, min=1e-6, max=1e3, step=0.01, description="σ_V", style=style, layout=lay()),
+            "init": W.Dropdown(options=[("equilibrium at T_I", "equilibrium"), ("random (T = ∞)", "random")], value=s.init, description="start",
+                               style=style, layout=lay()),
+            "T_I": W.BoundedFloatText(value=s.T_I, min=1e-4, max=100.0, step=0.01, description="T_I", style=style, layout=lay()),
+            "seed": W.BoundedIntText(value=s.seed, min=0, max=2**62, description="seed", style=style, layout=lay()),
+            "w0": W.BoundedFloatText(value=s.w0, min=1e-6, max=1e12, description="w0", style=style, layout=lay()),
+        }
+        for name, wid in self.w.items():
+            wid.observe(self._on_system_change, names="value")
+        self.mode = W.ToggleButtons(options=list(MODES), value=program.mode, description="program", style={"button_width": "50px", **style})
+        self.T_target = W.BoundedFloatText(value=program.T, min=1e-4, max=100.0, step=0.005, description="T", style=style, layout=lay())
+        self.nu = W.FloatLogSlider(value=program.nu, base=10, min=-7, max=0, step=0.25, description="ν_cool", readout_format=".1e", style=style,
+                                   layout=W.Layout(width="300px"))
+        for wid in (self.mode, self.T_target, self.nu):
+            wid.observe(self._on_program_change, names="value")
+        self.hops_frame = W.Dropdown(options=_HOPS_CHOICES, value=_closest(_HOPS_CHOICES, hops_per_frame), description="hops/frame",
+                                     style=style, layout=lay())
+        self.window = W.Dropdown(options=_WINDOW_CHOICES, value=_closest(_WINDOW_CHOICES, window_hops), description="window", style=style,
+                                 layout=lay())
+        self.hops_frame.observe(self._on_frame_change, names="value")
+        self.window.observe(self._on_frame_change, names="value")
+        self.run_button = W.ToggleButton(value=False, description="▶ Run", button_style="success", layout=W.Layout(width="90px"))
+        self.run_button.observe(self._on_run_toggle, names="value")
+        self.step_button = W.Button(description="Step", layout=W.Layout(width="80px"))
+        self.step_button.on_click(lambda _: self.step())
+        self.reset_button = W.Button(description="↺ Reset", layout=W.Layout(width="80px"), tooltip="build a new system")
+        self.reset_button.on_click(lambda _: self.reset())
+        self.unfollow_button = W.Button(description="Clear followed", layout=W.Layout(width="120px"))
+        self.unfollow_button.on_click(lambda _: self.follow(()))
+        self.export_dir = W.Text(value="dplm-export", description="export to", style=style, layout=lay())
+        self.export_button = W.Button(description="Export HTML + PNG", layout=W.Layout(width="160px"))
+        self.export_button.on_click(lambda _: self.export())
+        self.pending = W.HTML(value="")
+        self.message = W.HTML(value="")
+        self.progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, description="program", style=style, layout=lay())
+        g_box = W.VBox([self.w[k] for k in ("g_family", "V0", "dV", "G0", "sigma_V")])
+        self.controls = W.VBox([
+            W.HTML("<b>System</b> (changes apply on Reset)"),
+            *(self.w[k] for k in ("L", "phi_v")), g_box, *(self.w[k] for k in ("init", "T_I", "seed", "w0")),
+            W.HTML("<b>Temperature program</b> (applies now)"), self.mode, self.T_target, self.nu, self.progress,
+            W.HTML("<b>Run</b>"), W.HBox([self.run_button, self.step_button, self.reset_button]), self.pending,
+            self.hops_frame, self.window, self.unfollow_button, self.export_dir, self.export_button, self.message,
+        ], layout=W.Layout(width="320px"))
+        self._show_g_fields()
+
+    def _show_g_fields(self) -> None:
+        used = {"uniform": ("V0", "dV"), "uniform-delta": ("G0", "dV"), "fermi-gauss": ("G0", "sigma_V", "dV")}[self.w["g_family"].value]
+        for k in ("V0", "dV", "G0", "sigma_V"):
+            self.w[k].layout.display = None if k in used else "none"
+
+    # ------------------------------------------------------------------ handlers (idempotent)
+    def _wanted_system(self) -> SystemConfig:
+        return SystemConfig(**{k: self.w[k].value for k in _SYSTEM_FIELDS})
+
+    def _on_system_change(self, change=None) -> None:
+        self._show_g_fields()
+        try:
+            wanted = self._wanted_system()
+            wanted.g()
+        except ValueError as exc:
+            self.pending.value = f"<span style='color:crimson'>{html.escape(str(exc))}</span>"
+            self.reset_button.button_style = ""
+            return
+        changed = wanted.changed(self.system)
+        if changed:
+            items = ", ".join(f"{k} {getattr(self.system, k)!r} → {getattr(wanted, k)!r}" for k in changed)
+            self.pending.value = (f"<span style='color:#b35900'>Needs a new system: {html.escape(items)}. "
+                                  "Press <b>Reset</b> to apply; the current run goes on unchanged.</span>")
+            self.reset_button.button_style = "warning"
+        else:
+            self.pending.value = ""
+            self.reset_button.button_style = ""
+        self._preview_g(wanted)
+
+    def _on_program_change(self, change=None) -> None:
+        prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value) if self.T_target.value > 0 else None
+        if prog is None:
+            return
+        try:
+            self.runner.set_program(prog)
+        except ValueError as exc:
+            self.message.value = f"<span style='color:crimson'>Program not changed: {html.escape(str(exc))}</span>"
+            return
+        self._say(f"Program: {self._describe(prog)} from T = {self.runner.sim.T:.4g} (applied at hop {self.runner.sim.hops:,}).")
+
+    def _on_frame_change(self, change=None) -> None:
+        self.runner.set_frame(hops_per_frame=self.hops_frame.value, window_hops=self.window.value)
+
+    def _on_run_toggle(self, change) -> None:
+        if change["new"]:
+            self.run()
+        else:
+            self.pause()
+
+    # ------------------------------------------------------------------ actions
+    def run(self) -> None:
+        """Start the background run (and the drawing task when an event loop is running)."""
+        if self.runner.sim.program_done:
+            self._say("The program has ended: choose a new temperature program to go on.")
+            self._set_run_button(False)
+            return
+        self.runner.start()
+        self._set_run_button(True)
+        self._ensure_pump()
+
+    def pause(self) -> None:
+        self.runner.pause()
+        self._set_run_button(False)
+        self.pump_once()
+
+    def step(self) -> None:
+        """One frame now (pauses a running simulation first)."""
+        if self.runner.running:
+            self.pause()
+        self.runner.step()
+        self.pump_once()
+
+    def reset(self) -> None:
+        """A new system from the System controls (the old one is discarded)."""
+        try:
+            wanted = self._wanted_system()
+            wanted.g()
+        except ValueError as exc:
+            self.pending.value = f"<span style='color:crimson'>{html.escape(str(exc))}</span>"
+            return
+        was_running = self.runner.running
+        self.runner.pause()
+        try:
+            prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value)
+            runner = Runner(wanted, prog, hops_per_frame=self.hops_frame.value, window_hops=self.window.value)
+        except ValueError as exc:
+            self.pending.value = f"<span style='color:crimson'>Not reset: {html.escape(str(exc))}</span>"
+            return
+        self.runner = runner
+        self.system = wanted
+        self.pending.value = ""
+        self.reset_button.button_style = ""
+        new_plots = wanted.L != self.plots.L
+        if new_plots:
+            self.plots = LivePlots(wanted.L, on_tap=self.tap)
+        self.plots.drawn_seq = -1
+        self._apply_system_plots()
+        self.pump_once(force=True)
+        if new_plots:
+            self.bokeh.update_from_model(self.plots.layout)
+        self._say(f"New system: L = {wanted.L}, φ_v = {wanted.phi_v}, g = {wanted.g_family}, {wanted.init} start, T_I = {wanted.T_I}, seed {wanted.seed}.")
+        if was_running:
+            self.run()
+
+    def follow(self, voids) -> tuple[int, ...]:
+        """Follow exactly these voids (an empty list stops following)."""
+        ids = self.runner.follow(list(voids))
+        self.pump_once()
+        return ids
+
+    def tap(self, x: float, y: float) -> int | None:
+        """A click on the map at lattice coordinates (x, y): follow the void shown nearest to it.
+        Clicking an already followed void changes nothing (safe to deliver twice)."""
+        frame = self.runner.latest
+        v = nearest_void(frame.void_xy, x, y, frame.L)
+        if v is None:
+            self._say(f"No void within 1.5 sites of ({x:.0f}, {y:.0f}).")
+            return None
+        if v not in self.runner.followed:
+            self.follow([*self.runner.followed, v])
+            self._say(f"Following void {v} (at {tuple(int(c) for c in frame.void_xy[v])}).")
+        return v
+
+    def export(self, directory=None, formats=("html", "png")) -> list[Path]:
+        """Write the current figures to ``directory`` as standalone HTML (inline BokehJS) and
+        PNG; file names carry the hop count, existing files are never replaced."""
+        from ..export import save_html, save_png
+
+        d = Path(directory or self.export_dir.value).expanduser()
+        stem = f"dplm_L{self.system.L}_seed{self.system.seed}_hop{self.runner.latest.hops}"
+        out = []
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if "html" in formats:
+                out.append(save_html(self.plots.layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
+            if "png" in formats:
+                out.append(save_png(self.plots.layout, d / f"{stem}.png"))
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.message.value = f"<span style='color:crimson'>Export failed: {html.escape(str(exc))}</span>"
+            return out
+        self._say("Exported " + ", ".join(str(p) for p in out))
+        return out
+
+    def show(self):
+        """Display the explorer (loads BokehJS inline first)."""
+        from IPython.display import display
+
+        load_bokehjs()
+        self.bokeh.update_from_model(self.plots.layout)  # a fresh bundle for a new view
+        display(self.widget)
+        self._ensure_pump()
+
+    def close(self) -> None:
+        self._closed = True
+        self.runner.pause()
+        if self._task is not None:
+            self._task.cancel()
+        self.widget.close()
+        self.bokeh.close()
+
+    # ------------------------------------------------------------------ drawing
+    def pump_once(self, force: bool = False) -> bool:
+        """Draw the newest frame if it is not shown yet; returns whether it drew."""
+        r = self.runner
+        if r.error is not None:
+            err, r.error = r.error, None
+            self.message.value = f"<span style='color:crimson'>The run stopped: {html.escape(repr(err))}</span>"
+        if not r.running and self.run_button.value:
+            self._set_run_button(False)
+            if r.sim.program_done:
+                self._say("The program has ended.")
+        frame = r.latest
+        if frame.seq == self.plots.drawn_seq and not force:
+            return False
+        now = time.perf_counter()
+        self._draw_times = [t for t in self._draw_times if now - t < 2.0] + [now]
+        self.plots.draw(frame, self._status(frame))
+        if r.program.mode != "hold":
+            T0 = self._ramp_T0
+            self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
+        else:
+            self.progress.value = 1.0
+        if frame.T != self._g_T:
+            self._preview_g(self._g_shown)
+        self.frames_drawn += 1
+        return True
+
+    @property
+    def fps_drawn(self) -> float:
+        """Frames drawn per second over the last 2 s."""
+        ts = self._draw_times
+        return (len(ts) - 1) / (ts[-1] - ts[0]) if len(ts) > 1 and ts[-1] > ts[0] else 0.0
+
+    def _status(self, f) -> str:
+        run = "running" if self.runner.running else "paused"
+        rate = f"{f.hops_per_s / 1e6:.2f} M hops/s" if f.hops_per_s == f.hops_per_s else "–"
+        return (f"<b>{run}</b> &nbsp; hops {f.hops:,} &nbsp; t = {f.t:.4g} &nbsp; <b>T = {f.T:.4g}</b> &nbsp; e = {f.e:.5f} &nbsp; "
+                f"{rate} &nbsp; {self.fps_drawn:.1f} frames/s drawn &nbsp; p_void over {f.occ_hops:,} hops")
+
+    async def _pump(self) -> None:
+        period = 1.0 / self.fps
+        while not self._closed:
+            try:
+                self.pump_once()
+            except Exception as exc:  # keep drawing; show what went wrong
+                self.message.value = f"<span style='color:crimson'>Drawing failed: {html.escape(repr(exc))}</span>"
+            await asyncio.sleep(period)
+
+    def _ensure_pump(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a script or the tests): call pump_once() to draw
+        self._task = loop.create_task(self._pump())
+
+    # ------------------------------------------------------------------ helpers
+    def _apply_system_plots(self) -> None:
+        s = self.system
+        self._preview_g(s)
+        self.plots.set_theory(self.runner.theory)
+        self._ramp_T0 = self.runner.sim.T
+
+    def _preview_g(self, s: SystemConfig) -> None:
+        self._g_shown, self._g_T = s, self.runner.latest.T
+        self.plots.set_g(s.g(), s.T_I, self._g_T)
+        pending = s != self.system
+        self.plots.gfig.title.text = "g(V) and p_eq(V; T)" + ("  [pending: Reset to apply]" if pending else "")
+
+    def _describe(self, prog: ProgramConfig) -> str:
+        if prog.mode == "hold":
+            return f"hold T = {prog.T:g}"
+        return f"{prog.mode} to T = {prog.T:g} at ν = {prog.nu:.2g}, then hold"
+
+    def _say(self, text: str) -> None:
+        self.message.value = html.escape(text)
+        if text.startswith("Program:"):
+            self._ramp_T0 = self.runner.sim.T
+
+    def _set_run_button(self, on: bool) -> None:
+        if self.run_button.value != on:
+            self.run_button.unobserve(self._on_run_toggle, names="value")
+            self.run_button.value = on
+            self.run_button.observe(self._on_run_toggle, names="value")
+        self.run_button.description = "⏸ Pause" if on else "▶ Run"
+        self.run_button.button_style = "warning" if on else "success"
+
+
+def _closest(choices, value) -> int:
+    return min((v for _, v in choices), key=lambda v: abs(math.log(v / value)))

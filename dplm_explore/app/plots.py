@@ -1,0 +1,247 @@
+"""Bokeh figures of the explorer, fed from :class:`~dplm_explore.app.runner.Frame` objects.
+
+:class:`LivePlots` builds the figures and their ColumnDataSources once; :meth:`LivePlots.draw`
+replaces the sources' data from a frame (on the kernel's event loop only). Drawing the same frame
+twice gives the same figures. Nothing here runs the simulation or touches widgets.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+from bokeh import events
+from bokeh.layouts import column, gridplot, row
+from bokeh.models import (ColumnDataSource, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d, Span,
+                          TableColumn)
+from bokeh.palettes import Category10_10, Viridis256
+from bokeh.plotting import figure
+
+from ..interactions import GDistribution
+from .runner import MAX_FOLLOWED, Frame
+
+__all__ = ["LivePlots", "nearest_void", "tls_rows", "g_curves"]
+
+_FOLLOW_COLORS = Category10_10[:MAX_FOLLOWED]
+_TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", "z", "n_transitions")
+
+
+def nearest_void(void_xy: np.ndarray, x: float, y: float, L: int, max_dist: float = 1.5) -> int | None:
+    """Id of the void nearest to the point (x, y) (periodic distance, lattice units), or None if
+    none lies within ``max_dist``."""
+    if void_xy.size == 0:
+        return None
+    d = np.abs(void_xy - np.array([x, y]))
+    d = np.minimum(d % L, L - d % L)
+    r = np.hypot(d[:, 0], d[:, 1])
+    k = int(np.argmin(r))
+    return k if r[k] <= max_dist else None
+
+
+def tls_rows(frame: Frame) -> dict[str, list]:
+    """Table columns of the frame's TLS catalogue (empty lists when there is none yet)."""
+    cat = frame.tls
+    if cat is None or len(cat) == 0:
+        return {k: [] for k in _TLS_COLS}
+    return {
+        "void": cat.void.tolist(), "site1": [f"({a}, {b})" for a, b in cat.xy1.tolist()], "site2": [f"({a}, {b})" for a, b in cat.xy2.tolist()],
+        "dE": cat.dE.tolist(), "ratio": cat.ratio.tolist(), "ratio_err": cat.ratio_err.tolist(), "boltzmann": cat.boltzmann.tolist(),
+        "z": cat.z.tolist(), "n_transitions": cat.n_transitions.tolist(),
+    }
+
+
+def g_curves(g: GDistribution, T_I: float, T: float, n: int = 400) -> dict[str, dict[str, np.ndarray]]:
+    """Line data of g(V), p_eq(V; T_I) and p_eq(V; T) (continuous parts), and their atoms."""
+    lo, hi = g.support
+    pad = 0.05 * (hi - lo)
+    V = np.linspace(lo - pad, hi + pad, n)
+    out = {"g": {"V": V, "y": np.asarray(g.pdf(V), float)}}
+    atoms = {"V": [], "w": [], "which": []}
+    for name, TT in (("peq_TI", T_I), ("peq_T", T)):
+        out[name] = {"V": V, "y": np.asarray(g.peq_pdf(V, TT), float)}
+        for loc, w in g.peq_atoms(TT):
+            atoms["V"].append(loc)
+            atoms["w"].append(w)
+            atoms["which"].append(name)
+    for loc, w in g.atoms:
+        atoms["V"].append(loc)
+        atoms["w"].append(w)
+        atoms["which"].append("g")
+    out["atoms"] = {k: np.asarray(v) if k != "which" else v for k, v in atoms.items()}
+    return out
+
+
+class LivePlots:
+    """The explorer's Bokeh layout. ``on_tap(x, y)`` is called with lattice coordinates when the
+    map is clicked."""
+
+    def __init__(self, L: int, *, on_tap: Callable[[float, float], None] | None = None, width: int = 420):
+        self.L = L
+        self._on_tap = on_tap
+        self.drawn_seq = -1
+        self._tls_seq = -1
+        w = width
+        pad = 0.5
+        self.map = figure(width=w + 60, height=w, title="voids and p_void over the window", x_range=Range1d(-pad, L - pad),
+                          y_range=Range1d(-pad, L - pad), tools="tap,pan,wheel_zoom,box_zoom,reset,save", match_aspect=True,
+                          toolbar_location="above")
+        self.map.toolbar.active_scroll = None
+        self.p_src = ColumnDataSource({"image": [np.zeros((L, L), np.float32)]}, name="p_void")
+        cmap = LogColorMapper(palette=Viridis256, low=1e-3, high=1.0, low_color=(0, 0, 0, 0), nan_color=(0, 0, 0, 0))
+        img = self.map.image(image="image", x=-pad, y=-pad, dw=L, dh=L, source=self.p_src, color_mapper=cmap)
+        img.nonselection_glyph = None
+        self.map.add_layout(img.construct_color_bar(width=10, title="p_void"), "right")
+        self.tls_src = ColumnDataSource({"x": [], "y": [], "void": []})
+        self.map.rect("x", "y", 1, 1, source=self.tls_src, fill_alpha=0, line_color="orange", line_width=1.5, legend_label="TLS sites")
+        self.v0_src = ColumnDataSource({"x": [], "y": []})
+        self.map.scatter("x", "y", source=self.v0_src, marker="x", size=6, color="grey", alpha=0.7, legend_label="initial voids")
+        self.v_src = ColumnDataSource({"x": [], "y": [], "void": [], "color": [], "size": []}, name="voids")
+        vr = self.map.scatter("x", "y", source=self.v_src, size="size", color="color", line_color="black", legend_label="voids")
+        vr.nonselection_glyph = None
+        vr.selection_glyph = None
+        self.hl_src = ColumnDataSource({"x": [], "y": [], "color": []})
+        self.map.rect("x", "y", 1, 1, source=self.hl_src, fill_color="color", fill_alpha=0.35, line_color="color", line_width=3,
+                      legend_label="followed TLS")
+        self.map.add_tools(HoverTool(renderers=[vr], tooltips=[("void", "@void"), ("site", "(@x, @y)")]))
+        self.map.legend.location = "top_left"
+        self.map.legend.background_fill_alpha = 0.6
+        self.map.legend.label_text_font_size = "8pt"
+        self.map.legend.click_policy = "hide"
+        self.map.on_event(events.Tap, self._tap)
+
+        self.gfig = figure(width=w, height=220, title="g(V) and p_eq(V; T)", x_axis_label="V", tools="save")
+        self.g_srcs = {k: ColumnDataSource({"V": [], "y": []}) for k in ("g", "peq_TI", "peq_T")}
+        for k, col, lab in (("g", "black", "g(V)"), ("peq_TI", "royalblue", "p_eq(V; T_I)"), ("peq_T", "crimson", "p_eq(V; T now)")):
+            self.gfig.line("V", "y", source=self.g_srcs[k], color=col, line_width=2, legend_label=lab)
+        self.atom_src = ColumnDataSource({"V": [], "w": [], "which": []})
+        self.gfig.segment("V", 0, "V", "w", source=self.atom_src, color="purple", line_width=3, legend_label="atoms (weight)")
+        self.gfig.legend.label_text_font_size = "8pt"
+
+        self.trace = figure(width=w, height=220, title="followed voids: displacement d(t)", x_axis_label="t", y_axis_label="d",
+                            tools="pan,wheel_zoom,box_zoom,reset,save")
+        self.trace_srcs = [ColumnDataSource({"t": [], "d": []}, name=f"trace{i}") for i in range(MAX_FOLLOWED)]
+        self.trace_lines = [self.trace.step("t", "d", source=s, color=c, mode="after", line_width=1.5) for s, c in zip(self.trace_srcs, _FOLLOW_COLORS)]
+        self.trace_legend = Legend(items=[], location="top_left", label_text_font_size="8pt")
+        self.trace.add_layout(self.trace_legend)
+
+        self.efig = figure(width=w, height=220, title="energy per particle", x_axis_label="T", y_axis_label="e", tools="pan,box_zoom,reset,save")
+        self.curve_src = ColumnDataSource({k: [] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")})
+        self.cv_src = ColumnDataSource({"T": [], "Cv": []})
+        self.th_src = ColumnDataSource({"T": [], "Cv": []})
+        self.efig.scatter("T", "e", source=self.curve_src, size=4, legend_label="e(T), time average per bin")
+        self.efig.legend.location = "top_left"
+        self.efig.legend.label_text_font_size = "8pt"
+        self.now_e = Span(location=math.nan, dimension="height", line_color="crimson", line_dash="dashed")
+        self.efig.add_layout(self.now_e)
+
+        self.cvfig = figure(width=w, height=220, title="C_v per particle", x_axis_label="T", y_axis_label="C_v", tools="pan,box_zoom,reset,save")
+        self.cvfig.scatter("T", "Cv", source=self.cv_src, size=4, legend_label="dE/dT between bins")
+        self.cvfig.scatter("T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend_label="fluctuations (equilibrium)")
+        self.cvfig.line("T", "Cv", source=self.th_src, color="crimson", line_width=2, legend_label="theory c1 T + c3 T^3")
+        self.cvfig.legend.location = "top_left"
+        self.cvfig.legend.label_text_font_size = "8pt"
+
+        self.rfig = figure(width=w, height=220, title="return probabilities (event level)", x_axis_label="T", y_range=Range1d(0, 1.02),
+                           tools="pan,box_zoom,reset,save")
+        self.rfig.scatter("T", "P_ret", source=self.curve_src, size=4, legend_label="P_ret (particles)")
+        self.rfig.scatter("T", "Q_ret", source=self.curve_src, size=4, color="darkorange", marker="square", legend_label="Q_ret (voids)")
+        self.rfig.legend.location = "bottom_left"
+        self.rfig.legend.label_text_font_size = "8pt"
+
+        self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
+        fmt = NumberFormatter(format="0.000")
+        cols = [TableColumn(field="void", title="void", width=45), TableColumn(field="site1", title="site 1"), TableColumn(field="site2", title="site 2"),
+                TableColumn(field="dE", title="dE", formatter=fmt), TableColumn(field="ratio", title="p2/p1", formatter=fmt),
+                TableColumn(field="ratio_err", title="±", formatter=fmt), TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=fmt),
+                TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0")), TableColumn(field="n_transitions", title="hops", width=50)]
+        self.table = DataTable(source=self.tls_table_src, columns=cols, width=2 * w, height=200, index_position=None, reorderable=False)
+        self.tls_title = Div(text="<b>TLS catalogue</b> (no window closed yet)", width=2 * w)
+        self.check = Div(text="Click a void on the map to follow it.", width=w)
+        self.status = Div(text="", width=2 * w, name="status")
+        grid = gridplot([[self.trace, self.gfig], [self.efig, self.cvfig], [self.rfig, self.check]], toolbar_location=None)
+        self.layout = column(self.status, row(self.map, column(self.tls_title, self.table)), grid)
+
+    # ------------------------------------------------------------------ events
+    def _tap(self, event: events.Tap) -> None:
+        if self._on_tap is not None and event.x is not None and event.y is not None:
+            self._on_tap(float(event.x), float(event.y))
+
+    # ------------------------------------------------------------------ drawing
+    def set_theory(self, theory: dict | None, T_max: float | None = None) -> None:
+        """The c1 T + c3 T^3 line, drawn where the expansion holds (T up to its 10 % limit)."""
+        if not theory:
+            self.th_src.data = {"T": [], "Cv": []}
+            return
+        hi = float(theory.get("T_series_10pct") or theory["T_I"])
+        if T_max is not None:
+            hi = min(hi, T_max)
+        T = np.linspace(0.0, hi, 60)
+        self.th_src.data = {"T": T, "Cv": theory["c1"] * T + theory["c3"] * T**3}
+
+    def set_g(self, g: GDistribution, T_I: float, T: float) -> None:
+        cur = g_curves(g, T_I, T)
+        for k, src in self.g_srcs.items():
+            src.data = cur[k]
+        self.atom_src.data = cur["atoms"]
+
+    def draw(self, frame: Frame, status: str = "") -> bool:
+        """Show ``frame``; returns False (and changes nothing) if it is already shown."""
+        if frame.seq == self.drawn_seq:
+            return False
+        self.drawn_seq = frame.seq
+        self.p_src.data = {"image": [frame.p_void]}
+        followed = {v: i for i, v in enumerate(frame.followed)}
+        xy = frame.void_xy
+        col = np.array(["white"] * len(xy), dtype=object)
+        size = np.full(len(xy), 7.0)
+        for v, i in followed.items():
+            col[v] = _FOLLOW_COLORS[i]
+            size[v] = 12.0
+        self.v_src.data = {"x": xy[:, 0], "y": xy[:, 1], "void": np.arange(len(xy)), "color": col.tolist(), "size": size}
+        if len(self.v0_src.data["x"]) != len(frame.void0_xy):
+            self.v0_src.data = {"x": frame.void0_xy[:, 0], "y": frame.void0_xy[:, 1]}
+        for i, src in enumerate(self.trace_srcs):
+            if i < len(frame.followed):
+                t, d = frame.traces[frame.followed[i]]
+                src.data = {"t": t, "d": d}
+            elif len(src.data["t"]):
+                src.data = {"t": [], "d": []}
+        self.trace_legend.items = [(f"void {v}", [self.trace_lines[i]]) for v, i in followed.items()]
+        c = frame.curves
+        self.curve_src.data = {k: c[k] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")}
+        self.cv_src.data = {"T": c["T_Cv"], "Cv": c["Cv"]}
+        self.now_e.location = frame.T
+        if frame.tls_seq != self._tls_seq:
+            self._tls_seq = frame.tls_seq
+            self.tls_table_src.data = tls_rows(frame)
+            cat = frame.tls
+            if cat is not None:
+                xy = np.concatenate([cat.xy1, cat.xy2]) if len(cat) else np.zeros((0, 2))
+                self.tls_src.data = {"x": xy[:, 0], "y": xy[:, 1], "void": np.concatenate([cat.void, cat.void]).tolist()}
+                n = cat.counts
+                self.tls_title.text = (f"<b>TLS catalogue</b>: window of {cat.hops:,} hops at T = {cat.T:.4g}; {n['tls']} TLS, "
+                                       f"{n['frozen']} frozen, {n['multi']} visiting 3+ sites, of {n['n_voids']} voids")
+        self._draw_check(frame)
+        self.status.text = status
+        return True
+
+    def _draw_check(self, frame: Frame) -> None:
+        cat = frame.tls
+        hx, hy, hc, lines = [], [], [], []
+        idx = {int(v): k for k, v in enumerate(cat.void)} if cat is not None else {}
+        for i, v in enumerate(frame.followed):
+            k = idx.get(v)
+            if k is None:
+                state = "not a TLS in the last window" if cat is not None else "waiting for the first window"
+                lines.append(f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span> void {v}: {state}")
+                continue
+            hx += [cat.xy1[k, 0], cat.xy2[k, 0]]
+            hy += [cat.xy1[k, 1], cat.xy2[k, 1]]
+            hc += [_FOLLOW_COLORS[i]] * 2
+            lines.append(
+                f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span> void {v} is a <b>TLS</b> between {tuple(cat.xy1[k])} and "
+                f"{tuple(cat.xy2[k])}: dE = {cat.dE[k]:.4f}; measured p2/p1 = {cat.ratio[k]:.3f} ± {cat.ratio_err[k]:.3f}; "
+                f"Boltzmann exp(-dE/T) = {cat.boltzmann[k]:.3f} at T = {cat.T:.4g} (z = {cat.z[k]:.1f}, {cat.n_transitions[k]} hops)")
+        self.hl_src.data = {"x": hx, "y": hy, "color": hc}
+        self.check.text = "<br>".join(lines) if lines else "Click a void on the map to follow it."

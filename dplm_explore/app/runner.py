@@ -1,0 +1,427 @@
+"""The explorer's model side: what the user asked for, and a simulation running in chunks.
+
+Nothing here touches widgets or Bokeh. :class:`SystemConfig` holds the parameters that define a
+system (changing one needs a new system), :class:`ProgramConfig` the temperature program (it can
+change mid-run). :class:`Runner` owns one :class:`~dplm_explore.kmc.Simulation` and advances it in
+*frames* of hops, either synchronously (:meth:`Runner.step`) or on a background thread
+(:meth:`Runner.start`): the kernels release the GIL, so the UI thread keeps drawing. Each frame
+ends with an immutable :class:`Frame` (copies of what the plots need) that the UI picks up
+whenever it is ready; every other access to the simulation goes through :meth:`Runner.call`,
+which waits for the current frame to end (a few tens of ms) instead of racing the worker.
+
+Every hop is logged and replayed by an :class:`~dplm_explore.analysis.EventWindow`, so the
+TLS catalogue and the return probabilities are event-level and exact; windows are tumbling,
+``window_hops`` long.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from .._validate import positive, positive_int
+from ..analysis import EventWindow, TLSCatalogue, return_probability, tls_from_window
+from ..analysis.heat_capacity import theory_c1_c3
+from ..interactions import GDistribution, make_g
+from ..kmc import Simulation
+from ..lattice import site_xy
+from ..schedules import Program, chain, constant, cooling, heating
+
+__all__ = ["SystemConfig", "ProgramConfig", "Frame", "Runner", "G_FAMILIES", "MODES"]
+
+G_FAMILIES = ("uniform", "uniform-delta", "fermi-gauss")
+MODES = ("hold", "cool", "heat")
+_G_PARAMS = {"uniform": ("V0", "dV"), "uniform-delta": ("G0", "dV"), "fermi-gauss": ("G0", "sigma_V", "dV")}
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """Parameters that define a system; any change needs a new one (``Reset`` in the app)."""
+
+    L: int = 100
+    phi_v: float = 0.01
+    g_family: str = "uniform"
+    V0: float = 0.0
+    dV: float = 1.0
+    G0: float = 0.2
+    sigma_V: float = 0.1
+    init: str = "equilibrium"
+    T_I: float = 0.1
+    seed: int = 1
+    w0: float = 1e6
+
+    def __post_init__(self):
+        if self.g_family not in G_FAMILIES:
+            raise ValueError(f"g_family must be one of {G_FAMILIES}; got {self.g_family!r}")
+        if self.init not in ("equilibrium", "random"):
+            raise ValueError(f"init must be 'equilibrium' or 'random'; got {self.init!r}")
+        object.__setattr__(self, "L", positive_int("L", self.L))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+        object.__setattr__(self, "T_I", positive("T_I", self.T_I))
+        object.__setattr__(self, "w0", positive("w0", self.w0))
+
+    def g(self) -> GDistribution:
+        """The interaction distribution (validates its parameters)."""
+        return make_g(self.g_family, **{k: getattr(self, k) for k in _G_PARAMS[self.g_family]})
+
+    def changed(self, other: "SystemConfig") -> list[str]:
+        """Names of the parameters that differ from ``other`` (g parameters that the family does
+        not use are ignored)."""
+        used = set(_G_PARAMS[self.g_family]) | set(_G_PARAMS[other.g_family])
+        out = []
+        for f in fields(self):
+            if f.name in ("V0", "dV", "G0", "sigma_V") and f.name not in used:
+                continue
+            if getattr(self, f.name) != getattr(other, f.name):
+                out.append(f.name)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProgramConfig:
+    """What to do with temperature from now on: ``hold`` at ``T``, or ``cool``/``heat`` at rate
+    ``nu`` from the current temperature to ``T`` and hold there."""
+
+    mode: str = "hold"
+    T: float = 0.1
+    nu: float = 1e-3
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}; got {self.mode!r}")
+        object.__setattr__(self, "T", positive("T", self.T))
+        object.__setattr__(self, "nu", positive("nu", self.nu))
+
+    def build(self, T_now: float) -> Program:
+        """The program starting at the current temperature ``T_now``."""
+        if self.mode == "hold" or math.isclose(self.T, T_now, rel_tol=1e-12):
+            return constant(self.T)
+        if self.mode == "cool":
+            if not self.T < T_now:
+                raise ValueError(f"cooling needs a target T below the current T = {T_now:.4g}; got T={self.T!r}")
+            return chain(cooling(T_now, self.T, self.nu), constant(self.T))
+        if not self.T > T_now:
+            raise ValueError(f"heating needs a target T above the current T = {T_now:.4g}; got T={self.T!r}")
+        return chain(heating(T_now, self.T, self.nu), constant(self.T))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the plots show after one frame (all arrays are copies the UI may keep).
+
+    ``void_xy`` int[Nv, 2] current void sites (x, y); ``void0_xy`` the initial ones; ``p_void``
+    float[L, L] fraction of time each site held a void over the last ``occ_hops`` hops (``[y, x]``);
+    ``curves``: per temperature bin ``T``, ``e`` (energy per particle), ``Cv`` (dE/dT between
+    bins, per particle; ``T_Cv`` its temperatures), ``Cv_fluct`` ((<E^2> - <E>^2)/(N T^2) per
+    bin), ``P_ret``, ``Q_ret`` (event level); ``traces``: void id -> (t float[n], d float[n])
+    distance from where it was first followed; ``tls``: the last closed window's catalogue."""
+
+    seq: int
+    hops: int
+    t: float
+    T: float
+    e: float
+    L: int
+    void_xy: np.ndarray
+    void0_xy: np.ndarray
+    p_void: np.ndarray
+    occ_hops: int
+    curves: dict[str, np.ndarray]
+    traces: dict[int, tuple[np.ndarray, np.ndarray]]
+    tls: TLSCatalogue | None
+    tls_seq: int
+    followed: tuple[int, ...]
+    hops_per_s: float
+    program_done: bool
+
+
+@dataclass
+class _Trace:
+    origin: np.ndarray
+    t: deque = field(default_factory=lambda: deque(maxlen=_TRACE_POINTS))
+    d: deque = field(default_factory=lambda: deque(maxlen=_TRACE_POINTS))
+
+
+_TRACE_POINTS = 4000
+_SAMPLES_PER_FRAME = 200
+MAX_FOLLOWED = 8
+
+
+class Runner:
+    """A simulation advanced in frames, on the caller's thread or a background thread.
+
+    ``hops_per_frame``: hops per frame (a frame is also cut short after ``frame_s`` seconds of
+    wall clock while running in the background, so the UI stays fluid on slow systems);
+    ``window_hops``: length of the TLS windows and of the sliding void-occupation window;
+    ``min_transitions``: hops a two-site void needs to count as a TLS."""
+
+    def __init__(self, config: SystemConfig, program: ProgramConfig, *, hops_per_frame: int = 100_000, window_hops: int = 2_000_000,
+                 min_transitions: int = 4, frame_s: float = 0.05):
+        self.config = config
+        self.program = program
+        self.hops_per_frame = positive_int("hops_per_frame", hops_per_frame)
+        self.window_hops = positive_int("window_hops", window_hops)
+        self.min_transitions = positive_int("min_transitions", min_transitions)
+        self.frame_s = positive("frame_s", frame_s)
+        g = config.g()
+        T_I = config.T_I
+        self.sim = Simulation.create(config.L, config.phi_v, g=g, T_I=T_I, init=config.init, seed=config.seed, w0=config.w0,
+                                     program=program.build(T_I))
+        self.theory = _theory(g, T_I, config) if config.init == "equilibrium" else None
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._wait_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self._seq = 0
+        self._window = EventWindow(self.sim)
+        self._tls: TLSCatalogue | None = None
+        self._tls_seq = 0
+        self._occ_hist: deque = deque()
+        self._traces: dict[int, _Trace] = {}
+        self._rate = float("nan")
+        self._frame_dt_sim = float("nan")
+        self._mark_occupation()
+        self.latest: Frame = self._make_frame()
+
+    # ------------------------------------------------------------------ control
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Run frames on a background thread until :meth:`pause`, the program's end or an error."""
+        if self.running:
+            return
+        self.error = None
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="dplm-explore-runner", daemon=True)
+        self._thread.start()
+
+    def pause(self, timeout: float = 5.0) -> None:
+        """Stop the background thread after its current frame."""
+        self._stop.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+        self._thread = None
+
+    def step(self) -> Frame:
+        """One frame on the caller's thread (the runner must be paused)."""
+        if self.running:
+            raise RuntimeError("step() needs a paused runner; pause() first")
+        with self._lock:
+            return self._frame(self.hops_per_frame, math.inf)
+
+    def call(self, fn: Callable[[Simulation], Any]) -> Any:
+        """``fn(sim)`` with the simulation to itself (waits for the running frame to end)."""
+        with self._wait_lock:
+            self._waiting += 1
+        try:
+            with self._lock:
+                return fn(self.sim)
+        finally:
+            with self._wait_lock:
+                self._waiting -= 1
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if self._waiting:
+                    time.sleep(0.0005)
+                    continue
+                with self._lock:
+                    if self.sim.program_done:
+                        break
+                    self._frame(self.hops_per_frame, self.frame_s)
+        except BaseException as exc:  # shown by the UI; the runner stays usable after a reset
+            self.error = exc
+
+    # ------------------------------------------------------------------ actions (thread-safe)
+    def set_program(self, program: ProgramConfig) -> Program:
+        """Switch to ``program`` from the current temperature on (validated before anything
+        changes); returns the compiled program."""
+
+        def apply(sim):
+            prog = program.build(sim.T)
+            sim.set_program(prog)
+            self.program = program
+            return prog
+
+        return self.call(apply)
+
+    def follow(self, voids) -> tuple[int, ...]:
+        """Follow these void ids (at most :data:`MAX_FOLLOWED`; the latest kept): their
+        displacement traces are sampled from now on; traces of voids still followed go on."""
+        ids: list[int] = []
+        nv = self.sim.params.n_voids
+        for v in voids:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < nv:
+                raise ValueError(f"void ids must be integers in [0, {nv}); got {v!r}")
+            if int(v) not in ids:
+                ids.append(int(v))
+        ids = ids[-MAX_FOLLOWED:]
+
+        def apply(sim):
+            self._collect_samples(sim)
+            pos = sim.void_positions()
+            self._traces = {v: self._traces.get(v) or _Trace(origin=pos[v].astype(float)) for v in ids}
+            self._retrack(sim)
+            return tuple(ids)
+
+        return self.call(apply)
+
+    @property
+    def followed(self) -> tuple[int, ...]:
+        return tuple(self._traces)
+
+    def set_frame(self, *, hops_per_frame: int | None = None, window_hops: int | None = None) -> None:
+        if hops_per_frame is not None:
+            self.hops_per_frame = positive_int("hops_per_frame", hops_per_frame)
+        if window_hops is not None:
+            self.window_hops = positive_int("window_hops", window_hops)
+
+    # ------------------------------------------------------------------ one frame (lock held)
+    def _frame(self, hops: int, budget_s: float) -> Frame:
+        sim = self.sim
+        t_wall = time.perf_counter()
+        done = 0
+        # a frame is hops_per_frame hops, cut short after budget_s on the background thread
+        while done < hops and not sim.program_done:
+            n = hops - done
+            if math.isfinite(budget_s) and self._rate == self._rate:
+                n = min(n, max(1000, int(self._rate * budget_s)))
+            h0 = self._window.hops
+            self._window.run(n)
+            done += self._window.hops - h0
+            if self._window.hops - h0 < n or time.perf_counter() - t_wall >= budget_s:
+                break
+        wall = time.perf_counter() - t_wall
+        if done and wall > 0:
+            rate = done / wall
+            self._rate = rate if self._rate != self._rate else 0.7 * self._rate + 0.3 * rate
+        if self._window.hops >= self.window_hops or (sim.program_done and self._window.hops):
+            self._tls = tls_from_window(sim, self._window, min_transitions=self.min_transitions)
+            self._tls_seq += 1
+            self._window = EventWindow(sim)
+        self._collect_samples(sim)
+        self._mark_occupation()
+        self.latest = self._make_frame()
+        return self.latest
+
+    def _mark_occupation(self) -> None:
+        sim = self.sim
+        self._occ_hist.append((sim.hops, sim.t, sim.void_occupation()))
+        # keep the newest snapshot at least window_hops old, and at most 64 snapshots
+        while len(self._occ_hist) > 2 and self._occ_hist[1][0] <= sim.hops - self.window_hops:
+            self._occ_hist.popleft()
+        if len(self._occ_hist) > 64:
+            del self._occ_hist[1]
+
+    def _collect_samples(self, sim) -> None:
+        if not self._traces:
+            return
+        t, _, xv = sim.samples(clear=True)
+        ids = list(self._traces)
+        if t.size and xv.shape[1] == len(ids):
+            for j, v in enumerate(ids):
+                tr = self._traces[v]
+                tr.t.extend(t.tolist())
+                tr.d.extend(np.hypot(*(xv[:, j, :] - tr.origin).T).tolist())
+        # aim for about _SAMPLES_PER_FRAME samples per frame as the simulated time per hop changes
+        h0, t0, _ = self._occ_hist[-1] if self._occ_hist else (sim.hops, sim.t, None)
+        if sim.hops > h0 and sim.t > t0:
+            dt = (sim.t - t0) / _SAMPLES_PER_FRAME
+            if not 0.25 < sim.sample_interval / dt < 4:
+                self._retrack(sim, dt)
+
+    def _retrack(self, sim, interval: float | None = None) -> None:
+        if interval is None:
+            interval = sim.sample_interval
+            if not math.isfinite(interval):
+                # first trace: from the simulated time per hop seen so far
+                h0, t0, _ = self._occ_hist[0]
+                per_hop = (sim.t - t0) / (sim.hops - h0) if sim.hops > h0 else 1.0 / (sim.params.n_voids * sim.params.w0)
+                interval = max(per_hop * self.hops_per_frame / _SAMPLES_PER_FRAME, 1e-300)
+        sim.track(voids=list(self._traces), interval=interval, capacity=4096)
+
+    def _make_frame(self) -> Frame:
+        sim = self.sim
+        L = self.config.L
+        h0, t0, occ0 = self._occ_hist[0]
+        h1, t1, occ1 = self._occ_hist[-1]
+        if t1 > t0:
+            p_void = ((occ1 - occ0) / (t1 - t0)).astype(np.float32)
+        else:
+            p_void = np.zeros((L, L), np.float32)
+            p_void.flat[sim.vpos] = 1.0
+        self._seq += 1
+        traces = {v: (np.fromiter(tr.t, float), np.fromiter(tr.d, float)) for v, tr in self._traces.items()}
+        return Frame(
+            seq=self._seq, hops=sim.hops, t=sim.t, T=sim.T, e=sim.energy_per_particle, L=L,
+            void_xy=site_xy(sim.vpos, L).astype(np.int64), void0_xy=site_xy(sim.vpos0, L).astype(np.int64),
+            p_void=p_void, occ_hops=int(h1 - h0), curves=_curves(sim), traces=traces, tls=self._tls, tls_seq=self._tls_seq,
+            followed=tuple(self._traces), hops_per_s=self._rate, program_done=sim.program_done,
+        )
+
+
+def _theory(g, T_I: float, config: SystemConfig) -> dict[str, Any] | None:
+    """c1, c3 of the low-T theory for a glass made from equilibrium at T_I, or None when the
+    theory cannot be evaluated for these parameters."""
+    try:
+        th = theory_c1_c3(g, T_I, config.phi_v)
+    except (ValueError, ArithmeticError):
+        return None
+    return th
+
+
+def _curves(sim) -> dict[str, np.ndarray]:
+    """Per-temperature-bin curves of everything run so far (bins of width span/60)."""
+    b = sim.temperature_bins()
+    T = np.asarray(b["T"], float)
+    tm = np.asarray(b["time"], float)
+    ok = tm > 0
+    N = sim.params.n_particles
+    empty = np.zeros(0)
+    if not ok.any():
+        return {k: empty for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret", "T_Cv", "Cv")}
+    T_lo, T_hi = float(T[ok].min()), float(T[ok].max())
+    if T_hi > T_lo:
+        edges = np.linspace(T_lo, T_hi, 61)
+        idx = np.clip(np.searchsorted(edges, T, side="right") - 1, 0, 59)
+    else:
+        idx = np.zeros(T.size, np.int64)
+    m = int(idx.max()) + 1
+    w = np.where(ok, tm, 0.0)
+
+    def tsum(x):
+        return np.bincount(idx, weights=np.where(ok, x, 0.0) * w, minlength=m)
+
+    wt = np.bincount(idx, weights=w, minlength=m)
+    keep = wt > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Tb = tsum(T)[keep] / wt[keep]
+        E = tsum(b["E_mean"])[keep] / wt[keep]
+        E2 = tsum(b["E2_mean"])[keep] / wt[keep]
+        cv_f = np.maximum(E2 - E * E, 0.0) / (N * Tb * Tb)
+    cnt = {k: np.bincount(idx, weights=np.asarray(b[k], float), minlength=m)[keep] for k in ("p_returns", "p_nonreturns", "v_returns", "v_nonreturns")}
+    P, _ = return_probability(cnt["p_returns"], cnt["p_nonreturns"])
+    Q, _ = return_probability(cnt["v_returns"], cnt["v_nonreturns"])
+    order = np.argsort(Tb)
+    Tb, e = Tb[order], (E / N)[order]
+    if Tb.size >= 2:
+        T_cv, cv = 0.5 * (Tb[1:] + Tb[:-1]), np.diff(e) / np.diff(Tb)
+    else:
+        T_cv, cv = empty, empty
+    return {"T": Tb, "e": e, "Cv_fluct": cv_f[order], "P_ret": P[order], "Q_ret": Q[order], "T_Cv": T_cv, "Cv": cv}

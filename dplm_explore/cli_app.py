@@ -1,0 +1,39 @@
+"""``dplm-explore app``: start the live explorer on localhost (Voila) and print its URL."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _cmd_app(args) -> int:
+    from .app.runner import ProgramConfig, SystemConfig
+    from .app.serve import serve
+
+    system = SystemConfig(L=args.L, phi_v=args.phi_v, g_family=args.g, V0=args.V0, dV=args.dV, G0=args.G0, sigma_V=args.sigma_V,
+                          init=args.init, T_I=args.T_I, seed=args.seed, w0=args.w0)
+    system.g()  # validates the g(V) parameters before anything starts
+    program = ProgramConfig("hold", args.T_I)
+    config = {"system": system.to_dict(), "program": {"mode": program.mode, "T": program.T, "nu": program.nu},
+              "hops_per_frame": args.hops_per_frame, "window_hops": args.window_hops}
+    if args.port < 1 or args.port > 65535:
+        raise ValueError(f"port must be in [1, 65535]; got {args.port!r}")
+    return serve(host=args.host, port=args.port, config=config, open_browser=args.open)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from .cli import add_g_options
+
+    p = sub.add_parser("app", help="start the live explorer on localhost (Voila) and print its URL")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8866, help="first port to try (default 8866; the next free one is used)")
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.add_argument("--L", type=int, default=100, help="lattice size of the first system (default 100)")
+    p.add_argument("--phi-v", dest="phi_v", type=float, default=0.01, help="void density (default 0.01)")
+    add_g_options(p)
+    p.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"])
+    p.add_argument("--T-I", dest="T_I", type=float, default=0.1, help="initial equilibrium temperature (default 0.1)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--w0", type=float, default=1e6)
+    p.add_argument("--hops-per-frame", dest="hops_per_frame", type=int, default=100_000)
+    p.add_argument("--window-hops", dest="window_hops", type=int, default=2_000_000)
+    p.set_defaults(func=_cmd_app)
