@@ -573,7 +573,7 @@ _register(FigureSpec(
     _compute_fig5, lambda r: diffusion_figure(r["diffusion"]), {"quick": 3, "paper": 300}))
 _register(FigureSpec(
     "fig6", "C_v/T vs T^2 in glycerol units (phi_v = 0.031, nu = 1e-2)", "VI",
-    {"quick": {"L": 32, "L_diffusion": 24, "phi_v": 0.031, "g": _GLYCEROL, "T_diffusion": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops_diffusion": 300_000,
+    {"quick": {"L": 32, "L_diffusion": 24, "phi_v": 0.031, "g": _GLYCEROL, "T_diffusion": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22, 0.2], "hops_diffusion": 600_000,
                "T_I": 0.2, "T_final": 0.002, "nu": 1e-2, "n_replicas": 3, "dT_bin": 0.001, "w0": 1e6},
      "paper": {"L": 200, "L_diffusion": 100, "phi_v": 0.031, "g": _GLYCEROL, "T_diffusion": [0.5, 0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops_diffusion": 20_000_000,
                "T_I": 0.3, "T_final": 0.002, "nu": 1e-2, "n_replicas": 3, "dT_bin": 0.001, "w0": 1e6}},
