@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_app import register as register_app
 
     register_app(sub)
+    from .cli_figure import register as register_figure
+    register_figure(sub)
     return parser
 
 
