@@ -46,14 +46,24 @@ class Explorer:
     see :class:`~.runner.Runner`; ``fps``: the most frames drawn per second."""
 
     def __init__(self, system: SystemConfig | None = None, program: ProgramConfig | None = None, *, hops_per_frame: int = 100_000,
-                 window_hops: int = 2_000_000, fps: float = 15.0):
+                 window_hops: int = 2_000_000, fps: float = 15.0, runner: Runner | None = None):
         from jupyter_bokeh import BokehModel
 
-        self.system = system or SystemConfig()
-        program = program or ProgramConfig("hold", self.system.T_I)
+        if runner is not None:
+            # a runner around a simulation of one's own (e.g. planted TLS); the System controls
+            # describe what Reset would build
+            self.system = runner.config or system or SystemConfig(L=runner.sim.params.L)
+            program = runner.program
+            hops_per_frame, window_hops = runner.hops_per_frame, runner.window_hops
+        else:
+            self.system = system or SystemConfig()
+            program = program or ProgramConfig("hold", self.system.T_I)
+            runner = Runner.create(self.system, program, hops_per_frame=hops_per_frame, window_hops=window_hops)
+        if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
+            raise ValueError(f"fps must be in (0, 120]; got {fps!r}")
         self.fps = float(fps)
-        self.runner = Runner(self.system, program, hops_per_frame=hops_per_frame, window_hops=window_hops)
-        self.plots = LivePlots(self.system.L, on_tap=self.tap)
+        self.runner = runner
+        self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap)
         self.frames_drawn = 0
         self._draw_times: list[float] = []
         self._task: asyncio.Task | None = None
@@ -226,7 +236,7 @@ class Explorer:
         self.runner.pause()
         try:
             prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value)
-            runner = Runner(wanted, prog, hops_per_frame=self.hops_frame.value, window_hops=self.window.value)
+            runner = Runner.create(wanted, prog, hops_per_frame=self.hops_frame.value, window_hops=self.window.value)
         except ValueError as exc:
             self.pending.value = f"<span style='color:crimson'>Not reset: {html.escape(str(exc))}</span>"
             return

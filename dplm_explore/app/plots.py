@@ -81,6 +81,8 @@ class LivePlots:
         self._on_tap = on_tap
         self.drawn_seq = -1
         self._tls_seq = -1
+        self._legend_for: tuple[int, ...] = ()
+        self._hl: tuple = ([], [], [])
         w = width
         pad = 0.5
         self.map = figure(width=w + 60, height=w, title="voids and p_void over the window", x_range=Range1d(-pad, L - pad),
@@ -207,7 +209,10 @@ class LivePlots:
                 src.data = {"t": t, "d": d}
             elif len(src.data["t"]):
                 src.data = {"t": [], "d": []}
-        self.trace_legend.items = [(f"void {v}", [self.trace_lines[i]]) for v, i in followed.items()]
+        if frame.followed != self._legend_for:
+            # new LegendItem models make Bokeh re-walk the whole document: only on change
+            self._legend_for = frame.followed
+            self.trace_legend.items = [(f"void {v}", [self.trace_lines[i]]) for v, i in followed.items()]
         c = frame.curves
         self.curve_src.data = {k: c[k] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")}
         self.cv_src.data = {"T": c["T_Cv"], "Cv": c["Cv"]}
@@ -223,7 +228,8 @@ class LivePlots:
                 self.tls_title.text = (f"<b>TLS catalogue</b>: window of {cat.hops:,} hops at T = {cat.T:.4g}; {n['tls']} TLS, "
                                        f"{n['frozen']} frozen, {n['multi']} visiting 3+ sites, of {n['n_voids']} voids")
         self._draw_check(frame)
-        self.status.text = status
+        if status != self.status.text:
+            self.status.text = status
         return True
 
     def _draw_check(self, frame: Frame) -> None:
@@ -243,5 +249,10 @@ class LivePlots:
                 f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span> void {v} is a <b>TLS</b> between {tuple(cat.xy1[k])} and "
                 f"{tuple(cat.xy2[k])}: dE = {cat.dE[k]:.4f}; measured p2/p1 = {cat.ratio[k]:.3f} ± {cat.ratio_err[k]:.3f}; "
                 f"Boltzmann exp(-dE/T) = {cat.boltzmann[k]:.3f} at T = {cat.T:.4g} (z = {cat.z[k]:.1f}, {cat.n_transitions[k]} hops)")
-        self.hl_src.data = {"x": hx, "y": hy, "color": hc}
-        self.check.text = "<br>".join(lines) if lines else "Click a void on the map to follow it."
+        text = "<br>".join(lines) if lines else "Click a void on the map to follow it."
+        # every change costs a document patch: send only what changed
+        if (hx, hy, hc) != self._hl:
+            self._hl = (hx, hy, hc)
+            self.hl_src.data = {"x": hx, "y": hy, "color": hc}
+        if text != self.check.text:
+            self.check.text = text

@@ -165,19 +165,19 @@ class Runner:
     ``window_hops``: length of the TLS windows and of the sliding void-occupation window;
     ``min_transitions``: hops a two-site void needs to count as a TLS."""
 
-    def __init__(self, config: SystemConfig, program: ProgramConfig, *, hops_per_frame: int = 100_000, window_hops: int = 2_000_000,
-                 min_transitions: int = 4, frame_s: float = 0.05):
+    def __init__(self, sim: Simulation, program: ProgramConfig, *, config: SystemConfig | None = None, hops_per_frame: int = 100_000,
+                 window_hops: int = 2_000_000, min_transitions: int = 4, frame_s: float = 0.05):
+        if not isinstance(sim, Simulation):
+            raise ValueError(f"sim must be a Simulation; got {sim!r}")
+        self.sim = sim
         self.config = config
         self.program = program
         self.hops_per_frame = positive_int("hops_per_frame", hops_per_frame)
         self.window_hops = positive_int("window_hops", window_hops)
         self.min_transitions = positive_int("min_transitions", min_transitions)
         self.frame_s = positive("frame_s", frame_s)
-        g = config.g()
-        T_I = config.T_I
-        self.sim = Simulation.create(config.L, config.phi_v, g=g, T_I=T_I, init=config.init, seed=config.seed, w0=config.w0,
-                                     program=program.build(T_I))
-        self.theory = _theory(g, T_I, config) if config.init == "equilibrium" else None
+        p = sim.params
+        self.theory = _theory(p.g, p.T_I, p.phi_v) if config is not None and config.init == "equilibrium" else None
         self._lock = threading.Lock()
         self._waiting = 0
         self._wait_lock = threading.Lock()
@@ -194,6 +194,13 @@ class Runner:
         self._frame_dt_sim = float("nan")
         self._mark_occupation()
         self.latest: Frame = self._make_frame()
+
+    @classmethod
+    def create(cls, config: SystemConfig, program: ProgramConfig, **kw) -> "Runner":
+        """A new system from ``config`` running ``program`` (which starts at ``config.T_I``)."""
+        sim = Simulation.create(config.L, config.phi_v, g=config.g(), T_I=config.T_I, init=config.init, seed=config.seed, w0=config.w0,
+                                program=program.build(config.T_I))
+        return cls(sim, program, config=config, **kw)
 
     # ------------------------------------------------------------------ control
     @property
@@ -358,7 +365,7 @@ class Runner:
 
     def _make_frame(self) -> Frame:
         sim = self.sim
-        L = self.config.L
+        L = sim.params.L
         h0, t0, occ0 = self._occ_hist[0]
         h1, t1, occ1 = self._occ_hist[-1]
         if t1 > t0:
@@ -376,11 +383,11 @@ class Runner:
         )
 
 
-def _theory(g, T_I: float, config: SystemConfig) -> dict[str, Any] | None:
+def _theory(g, T_I: float, phi_v: float) -> dict[str, Any] | None:
     """c1, c3 of the low-T theory for a glass made from equilibrium at T_I, or None when the
     theory cannot be evaluated for these parameters."""
     try:
-        th = theory_c1_c3(g, T_I, config.phi_v)
+        th = theory_c1_c3(g, T_I, phi_v)
     except (ValueError, ArithmeticError):
         return None
     return th

@@ -39,7 +39,7 @@ def prewarm() -> float:
     from .runner import ProgramConfig, Runner, SystemConfig
 
     t0 = time.perf_counter()
-    r = Runner(SystemConfig(L=8, phi_v=0.1, T_I=0.2), ProgramConfig("hold", 0.2), hops_per_frame=2000, window_hops=1000)
+    r = Runner.create(SystemConfig(L=8, phi_v=0.1, T_I=0.2), ProgramConfig("hold", 0.2), hops_per_frame=2000, window_hops=1000)
     r.follow([0])
     r.step()
     r.step()

@@ -1,0 +1,233 @@
+"""The explorer without a browser: runner frames, thread safety, following, TLS, parameter changes."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from dplm_explore.analysis import plant_tls
+from dplm_explore.app import Explorer, ProgramConfig, Runner, SystemConfig
+from dplm_explore.app.plots import nearest_void
+from dplm_explore.kmc import Simulation
+from dplm_explore.schedules import constant
+
+SMALL = SystemConfig(L=24, phi_v=0.04, T_I=0.08, seed=3)
+
+
+def small_runner(**kw):
+    kw.setdefault("hops_per_frame", 20_000)
+    kw.setdefault("window_hops", 100_000)
+    return Runner.create(SMALL, ProgramConfig("hold", 0.08), **kw)
+
+
+def planted(T=0.05, dE=0.04):
+    """One TLS (void 0 at site 7*12+3, its partner particle to the right) in a frozen 12 x 12 system."""
+    occ, V = plant_tls(12, [7 * 12 + 3], [0], dE)
+    sim = Simulation.from_configuration(12, occ, V_table=V, seed=5, program=constant(T))
+    return Runner(sim, ProgramConfig("hold", T), hops_per_frame=20_000, window_hops=60_000), dE
+
+
+def test_frames_advance_and_void_occupation_adds_up_to_the_void_count():
+    r = small_runner()
+    f0 = r.latest
+    f1 = r.step()
+    f2 = r.step()
+    assert f1.seq == f0.seq + 1 and f2.seq == f1.seq + 1
+    assert f2.hops == 40_000 and f2.t > f1.t > 0
+    nv = r.sim.params.n_voids
+    # every void sits on exactly one site at every instant: the fractions add up to Nv
+    assert f2.p_void.shape == (24, 24)
+    assert f2.p_void.sum() == pytest.approx(nv, rel=1e-9)
+    assert f2.occ_hops == 40_000
+    assert f2.void_xy.shape == (nv, 2) and f2.void0_xy.shape == (nv, 2)
+    assert np.array_equal(np.sort(f2.void_xy[:, 0] + 24 * f2.void_xy[:, 1]), np.sort(r.sim.vpos))
+
+
+def test_occupation_window_slides():
+    r = small_runner(window_hops=50_000)
+    for _ in range(8):
+        f = r.step()
+    # the window keeps the newest snapshot that is at least window_hops old
+    assert 50_000 <= f.occ_hops <= 70_000
+    assert f.p_void.sum() == pytest.approx(r.sim.params.n_voids, rel=1e-9)
+
+
+def test_background_run_equals_the_same_hops_run_in_one_go():
+    a = small_runner()
+    a.start()
+    time.sleep(1.0)
+    a.pause()
+    assert not a.running and a.error is None
+    H = a.sim.hops
+    assert H > 40_000  # several frames, cut by the wall-clock budget
+    b = small_runner(hops_per_frame=H)
+    b.step()
+    assert b.sim.hops == H
+    assert np.array_equal(a.sim.occ, b.sim.occ)
+    assert a.sim.energy == b.sim.energy
+
+
+def test_call_gets_the_simulation_between_frames_while_running():
+    r = small_runner()
+    r.start()
+    try:
+        seen = [r.call(lambda sim: sim.hops) for _ in range(5)]
+        assert r.running
+    finally:
+        r.pause()
+    assert seen == sorted(seen)
+    assert r.sim.energy == pytest.approx(r.sim.energy_from_scratch(), abs=1e-9)
+
+
+def test_follow_records_traces_and_is_idempotent():
+    r = small_runner()
+    r.step()
+    assert r.follow([2, 5, 2]) == (2, 5)
+    for _ in range(3):
+        f = r.step()
+    assert f.followed == (2, 5)
+    for v in (2, 5):
+        t, d = f.traces[v]
+        assert t.size > 10 and np.all(np.diff(t) > 0) and np.all(d >= 0)
+    # following again keeps the traces that go on
+    n_before = f.traces[2][0].size
+    r.follow([2])
+    f = r.step()
+    assert f.followed == (2,) and f.traces[2][0].size > n_before
+    with pytest.raises(ValueError, match="void ids"):
+        r.follow([10_000])
+
+
+def test_planted_tls_is_catalogued_with_its_boltzmann_ratio():
+    r, dE = planted()
+    r.follow([0])
+    for _ in range(3):
+        f = r.step()
+    cat = f.tls
+    assert cat is not None and f.tls_seq >= 1
+    assert cat.void.tolist() == [0]
+    assert cat.dE[0] == pytest.approx(dE, abs=1e-12)
+    # measured p2/p1 against exp(-dE/T): within 4 standard errors
+    assert abs(cat.ratio[0] - math.exp(-dE / 0.05)) < 4 * cat.ratio_err[0]
+
+
+def test_program_changes_apply_from_the_current_temperature():
+    r = small_runner()
+    r.step()
+    prog = r.set_program(ProgramConfig("cool", 0.04, 1e-1))
+    assert prog.T_final == pytest.approx(0.04) and r.sim.program is prog
+    for _ in range(20):
+        f = r.step()
+    assert f.T < 0.08
+    with pytest.raises(ValueError, match="below the current T"):
+        r.set_program(ProgramConfig("cool", 0.2, 1e-2))
+    assert r.program.mode == "cool"
+
+
+@pytest.mark.parametrize("kw, name", [({"L": 2}, "L"), ({"phi_v": 0.0}, "phi_v"), ({"g_family": "gauss"}, "g_family"), ({"init": "hot"}, "init"),
+                                      ({"T_I": -1.0}, "T_I"), ({"seed": -1}, "seed"), ({"w0": 0.0}, "w0")])
+def test_system_config_rejects_bad_values_by_name(kw, name):
+    with pytest.raises(ValueError, match=name):
+        Runner.create(SystemConfig(**{**SMALL.to_dict(), **kw}), ProgramConfig("hold", 0.1))
+
+
+@pytest.mark.parametrize("kw, name", [({"mode": "quench"}, "mode"), ({"T": 0.0}, "T"), ({"nu": -1e-3}, "nu")])
+def test_program_config_rejects_bad_values_by_name(kw, name):
+    with pytest.raises(ValueError, match=name):
+        ProgramConfig(**{"mode": "hold", "T": 0.1, "nu": 1e-3, **kw})
+
+
+def test_nearest_void_is_periodic():
+    xy = np.array([[0, 0], [5, 5]])
+    assert nearest_void(xy, 9.6, 0.2, 10) == 0
+    assert nearest_void(xy, 5, 6, 10) == 1
+    assert nearest_void(xy, 2.5, 2.5, 10) is None
+
+
+# ---------------------------------------------------------------------------------- the widgets
+def test_explorer_tap_follows_a_void_and_highlights_its_tls():
+    r, dE = planted()
+    ex = Explorer(runner=r)
+    try:
+        x, y = r.latest.void_xy[0]
+        assert ex.tap(x + 0.3, y - 0.2) == 0
+        assert ex.tap(x, y) == 0  # delivered twice: same state
+        assert r.followed == (0,)
+        for _ in range(3):
+            ex.step()
+        src = ex.plots.trace_srcs[0].data
+        assert len(src["t"]) > 10
+        hl = ex.plots.hl_src.data
+        assert sorted(zip(hl["x"], hl["y"])) == sorted(map(tuple, [r.latest.tls.xy1[0].tolist(), r.latest.tls.xy2[0].tolist()]))
+        assert "is a <b>TLS</b>" in ex.plots.check.text and f"dE = {dE:.4f}" in ex.plots.check.text
+        assert ex.plots.tls_table_src.data["void"] == [0]
+        assert ex.tap(x + 6, y + 6) is None and "No void" in ex.message.value
+    finally:
+        ex.close()
+
+
+def test_explorer_says_when_a_change_needs_a_new_system_and_never_resets_by_itself():
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        ex.run()
+        sim = ex.runner.sim
+        ex.w["L"].value = 30
+        ex.w["g_family"].value = "fermi-gauss"
+        assert "Needs a new system" in ex.pending.value and "L 24 → 30" in ex.pending.value and "g_family" in ex.pending.value
+        assert ex.reset_button.button_style == "warning"
+        time.sleep(0.3)
+        assert ex.runner.sim is sim and ex.runner.running  # still the old system, still running
+        ex.w["L"].value = 24
+        ex.w["g_family"].value = "uniform"
+        assert ex.pending.value == ""  # back to the running system: nothing pending
+        ex.w["L"].value = 30
+        ex.reset()
+        assert ex.runner.sim is not sim and ex.runner.sim.params.L == 30 and ex.plots.L == 30
+        assert ex.runner.running  # a running app keeps running with the new system
+        assert ex.pending.value == ""
+    finally:
+        ex.close()
+
+
+def test_explorer_program_widgets_apply_now_or_explain_why_not():
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        ex.step()
+        ex.mode.value = "cool"  # target = current T: nothing to cool yet
+        ex.T_target.value = 0.05
+        assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value)
+        assert "cool to T = 0.05" in ex.message.value
+        ex.mode.value = "heat"  # heating to a lower T is impossible: said, program unchanged
+        assert "Program not changed" in ex.message.value and ex.runner.program.mode == "cool"
+        for _ in range(5):
+            ex.step()
+        assert ex.runner.latest.T < 0.08
+    finally:
+        ex.close()
+
+
+def test_drawing_the_same_frame_twice_changes_nothing():
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        ex.step()
+        before = dict(ex.plots.v_src.data)
+        assert ex.plots.draw(ex.runner.latest, "s") is False
+        assert ex.pump_once() is False
+        assert ex.plots.v_src.data == before
+        ex.step()
+        assert ex.plots.drawn_seq == ex.runner.latest.seq
+    finally:
+        ex.close()
+
+
+def test_explorer_from_env(monkeypatch):
+    monkeypatch.setenv("DPLM_EXPLORER", '{"system": {"L": 16, "phi_v": 0.05}, "hops_per_frame": 5000}')
+    ex = Explorer.from_env()
+    try:
+        assert ex.runner.sim.params.L == 16 and ex.runner.hops_per_frame == 5000
+    finally:
+        ex.close()
+    monkeypatch.setenv("DPLM_EXPLORER", '{"sytem": {}}')
+    with pytest.raises(ValueError, match="DPLM_EXPLORER"):
+        Explorer.from_env()
