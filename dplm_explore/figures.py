@@ -43,12 +43,14 @@ from ._io import atomic_write, check_writable, read_npz
 from .interactions import make_g
 
 __all__ = [
-    "FIGURES", "FigureSpec", "FigureData", "SCALES", "FIGURE_DATA_FORMAT", "load_figure_data",
+    "FIGURES", "FigureSpec", "FigureData", "SCALES", "FIGURE_DATA_FORMAT", "DATA_DIR", "load_figure_data", "figure_data",
     "specific_heat_figure", "occupation_figure", "tls_figure", "returns_figure", "q_figure", "diffusion_figure",
     "glycerol_figure", "void_density_figure", "high_TI_figure",
 ]
 
 SCALES = ("quick", "paper")
+#: shipped data files ``<name>_<scale>.npz`` (computed by ``dplm-explore figure NAME --data ...``)
+DATA_DIR = Path(__file__).parent / "data"
 FIGURE_DATA_FORMAT = "dplm-explore-figure-data/1"
 
 _W, _H = 430, 340
@@ -588,3 +590,16 @@ _register(FigureSpec(
     {"quick": {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.08, 0.12, 0.16], "T_final": 0.004, "nu": 1e-2, "n_replicas": 2, "dT_bin": 0.002, "w0": 1e6},
      "paper": {"L": 200, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.08, 0.1, 0.15, 0.2], "T_final": 0.002, "nu": 1e-4, "n_replicas": 3, "dT_bin": 0.002, "w0": 1e6}},
     lambda p, s, pr: _compute_cv_runs(p, s, pr, "T_I"), high_TI_figure, {"quick": 40, "paper": 1e5}))
+
+
+def figure_data(name: str, scale: str = "quick", *, seed: int = 2021, progress: bool = False) -> FigureData:
+    """The data of figure ``name``: the shipped file ``DATA_DIR/<name>_<scale>.npz`` when it
+    exists and was made with ``seed``, otherwise computed now (:meth:`FigureSpec.compute`)."""
+    if name not in FIGURES:
+        raise ValueError(f"name must be one of {', '.join(FIGURES)}; got {name!r}")
+    shipped = DATA_DIR / f"{name}_{scale}.npz"
+    if shipped.exists():
+        data = load_figure_data(shipped)
+        if data.provenance.get("seed") == seed and data.params == FIGURES[name].parameters(scale):
+            return data
+    return FIGURES[name].compute(scale, seed=seed, progress=progress)
