@@ -212,7 +212,7 @@ def test_drawing_the_same_frame_twice_changes_nothing():
     try:
         ex.step()
         before = dict(ex.plots.v_src.data)
-        assert ex.plots.draw(ex.runner.latest, "s") is False
+        assert ex.plots.draw(ex.runner.latest) is False
         assert ex.pump_once() is False
         assert ex.plots.v_src.data == before
         ex.step()

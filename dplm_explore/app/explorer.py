@@ -47,8 +47,6 @@ class Explorer:
 
     def __init__(self, system: SystemConfig | None = None, program: ProgramConfig | None = None, *, hops_per_frame: int = 100_000,
                  window_hops: int = 2_000_000, fps: float = 15.0, runner: Runner | None = None):
-        from jupyter_bokeh import BokehModel
-
         if runner is not None:
             # a runner around a simulation of one's own (e.g. planted TLS); the System controls
             # describe what Reset would build
@@ -65,6 +63,7 @@ class Explorer:
         self.runner = runner
         self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap)
         self.frames_drawn = 0
+        self._last_draw = 0.0
         self._draw_times: list[float] = []
         self._task: asyncio.Task | None = None
         self._closed = False
@@ -73,8 +72,8 @@ class Explorer:
         self.pump_once(force=True)
         # the widget takes the figures as they are now: draw first (patches sent before a view
         # exists are lost)
-        self.bokeh = BokehModel(self.plots.layout)
-        self.widget = W.HBox([self.controls, self.bokeh], layout=W.Layout(align_items="flex-start"))
+        self.bokeh = _bokeh_widget(self.plots.layout)
+        self.widget = W.HBox([self.controls, W.VBox([self.status, self.bokeh])], layout=W.Layout(align_items="flex-start"))
 
     @classmethod
     def from_env(cls, var: str = "DPLM_EXPLORER") -> "Explorer":
@@ -140,6 +139,9 @@ class Explorer:
         self.export_button = W.Button(description="Export HTML + PNG", layout=W.Layout(width="160px"))
         self.export_button.on_click(lambda _: self.export())
         self.pending = W.HTML(value="")
+        # fixed size: a status line that changed height would make BokehJS lay the figures out again
+        self.status = W.HTML(value="", layout=W.Layout(height="28px", width="900px", overflow="hidden"))
+        self.status.add_class("dplm-status")
         self.message = W.HTML(value="")
         self.progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, description="program", style=style, layout=lay())
         g_box = W.VBox([self.w[k] for k in ("g_family", "V0", "dV", "G0", "sigma_V")])
@@ -327,8 +329,10 @@ class Explorer:
         if frame.seq == self.plots.drawn_seq and not force:
             return False
         now = time.perf_counter()
+        self._last_draw = now
         self._draw_times = [t for t in self._draw_times if now - t < 2.0] + [now]
-        self.plots.draw(frame, self._status(frame))
+        self.plots.draw(frame)
+        self.status.value = self._status(frame)
         if r.program.mode != "hold":
             T0 = self._ramp_T0
             self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
@@ -355,7 +359,11 @@ class Explorer:
         period = 1.0 / self.fps
         while not self._closed:
             try:
-                self.pump_once()
+                # draw when the page has applied the previous frame (or after 1 s without news,
+                # e.g. when no page is open)
+                waiting = self.plots.acked_seq < self.plots.drawn_seq and time.perf_counter() - self._last_draw < 1.0
+                if not waiting:
+                    self.pump_once()
             except Exception as exc:  # keep drawing; show what went wrong
                 self.message.value = f"<span style='color:crimson'>Drawing failed: {html.escape(repr(exc))}</span>"
             await asyncio.sleep(period)
@@ -399,6 +407,26 @@ class Explorer:
             self.run_button.observe(self._on_run_toggle, names="value")
         self.run_button.description = "⏸ Pause" if on else "▶ Run"
         self.run_button.button_style = "warning" if on else "success"
+
+
+# attributes only the kernel sets: BokehJS echoes every patch it applies back to the kernel
+# (jupyter_bokeh 4 queues the change events raised while a patch is applied and sends them after),
+# and deserialising those echoes (whole images, every frame) would keep the kernel busy
+_KERNEL_OWNED = frozenset({"data", "text", "start", "end", "location", "items", "title"})
+
+
+def _bokeh_widget(layout):
+    """A jupyter_bokeh BokehModel that ignores the browser's echoes of kernel-owned attributes and
+    lets the browser combine its events while the kernel is busy."""
+    from jupyter_bokeh import BokehModel
+
+    class QuietBokehModel(BokehModel):
+        def _sync_model(self, model, content, buffers):
+            if content.get("kind") == "ModelChanged" and content.get("attr") in _KERNEL_OWNED:
+                return
+            super()._sync_model(model, content, buffers)
+
+    return QuietBokehModel(layout, combine_events=True)
 
 
 def _closest(choices, value) -> int:

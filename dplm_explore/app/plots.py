@@ -8,12 +8,13 @@ twice gives the same figures. Nothing here runs the simulation or touches widget
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import numpy as np
 from bokeh import events
 from bokeh.layouts import column, gridplot, row
-from bokeh.models import (ColumnDataSource, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d, Span,
+from bokeh.models import (ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d, Span,
                           TableColumn)
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
@@ -25,6 +26,33 @@ __all__ = ["LivePlots", "nearest_void", "tls_rows", "g_curves"]
 
 _FOLLOW_COLORS = Category10_10[:MAX_FOLLOWED]
 _TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", "z", "n_transitions")
+
+
+def _ranges() -> dict:
+    """Ranges set from Python (:func:`fit_range`): BokehJS auto-ranges (DataRange1d) would send
+    their new bounds back to the kernel after every frame."""
+    return {"x_range": Range1d(0, 1), "y_range": Range1d(0, 1)}
+
+
+def fit_range(rng: Range1d, *arrays, pad: float = 0.05, grow: float = 0.25) -> bool:
+    """Make ``rng`` cover the finite values of ``arrays``, with headroom ``grow`` on each side
+    when it must widen, and shrink it only when the data fill less than half of it; returns
+    whether it changed (each change is a message to the browser)."""
+    vals = [np.asarray(a, float).ravel() for a in arrays]
+    vals = [v[np.isfinite(v)] for v in vals if v.size]
+    vals = [v for v in vals if v.size]
+    if not vals:
+        return False
+    lo = min(float(v.min()) for v in vals)
+    hi = max(float(v.max()) for v in vals)
+    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+    start, end = rng.start, rng.end
+    inside = start <= lo and hi <= end
+    if inside and (hi - lo) >= 0.5 * (end - start):
+        return False
+    margin = (grow if not inside else pad) * span
+    rng.update(start=lo - margin, end=hi + margin)
+    return True
 
 
 def nearest_void(void_xy: np.ndarray, x: float, y: float, L: int, max_dist: float = 1.5) -> int | None:
@@ -83,6 +111,9 @@ class LivePlots:
         self._tls_seq = -1
         self._legend_for: tuple[int, ...] = ()
         self._hl: tuple = ([], [], [])
+        self.curves_every_s = 0.5
+        self._curves_t = -math.inf
+        self.drawn_curves = False
         w = width
         pad = 0.5
         self.map = figure(width=w + 60, height=w, title="voids and p_void over the window", x_range=Range1d(-pad, L - pad),
@@ -112,7 +143,7 @@ class LivePlots:
         self.map.legend.click_policy = "hide"
         self.map.on_event(events.Tap, self._tap)
 
-        self.gfig = figure(width=w, height=220, title="g(V) and p_eq(V; T)", x_axis_label="V", tools="save")
+        self.gfig = figure(width=w, height=220, title="g(V) and p_eq(V; T)", x_axis_label="V", tools="save", **_ranges())
         self.g_srcs = {k: ColumnDataSource({"V": [], "y": []}) for k in ("g", "peq_TI", "peq_T")}
         for k, col, lab in (("g", "black", "g(V)"), ("peq_TI", "royalblue", "p_eq(V; T_I)"), ("peq_T", "crimson", "p_eq(V; T now)")):
             self.gfig.line("V", "y", source=self.g_srcs[k], color=col, line_width=2, legend_label=lab)
@@ -120,14 +151,15 @@ class LivePlots:
         self.gfig.segment("V", 0, "V", "w", source=self.atom_src, color="purple", line_width=3, legend_label="atoms (weight)")
         self.gfig.legend.label_text_font_size = "8pt"
 
-        self.trace = figure(width=w, height=220, title="followed voids: displacement d(t)", x_axis_label="t", y_axis_label="d",
+        self.trace = figure(width=w, height=220, title="followed voids: displacement d(t)", x_axis_label="t", y_axis_label="d", **_ranges(),
                             tools="pan,wheel_zoom,box_zoom,reset,save")
         self.trace_srcs = [ColumnDataSource({"t": [], "d": []}, name=f"trace{i}") for i in range(MAX_FOLLOWED)]
         self.trace_lines = [self.trace.step("t", "d", source=s, color=c, mode="after", line_width=1.5) for s, c in zip(self.trace_srcs, _FOLLOW_COLORS)]
         self.trace_legend = Legend(items=[], location="top_left", label_text_font_size="8pt")
         self.trace.add_layout(self.trace_legend)
 
-        self.efig = figure(width=w, height=220, title="energy per particle", x_axis_label="T", y_axis_label="e", tools="pan,box_zoom,reset,save")
+        self.efig = figure(width=w, height=220, title="energy per particle", x_axis_label="T", y_axis_label="e", tools="pan,box_zoom,reset,save",
+                           **_ranges())
         self.curve_src = ColumnDataSource({k: [] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")})
         self.cv_src = ColumnDataSource({"T": [], "Cv": []})
         self.th_src = ColumnDataSource({"T": [], "Cv": []})
@@ -137,14 +169,15 @@ class LivePlots:
         self.now_e = Span(location=math.nan, dimension="height", line_color="crimson", line_dash="dashed")
         self.efig.add_layout(self.now_e)
 
-        self.cvfig = figure(width=w, height=220, title="C_v per particle", x_axis_label="T", y_axis_label="C_v", tools="pan,box_zoom,reset,save")
+        self.cvfig = figure(width=w, height=220, title="C_v per particle", x_axis_label="T", y_axis_label="C_v", tools="pan,box_zoom,reset,save",
+                            **_ranges())
         self.cvfig.scatter("T", "Cv", source=self.cv_src, size=4, legend_label="dE/dT between bins")
         self.cvfig.scatter("T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend_label="fluctuations (equilibrium)")
         self.cvfig.line("T", "Cv", source=self.th_src, color="crimson", line_width=2, legend_label="theory c1 T + c3 T^3")
         self.cvfig.legend.location = "top_left"
         self.cvfig.legend.label_text_font_size = "8pt"
 
-        self.rfig = figure(width=w, height=220, title="return probabilities (event level)", x_axis_label="T", y_range=Range1d(0, 1.02),
+        self.rfig = figure(width=w, height=220, title="return probabilities (event level)", x_axis_label="T", x_range=Range1d(0, 1), y_range=Range1d(0, 1.02),
                            tools="pan,box_zoom,reset,save")
         self.rfig.scatter("T", "P_ret", source=self.curve_src, size=4, legend_label="P_ret (particles)")
         self.rfig.scatter("T", "Q_ret", source=self.curve_src, size=4, color="darkorange", marker="square", legend_label="Q_ret (voids)")
@@ -159,12 +192,25 @@ class LivePlots:
                 TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0")), TableColumn(field="n_transitions", title="hops", width=50)]
         self.table = DataTable(source=self.tls_table_src, columns=cols, width=2 * w, height=200, index_position=None, reorderable=False)
         self.tls_title = Div(text="<b>TLS catalogue</b> (no window closed yet)", width=2 * w)
-        self.check = Div(text="Click a void on the map to follow it.", width=w)
-        self.status = Div(text="", width=2 * w, name="status")
+        self.check = Div(text="Click a void on the map to follow it.", width=w, name="check")
+        # back-pressure: the browser acknowledges each frame once it has applied it (frame_src
+        # carries the frame number), so the kernel never queues frames faster than the page can
+        # draw them
+        self.acked_seq = -1
+        # (a data source, not a Div: a Div's new text makes BokehJS lay out the whole page again)
+        self.frame_src = ColumnDataSource({"seq": [-1]}, name="frame")
+        self.ack = Div(text="", visible=False, name="ack")
+        self.frame_src.js_on_change("data", CustomJS(args={"ack": self.ack}, code="ack.tags = [cb_obj.data.seq[0]];"))
+        self.map.scatter("seq", "seq", source=self.frame_src, visible=False)  # puts frame_src into the document
+        self.ack.on_change("tags", self._ack)
         grid = gridplot([[self.trace, self.gfig], [self.efig, self.cvfig], [self.rfig, self.check]], toolbar_location=None)
-        self.layout = column(self.status, row(self.map, column(self.tls_title, self.table)), grid)
+        self.layout = column(self.ack, row(self.map, column(self.tls_title, self.table)), grid)
 
     # ------------------------------------------------------------------ events
+    def _ack(self, attr, old, new) -> None:
+        if new and isinstance(new[0], (int, float)):
+            self.acked_seq = max(self.acked_seq, int(new[0]))
+
     def _tap(self, event: events.Tap) -> None:
         if self._on_tap is not None and event.x is not None and event.y is not None:
             self._on_tap(float(event.x), float(event.y))
@@ -180,14 +226,18 @@ class LivePlots:
             hi = min(hi, T_max)
         T = np.linspace(0.0, hi, 60)
         self.th_src.data = {"T": T, "Cv": theory["c1"] * T + theory["c3"] * T**3}
+        fit_range(self.cvfig.x_range, T)
+        fit_range(self.cvfig.y_range, self.th_src.data["Cv"])
 
     def set_g(self, g: GDistribution, T_I: float, T: float) -> None:
         cur = g_curves(g, T_I, T)
         for k, src in self.g_srcs.items():
             src.data = cur[k]
         self.atom_src.data = cur["atoms"]
+        fit_range(self.gfig.x_range, cur["g"]["V"], pad=0.0, grow=0.0)
+        fit_range(self.gfig.y_range, [0.0], *(cur[k]["y"] for k in self.g_srcs), cur["atoms"]["w"], grow=0.05)
 
-    def draw(self, frame: Frame, status: str = "") -> bool:
+    def draw(self, frame: Frame) -> bool:
         """Show ``frame``; returns False (and changes nothing) if it is already shown."""
         if frame.seq == self.drawn_seq:
             return False
@@ -213,10 +263,14 @@ class LivePlots:
             # new LegendItem models make Bokeh re-walk the whole document: only on change
             self._legend_for = frame.followed
             self.trace_legend.items = [(f"void {v}", [self.trace_lines[i]]) for v, i in followed.items()]
-        c = frame.curves
-        self.curve_src.data = {k: c[k] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")}
-        self.cv_src.data = {"T": c["T_Cv"], "Cv": c["Cv"]}
-        self.now_e.location = frame.T
+        if frame.followed:
+            tr = [frame.traces[v] for v in frame.followed]
+            fit_range(self.trace.x_range, *(t for t, _ in tr))
+            fit_range(self.trace.y_range, [0.0], *(d for _, d in tr))
+        now = time.perf_counter()
+        if now - self._curves_t >= self.curves_every_s or frame.program_done or not self.drawn_curves:
+            self._draw_curves(frame)
+            self._curves_t = now
         if frame.tls_seq != self._tls_seq:
             self._tls_seq = frame.tls_seq
             self.tls_table_src.data = tls_rows(frame)
@@ -228,9 +282,22 @@ class LivePlots:
                 self.tls_title.text = (f"<b>TLS catalogue</b>: window of {cat.hops:,} hops at T = {cat.T:.4g}; {n['tls']} TLS, "
                                        f"{n['frozen']} frozen, {n['multi']} visiting 3+ sites, of {n['n_voids']} voids")
         self._draw_check(frame)
-        if status != self.status.text:
-            self.status.text = status
+        self.frame_src.data = {"seq": [frame.seq]}  # last: the browser acknowledges the whole frame
         return True
+
+    def _draw_curves(self, frame: Frame) -> None:
+        """e(T), C_v(T), P_ret, Q_ret: aggregates over temperature bins that change slowly, drawn
+        every ``curves_every_s`` seconds (each redraw costs the browser a repaint of 3 plots)."""
+        self.drawn_curves = True
+        c = frame.curves
+        self.curve_src.data = {k: c[k] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")}
+        self.cv_src.data = {"T": c["T_Cv"], "Cv": c["Cv"]}
+        self.now_e.location = frame.T
+        fit_range(self.efig.x_range, c["T"], [frame.T])
+        fit_range(self.efig.y_range, c["e"])
+        fit_range(self.cvfig.x_range, c["T_Cv"], c["T"], self.th_src.data["T"])
+        fit_range(self.cvfig.y_range, c["Cv"], c["Cv_fluct"], self.th_src.data["Cv"])
+        fit_range(self.rfig.x_range, c["T"])
 
     def _draw_check(self, frame: Frame) -> None:
         cat = frame.tls

@@ -285,6 +285,7 @@ class Runner:
             pos = sim.void_positions()
             self._traces = {v: self._traces.get(v) or _Trace(origin=pos[v].astype(float)) for v in ids}
             self._retrack(sim)
+            self.latest = self._make_frame()  # shows the new selection at once, also when paused
             return tuple(ids)
 
         return self.call(apply)

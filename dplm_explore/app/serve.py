@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -76,6 +77,11 @@ def serve(*, host: str = "127.0.0.1", port: int = 8866, config: dict | None = No
     url = f"http://{host}:{port}/"
     proc = subprocess.Popen(voila_command(port, host, open_browser), env=env)
     say(f"dplm-explore: the explorer is at {url}  (Ctrl-C stops it)")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)  # stopping us stops Voila and its kernels
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -85,3 +91,5 @@ def serve(*, host: str = "127.0.0.1", port: int = 8866, config: dict | None = No
         except subprocess.TimeoutExpired:
             proc.kill()
             return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

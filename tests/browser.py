@@ -1,0 +1,117 @@
+"""Helpers for the browser tests: the explorer served by ``dplm-explore app`` and a headless
+Chromium (Debian's /usr/bin/chromium, driven by Playwright; nothing is downloaded)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = os.environ.get("DPLM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def have_browser() -> bool:
+    if not Path(CHROMIUM).exists():
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextmanager
+def served_app(*args: str, timeout: float = 240.0):
+    """``dplm-explore app`` on a free port; yields its URL (taken from what the command prints)."""
+    from dplm_explore.app.serve import free_port
+
+    port = free_port("127.0.0.1", 8900)
+    cmd = [sys.executable, "-c", "import sys; from dplm_explore.cli import main; sys.exit(main())", "app", "--port", str(port), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = None
+    lines = []
+    t0 = time.time()
+    try:
+        while time.time() - t0 < timeout:
+            line = proc.stdout.readline()
+            if not line:
+                if proc.poll() is not None:
+                    break
+                continue
+            lines.append(line)
+            m = re.search(r"the explorer is at (http://\S+)", line)
+            if m:
+                url = m.group(1)
+                break
+        if url is None:
+            raise RuntimeError("dplm-explore app did not print its URL:\n" + "".join(lines))
+        while time.time() - t0 < timeout:  # wait until Voila answers (any HTTP status will do)
+            try:
+                urllib.request.urlopen(url.rstrip("/") + "/api", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.3)
+        # keep reading the server's output so its pipe never fills
+        import threading
+
+        threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True).start()
+        yield url, lines
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium_page(width: int = 1500, height: int = 1300):
+    """A Playwright page in headless Chromium; ``page.console`` collects (type, text)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.console = []
+            page.external = []
+            page.on("console", lambda m: page.console.append((m.type, m.text)))
+            page.on("pageerror", lambda e: page.console.append(("pageerror", str(e))))
+            page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+            yield page
+        finally:
+            browser.close()
+
+
+# JavaScript run in the page: the Bokeh document the explorer renders into
+JS_SOURCE = "(name) => { const s = Bokeh.documents[0].get_model_by_name(name); return s == null ? null : s.data; }"
+JS_MODEL_TEXT = "(name) => Bokeh.documents[0].get_model_by_name(name).text"
+JS_STATUS = "() => { const e = document.querySelector('.dplm-status'); return e == null ? '' : e.innerText; }"
+# page coordinates of lattice point (x, y) on the map
+JS_MAP_POINT = """([x, y]) => {
+  const walk = function* (v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); };
+  for (const root of Bokeh.index.roots) {
+    for (const v of walk(root)) {
+      if (v.model.type === "Figure" && v.model.title != null && String(v.model.title.text).startsWith("voids")) {
+        const r = v.canvas_view.el.getBoundingClientRect();
+        return [r.left + v.frame.x_scale.compute(x), r.top + v.frame.y_scale.compute(y)];
+      }
+    }
+  }
+  return null;
+}"""
+
+
+def bokeh_ready(page, timeout: float = 120.0) -> None:
+    page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].get_model_by_name('voids') != null",
+                           timeout=timeout * 1000)
