@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +39,7 @@ def served_app(*args: str, timeout: float = 240.0):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = None
     lines = []
+    reader = None
     t0 = time.time()
     try:
         while time.time() - t0 < timeout:
@@ -62,16 +64,19 @@ def served_app(*args: str, timeout: float = 240.0):
             except OSError:
                 time.sleep(0.3)
         # keep reading the server's output so its pipe never fills
-        import threading
-
-        threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True).start()
+        reader = threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True)
+        reader.start()
         yield url, lines
     finally:
-        proc.terminate()
+        proc.terminate()  # the app stops Voila, which shuts its kernels down
         try:
-            proc.wait(15)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        if reader is not None:
+            reader.join(10)
+        proc.stdout.close()
 
 
 @contextmanager
@@ -94,8 +99,10 @@ def chromium_page(width: int = 1500, height: int = 1300):
 
 
 # JavaScript run in the page: the Bokeh document the explorer renders into
-JS_SOURCE = "(name) => { const s = Bokeh.documents[0].get_model_by_name(name); return s == null ? null : s.data; }"
-JS_MODEL_TEXT = "(name) => Bokeh.documents[0].get_model_by_name(name).text"
+# the explorer renders into several Bokeh documents: look a model up in all of them
+_FIND = "const find = (name) => { for (const d of Bokeh.documents) { const m = d.get_model_by_name(name); if (m != null) return m; } return null; };"
+JS_SOURCE = "(name) => { " + _FIND + " const s = find(name); return s == null ? null : s.data; }"
+JS_MODEL_TEXT = "(name) => { " + _FIND + " return find(name).text; }"
 JS_STATUS = "() => { const e = document.querySelector('.dplm-status'); return e == null ? '' : e.innerText; }"
 # page coordinates of lattice point (x, y) on the map
 JS_MAP_POINT = """([x, y]) => {
@@ -113,5 +120,5 @@ JS_MAP_POINT = """([x, y]) => {
 
 
 def bokeh_ready(page, timeout: float = 120.0) -> None:
-    page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].get_model_by_name('voids') != null",
+    page.wait_for_function("() => { if (window.Bokeh === undefined) return false; " + _FIND + " return find('voids') != null && find('trace0') != null; }",
                            timeout=timeout * 1000)

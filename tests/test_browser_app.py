@@ -51,7 +51,7 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         assert xy is not None
         t_click = time.perf_counter()
         page.mouse.click(*xy)
-        page.wait_for_function("() => { const d = Bokeh.documents[0].get_model_by_name('trace0').data; return d.t.length > 0; }", timeout=20_000)
+        page.wait_for_function(f"() => ({JS_SOURCE})('trace0').t.length > 0", timeout=20_000)
         latency = time.perf_counter() - t_click
         check = page.evaluate(JS_MODEL_TEXT, "check")
         assert re.search(r"void \d+", check)

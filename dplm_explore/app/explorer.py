@@ -72,8 +72,9 @@ class Explorer:
         self.pump_once(force=True)
         # the widget takes the figures as they are now: draw first (patches sent before a view
         # exists are lost)
-        self.bokeh = _bokeh_widget(self.plots.layout)
-        self.widget = W.HBox([self.controls, W.VBox([self.status, self.bokeh])], layout=W.Layout(align_items="flex-start"))
+        self.bokeh = {k: _bokeh_widget(m) for k, m in self.plots.parts.items()}
+        self.widget = W.HBox([self.controls, W.VBox([self.status, W.HBox([self.bokeh["map"], self.bokeh["tls"]]), self.bokeh["grid"]])],
+                             layout=W.Layout(align_items="flex-start"))
 
     @classmethod
     def from_env(cls, var: str = "DPLM_EXPLORER") -> "Explorer":
@@ -253,7 +254,7 @@ class Explorer:
         self._apply_system_plots()
         self.pump_once(force=True)
         if new_plots:
-            self.bokeh.update_from_model(self.plots.layout)
+            self._rebind_bokeh()
         self._say(f"New system: L = {wanted.L}, φ_v = {wanted.phi_v}, g = {wanted.g_family}, {wanted.init} start, T_I = {wanted.T_I}, seed {wanted.seed}.")
         if was_running:
             self.run()
@@ -287,22 +288,34 @@ class Explorer:
         out = []
         try:
             d.mkdir(parents=True, exist_ok=True)
+            layout = self.snapshot()
             if "html" in formats:
-                out.append(save_html(self.plots.layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
+                out.append(save_html(layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
             if "png" in formats:
-                out.append(save_png(self.plots.layout, d / f"{stem}.png"))
+                out.append(save_png(layout, d / f"{stem}.png"))
         except (OSError, ValueError, RuntimeError) as exc:
             self.message.value = f"<span style='color:crimson'>Export failed: {html.escape(str(exc))}</span>"
             return out
         self._say("Exported " + ", ".join(str(p) for p in out))
         return out
 
+    def snapshot(self):
+        """The current figures as one new Bokeh layout (for export; the app's own figures stay
+        where they are)."""
+        frame = self.runner.latest
+        snap = LivePlots(frame.L)
+        snap.set_theory(self.runner.theory)
+        snap.set_g(self.system.g(), self.system.T_I, frame.T)
+        snap.draw(frame)
+        snap.check.text = self.plots.check.text
+        return snap.snapshot_layout()
+
     def show(self):
         """Display the explorer (loads BokehJS inline first)."""
         from IPython.display import display
 
         load_bokehjs()
-        self.bokeh.update_from_model(self.plots.layout)  # a fresh bundle for a new view
+        self._rebind_bokeh()  # fresh bundles for a new view
         display(self.widget)
         self._ensure_pump()
 
@@ -312,7 +325,8 @@ class Explorer:
         if self._task is not None:
             self._task.cancel()
         self.widget.close()
-        self.bokeh.close()
+        for b in self.bokeh.values():
+            b.close()
 
     # ------------------------------------------------------------------ drawing
     def pump_once(self, force: bool = False) -> bool:
@@ -360,13 +374,14 @@ class Explorer:
         while not self._closed:
             try:
                 # draw when the page has applied the previous frame (or after 1 s without news,
-                # e.g. when no page is open)
-                waiting = self.plots.acked_seq < self.plots.drawn_seq and time.perf_counter() - self._last_draw < 1.0
-                if not waiting:
+                # e.g. when no page is open), at most fps times a second
+                since = time.perf_counter() - self._last_draw
+                acked = self.plots.acked_seq >= self.plots.drawn_seq
+                if since >= period and (acked or since >= 1.0):
                     self.pump_once()
             except Exception as exc:  # keep drawing; show what went wrong
                 self.message.value = f"<span style='color:crimson'>Drawing failed: {html.escape(repr(exc))}</span>"
-            await asyncio.sleep(period)
+            await asyncio.sleep(0.01)
 
     def _ensure_pump(self) -> None:
         if self._task is not None and not self._task.done():
@@ -378,6 +393,10 @@ class Explorer:
         self._task = loop.create_task(self._pump())
 
     # ------------------------------------------------------------------ helpers
+    def _rebind_bokeh(self) -> None:
+        for k, b in self.bokeh.items():
+            b.update_from_model(self.plots.parts[k])
+
     def _apply_system_plots(self) -> None:
         s = self.system
         self._preview_g(s)

@@ -111,7 +111,7 @@ class LivePlots:
         self._tls_seq = -1
         self._legend_for: tuple[int, ...] = ()
         self._hl: tuple = ([], [], [])
-        self.curves_every_s = 0.5
+        self.curves_every_s = float(__import__("os").environ.get("DPLM_CURVES_S", "0.5"))
         self._curves_t = -math.inf
         self.drawn_curves = False
         w = width
@@ -126,21 +126,20 @@ class LivePlots:
         img.nonselection_glyph = None
         self.map.add_layout(img.construct_color_bar(width=10, title="p_void"), "right")
         self.tls_src = ColumnDataSource({"x": [], "y": [], "void": []})
-        self.map.rect("x", "y", 1, 1, source=self.tls_src, fill_alpha=0, line_color="orange", line_width=1.5, legend_label="TLS sites")
+        self.map.rect("x", "y", 1, 1, source=self.tls_src, fill_alpha=0, line_color="orange", line_width=1.5)
         self.v0_src = ColumnDataSource({"x": [], "y": []})
-        self.map.scatter("x", "y", source=self.v0_src, marker="x", size=6, color="grey", alpha=0.7, legend_label="initial voids")
+        self.map.scatter("x", "y", source=self.v0_src, marker="x", size=6, color="grey", alpha=0.7)
         self.v_src = ColumnDataSource({"x": [], "y": [], "void": [], "color": [], "size": []}, name="voids")
-        vr = self.map.scatter("x", "y", source=self.v_src, size="size", color="color", line_color="black", legend_label="voids")
+        vr = self.map.scatter("x", "y", source=self.v_src, size="size", color="color", line_color="black")
         vr.nonselection_glyph = None
         vr.selection_glyph = None
         self.hl_src = ColumnDataSource({"x": [], "y": [], "color": []})
-        self.map.rect("x", "y", 1, 1, source=self.hl_src, fill_color="color", fill_alpha=0.35, line_color="color", line_width=3,
-                      legend_label="followed TLS")
+        self.map.rect("x", "y", 1, 1, source=self.hl_src, fill_color="color", fill_alpha=0.35, line_color="color", line_width=3)
         self.map.add_tools(HoverTool(renderers=[vr], tooltips=[("void", "@void"), ("site", "(@x, @y)")]))
-        self.map.legend.location = "top_left"
-        self.map.legend.background_fill_alpha = 0.6
-        self.map.legend.label_text_font_size = "8pt"
-        self.map.legend.click_policy = "hide"
+        # a caption, not a legend: a legend is measured again at each data change, and that lays
+        # out the whole page again
+        self.map_caption = Div(text="○ void (coloured: followed) &nbsp; × initial void &nbsp; <span style='color:orange'>□</span> TLS site "
+                                    "&nbsp; filled □ followed TLS &nbsp; colour: p_void over the window", width=w + 60)
         self.map.on_event(events.Tap, self._tap)
 
         self.gfig = figure(width=w, height=220, title="g(V) and p_eq(V; T)", x_axis_label="V", tools="save", **_ranges())
@@ -203,8 +202,17 @@ class LivePlots:
         self.frame_src.js_on_change("data", CustomJS(args={"ack": self.ack}, code="ack.tags = [cb_obj.data.seq[0]];"))
         self.map.scatter("seq", "seq", source=self.frame_src, visible=False)  # puts frame_src into the document
         self.ack.on_change("tags", self._ack)
-        grid = gridplot([[self.trace, self.gfig], [self.efig, self.cvfig], [self.rfig, self.check]], toolbar_location=None)
-        self.layout = column(self.ack, row(self.map, column(self.tls_title, self.table)), grid)
+        # three separate documents in the app (a change in one never lays out the others) or one
+        # layout for export
+        self.parts = {
+            "map": column(self.ack, self.map, self.map_caption),
+            "tls": column(self.tls_title, self.table),
+            "grid": gridplot([[self.trace, self.gfig], [self.efig, self.cvfig], [self.rfig, self.check]], toolbar_location=None),
+        }
+
+    def snapshot_layout(self):
+        """All figures in one layout (they must not be shown in the app at the same time)."""
+        return column(row(self.parts["map"], self.parts["tls"]), self.parts["grid"])
 
     # ------------------------------------------------------------------ events
     def _ack(self, attr, old, new) -> None:
