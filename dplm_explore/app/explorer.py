@@ -375,6 +375,8 @@ class Explorer:
             try:
                 # draw when the page has applied the previous frame (or after 1 s without news,
                 # e.g. when no page is open), at most fps times a second
+                # one frame in flight (two gave 6.5 instead of 5 frames/s at L = 100 on 2 cores, but
+                # slower clicks and the simulation below half its batch speed)
                 since = time.perf_counter() - self._last_draw
                 acked = self.plots.acked_seq >= self.plots.drawn_seq
                 if since >= period and (acked or since >= 1.0):

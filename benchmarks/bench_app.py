@@ -1,0 +1,106 @@
+"""Explorer responsiveness in a real browser: frames drawn per second, click and widget latency,
+and streaming against batch speed.
+
+    python benchmarks/bench_app.py [--L 100] [--phi-v 0.01] [--T 0.1] [--seconds 10]
+
+Serves ``dplm-explore app`` on localhost, drives it with Playwright in Debian's headless Chromium
+(/usr/bin/chromium, see scripts/install-browser.sh) and prints one JSON record. The batch figure is
+the same system advanced by ``Simulation.advance`` in this process (no browser, no UI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from browser import JS_MAP_POINT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, served_app  # noqa: E402
+
+
+def _status(page) -> dict:
+    s = page.evaluate(JS_STATUS)
+    hops = re.search(r"hops ([\d,]+)", s)
+    fps = re.search(r"([\d.]+) frames/s", s)
+    return {"hops": int(hops.group(1).replace(",", "")) if hops else -1, "fps": float(fps.group(1)) if fps else float("nan"), "text": s}
+
+
+def _message(page) -> str:
+    return page.evaluate("() => Array.from(document.querySelectorAll('.widget-html-content')).map(e => e.innerText).join(' | ')")
+
+
+def batch_rate(L: int, phi_v: float, T: float, hops: int = 3_000_000) -> float:
+    from dplm_explore import Uniform
+    from dplm_explore.kmc import Simulation
+    from dplm_explore.schedules import constant
+
+    sim = Simulation.create(L, phi_v, g=Uniform(), T_I=T, seed=1, program=constant(T))
+    sim.advance(200_000)
+    t = time.perf_counter()
+    sim.advance(hops)
+    return hops / (time.perf_counter() - t)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--L", type=int, default=100)
+    ap.add_argument("--phi-v", type=float, default=0.01)
+    ap.add_argument("--T", type=float, default=0.1)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--hops-per-frame", type=int, default=100_000)
+    a = ap.parse_args(argv)
+    rec = {"L": a.L, "phi_v": a.phi_v, "T": a.T, "hops_per_frame": a.hops_per_frame}
+    with served_app("--L", str(a.L), "--phi-v", str(a.phi_v), "--T-I", str(a.T), "--hops-per-frame", str(a.hops_per_frame)) as (url, _):
+        with chromium_page() as page:
+            t0 = time.perf_counter()
+            page.goto(url, timeout=180_000)
+            bokeh_ready(page)
+            rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
+            page.evaluate("() => { window.__raf = 0; const f = () => { window.__raf++; requestAnimationFrame(f); }; requestAnimationFrame(f); }")
+            page.get_by_role("button", name="Run").click()
+            page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=30_000)
+            time.sleep(2.0)
+            s0, w0 = _status(page), time.perf_counter()
+            fps = []
+            while time.perf_counter() - w0 < a.seconds:
+                time.sleep(1.0)
+                fps.append(_status(page)["fps"])
+            s1, w1 = _status(page), time.perf_counter()
+            rec["frames_per_s_drawn"] = round(statistics.median(fps), 2)
+            rec["streaming_hops_per_s"] = round((s1["hops"] - s0["hops"]) / (w1 - w0))
+            # click a void: time until the page shows it followed
+            lat = []
+            for k in range(3):
+                vs = page.evaluate(JS_SOURCE, "voids")
+                xy = page.evaluate(JS_MAP_POINT, [vs["x"][k], vs["y"][k]])
+                t = time.perf_counter()
+                page.mouse.click(*xy)
+                page.wait_for_function("(k) => Array.from(document.querySelectorAll('.widget-html-content')).some(e => /Following void/.test(e.innerText))",
+                                       arg=k, timeout=30_000)
+                lat.append(time.perf_counter() - t)
+                page.get_by_role("button", name="Clear followed").click()
+                time.sleep(0.5)
+            rec["click_latency_s"] = [round(x, 3) for x in lat]
+            # a widget change: time until the app reports the new program
+            wl = []
+            for mode in ("cool", "hold", "cool"):
+                t = time.perf_counter()
+                page.get_by_role("button", name=mode, exact=True).click()
+                page.wait_for_function("(m) => Array.from(document.querySelectorAll('.widget-html-content')).some(e => e.innerText.startsWith('Program: ' + (m === 'hold' ? 'hold' : 'cool')))",
+                                       arg=mode, timeout=30_000)
+                wl.append(time.perf_counter() - t)
+                time.sleep(0.5)
+            rec["widget_latency_s"] = [round(x, 3) for x in wl]
+            rec["browser_raf_per_s"] = round(page.evaluate("() => window.__raf") / (time.perf_counter() - w0), 1)
+    rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
+    rec["streaming_over_batch"] = round(rec["streaming_hops_per_s"] / rec["batch_hops_per_s"], 3)
+    print(json.dumps(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
