@@ -126,10 +126,11 @@ def test_program_changes_apply_from_the_current_temperature():
 
 
 @pytest.mark.parametrize("kw, name", [({"L": 2}, "L"), ({"phi_v": 0.0}, "phi_v"), ({"g_family": "gauss"}, "g_family"), ({"init": "hot"}, "init"),
-                                      ({"T_I": -1.0}, "T_I"), ({"seed": -1}, "seed"), ({"w0": 0.0}, "w0")])
+                                      ({"T_I": -1.0}, "T_I"), ({"seed": -1}, "seed"), ({"w0": 0.0}, "w0"),
+                                      ({"L": 3, "phi_v": 0.01}, "void"), ({"g_family": "uniform-delta", "G0": 1.5}, "G0")])
 def test_system_config_rejects_bad_values_by_name(kw, name):
     with pytest.raises(ValueError, match=name):
-        Runner.create(SystemConfig(**{**SMALL.to_dict(), **kw}), ProgramConfig("hold", 0.1))
+        SystemConfig(**{**SMALL.to_dict(), **kw})
 
 
 @pytest.mark.parametrize("kw, name", [({"mode": "quench"}, "mode"), ({"T": 0.0}, "T"), ({"nu": -1e-3}, "nu")])
@@ -231,3 +232,31 @@ def test_explorer_from_env(monkeypatch):
     monkeypatch.setenv("DPLM_EXPLORER", '{"sytem": {}}')
     with pytest.raises(ValueError, match="DPLM_EXPLORER"):
         Explorer.from_env()
+
+
+def test_export_writes_offline_html_of_the_current_figures_and_never_overwrites(tmp_path):
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        ex.step()
+        (html_path,) = ex.export(tmp_path, formats=("html",))
+        text = html_path.read_text()
+        assert "hop20000" in html_path.name
+        assert "cdn.bokeh.org" not in text and "Bokeh" in text
+        assert "voids and p_void" in text  # the map is in the snapshot
+        before = html_path.read_bytes()
+        assert ex.export(tmp_path, formats=("html",)) == []  # same hop: refused, said, kept
+        assert "Export failed" in ex.message.value
+        assert html_path.read_bytes() == before
+    finally:
+        ex.close()
+
+
+def test_app_command_rejects_bad_parameters_before_starting(capsys, monkeypatch):
+    import dplm_explore.app.serve as serve
+    from dplm_explore.cli import main
+
+    monkeypatch.setattr(serve, "serve", lambda **kw: pytest.fail("the server must not start with bad parameters"))
+    assert main(["app", "--L", "2"]) == 2
+    assert "L must be" in capsys.readouterr().err
+    assert main(["app", "--g", "uniform-delta", "--G0", "1.5"]) == 2
+    assert "G0" in capsys.readouterr().err

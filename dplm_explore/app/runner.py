@@ -30,6 +30,7 @@ from ..analysis import EventWindow, TLSCatalogue, return_probability, tls_from_w
 from ..analysis.heat_capacity import theory_c1_c3
 from ..interactions import GDistribution, make_g
 from ..kmc import Simulation
+from ..kmc.engine import SystemParams
 from ..lattice import site_xy
 from ..schedules import Program, chain, constant, cooling, heating
 
@@ -61,11 +62,10 @@ class SystemConfig:
             raise ValueError(f"g_family must be one of {G_FAMILIES}; got {self.g_family!r}")
         if self.init not in ("equilibrium", "random"):
             raise ValueError(f"init must be 'equilibrium' or 'random'; got {self.init!r}")
-        object.__setattr__(self, "L", positive_int("L", self.L))
+        # the engine's own checks (L >= 3, phi_v in (0, 1), at least one void, g's parameters, T_I, w0)
+        SystemParams(L=self.L, phi_v=self.phi_v, g=self.g(), w0=self.w0, init=self.init, T_I=self.T_I)
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
-        object.__setattr__(self, "T_I", positive("T_I", self.T_I))
-        object.__setattr__(self, "w0", positive("w0", self.w0))
 
     def g(self) -> GDistribution:
         """The interaction distribution (validates its parameters)."""
