@@ -437,8 +437,9 @@ _KERNEL_OWNED = frozenset({"data", "text", "start", "end", "location", "items", 
 
 
 def _bokeh_widget(layout):
-    """A jupyter_bokeh BokehModel that ignores the browser's echoes of kernel-owned attributes and
-    lets the browser combine its events while the kernel is busy."""
+    """A jupyter_bokeh BokehModel that ignores the browser's echoes of kernel-owned attributes.
+    (``combine_events`` stays off: in JupyterLab it held every acknowledgement until the kernel
+    reported idle.)"""
     from jupyter_bokeh import BokehModel
 
     class QuietBokehModel(BokehModel):
@@ -447,7 +448,7 @@ def _bokeh_widget(layout):
                 return
             super()._sync_model(model, content, buffers)
 
-    return QuietBokehModel(layout, combine_events=True)
+    return QuietBokehModel(layout)
 
 
 def _closest(choices, value) -> int:

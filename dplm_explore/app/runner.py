@@ -152,7 +152,7 @@ class _Trace:
     d: deque = field(default_factory=lambda: deque(maxlen=_TRACE_POINTS))
 
 
-_TRACE_POINTS = 4000
+_TRACE_POINTS = 1500  # per followed void; every frame sends them all
 _SAMPLES_PER_FRAME = 200
 MAX_FOLLOWED = 8
 
