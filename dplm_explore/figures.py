@@ -39,7 +39,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import theory
-from ._io import atomic_write, check_writable, read_npz
+from ._io import atomic_write, check_writable
 from .interactions import make_g
 
 __all__ = [
@@ -371,15 +371,10 @@ class FigureData:
 
 def load_figure_data(path) -> FigureData:
     """Read a file written by :meth:`FigureData.save`."""
-    from .results import load_result
+    from .results import load_result, read_tagged_npz
 
     path = Path(path)
-    data = read_npz(path, "figure data file")
-    if "__meta__" not in data:
-        raise ValueError(f"{str(path)!r} is not a dplm-explore figure data file (no metadata)")
-    meta = json.loads(bytes(data["__meta__"]).decode())
-    if meta.get("format") != FIGURE_DATA_FORMAT:
-        raise ValueError(f"{str(path)!r} has format {meta.get('format')!r}; expected {FIGURE_DATA_FORMAT!r}")
+    data, meta = read_tagged_npz(path, "figure data", FIGURE_DATA_FORMAT)
     results = {}
     with tempfile.TemporaryDirectory(prefix="dplm-figdata-") as tmp:
         for i, key in enumerate(meta["results"]):

@@ -200,15 +200,23 @@ class Result:
         return out
 
 
+def read_tagged_npz(path, what: str, fmt: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """``(arrays, metadata)`` of an .npz written with a JSON ``__meta__`` member whose
+    ``format`` is ``fmt``; ValueError naming the file when it is not one (``what``: e.g. 'result')."""
+    path = Path(path)
+    data = read_npz(path, f"{what} file")
+    if "__meta__" not in data:
+        raise ValueError(f"{str(path)!r} is not a dplm-explore {what} (no metadata)")
+    meta = json.loads(bytes(data.pop("__meta__")).decode())
+    if meta.get("format") != fmt:
+        raise ValueError(f"{str(path)!r} has format {meta.get('format')!r}; expected {fmt!r}")
+    return data, meta
+
+
 def load_result(path) -> Result:
     """Load any result written by :meth:`Result.save` (the class is read from the file)."""
     path = Path(path)
-    data = read_npz(path, "result file")
-    if "__meta__" not in data:
-        raise ValueError(f"{str(path)!r} is not a dplm-explore result (no metadata)")
-    meta = json.loads(bytes(data.pop("__meta__")).decode())
-    if meta.get("format") != RESULT_FORMAT:
-        raise ValueError(f"{str(path)!r} has format {meta.get('format')!r}; expected {RESULT_FORMAT!r}")
+    data, meta = read_tagged_npz(path, "result", RESULT_FORMAT)
     # make sure the analysis result classes are registered
     from . import analysis  # noqa: F401
     from . import sweep  # noqa: F401

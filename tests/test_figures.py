@@ -70,7 +70,7 @@ def test_figure_data_round_trip(tmp_path, tiny_data):
         data.save(path)
     bad = tmp_path / "bad.npz"
     np.savez(bad, x=np.arange(3))
-    with pytest.raises(ValueError, match="not a dplm-explore figure data file"):
+    with pytest.raises(ValueError, match="not a dplm-explore figure data"):
         load_figure_data(bad)
 
 
