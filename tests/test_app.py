@@ -147,6 +147,13 @@ def test_nearest_void_is_periodic():
 
 
 # ---------------------------------------------------------------------------------- the widgets
+@pytest.fixture
+def ex():
+    e = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    yield e
+    e.close()
+
+
 def test_explorer_tap_follows_a_void_and_highlights_its_tls():
     r, dE = planted()
     ex = Explorer(runner=r)
@@ -168,58 +175,46 @@ def test_explorer_tap_follows_a_void_and_highlights_its_tls():
         ex.close()
 
 
-def test_explorer_says_when_a_change_needs_a_new_system_and_never_resets_by_itself():
-    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
-    try:
-        ex.run()
-        sim = ex.runner.sim
-        ex.w["L"].value = 30
-        ex.w["g_family"].value = "fermi-gauss"
-        assert "Needs a new system" in ex.pending.value and "L 24 → 30" in ex.pending.value and "g_family" in ex.pending.value
-        assert ex.reset_button.button_style == "warning"
-        time.sleep(0.3)
-        assert ex.runner.sim is sim and ex.runner.running  # still the old system, still running
-        ex.w["L"].value = 24
-        ex.w["g_family"].value = "uniform"
-        assert ex.pending.value == ""  # back to the running system: nothing pending
-        ex.w["L"].value = 30
-        ex.reset()
-        assert ex.runner.sim is not sim and ex.runner.sim.params.L == 30 and ex.plots.L == 30
-        assert ex.runner.running  # a running app keeps running with the new system
-        assert ex.pending.value == ""
-    finally:
-        ex.close()
+def test_explorer_says_when_a_change_needs_a_new_system_and_never_resets_by_itself(ex):
+    ex.run()
+    sim = ex.runner.sim
+    ex.w["L"].value = 30
+    ex.w["g_family"].value = "fermi-gauss"
+    assert "Needs a new system" in ex.pending.value and "L 24 → 30" in ex.pending.value and "g_family" in ex.pending.value
+    assert ex.reset_button.button_style == "warning"
+    time.sleep(0.3)
+    assert ex.runner.sim is sim and ex.runner.running  # still the old system, still running
+    ex.w["L"].value = 24
+    ex.w["g_family"].value = "uniform"
+    assert ex.pending.value == ""  # back to the running system: nothing pending
+    ex.w["L"].value = 30
+    ex.reset()
+    assert ex.runner.sim is not sim and ex.runner.sim.params.L == 30 and ex.plots.L == 30
+    assert ex.runner.running  # a running app keeps running with the new system
+    assert ex.pending.value == ""
 
 
-def test_explorer_program_widgets_apply_now_or_explain_why_not():
-    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
-    try:
+def test_explorer_program_widgets_apply_now_or_explain_why_not(ex):
+    ex.step()
+    ex.mode.value = "cool"  # target = current T: nothing to cool yet
+    ex.T_target.value = 0.05
+    assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value)
+    assert "cool to T = 0.05" in ex.message.value
+    ex.mode.value = "heat"  # heating to a lower T is impossible: said, program unchanged
+    assert "Program not changed" in ex.message.value and ex.runner.program.mode == "cool"
+    for _ in range(5):
         ex.step()
-        ex.mode.value = "cool"  # target = current T: nothing to cool yet
-        ex.T_target.value = 0.05
-        assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value)
-        assert "cool to T = 0.05" in ex.message.value
-        ex.mode.value = "heat"  # heating to a lower T is impossible: said, program unchanged
-        assert "Program not changed" in ex.message.value and ex.runner.program.mode == "cool"
-        for _ in range(5):
-            ex.step()
-        assert ex.runner.latest.T < 0.08
-    finally:
-        ex.close()
+    assert ex.runner.latest.T < 0.08
 
 
-def test_drawing_the_same_frame_twice_changes_nothing():
-    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
-    try:
-        ex.step()
-        before = dict(ex.plots.v_src.data)
-        assert ex.plots.draw(ex.runner.latest) is False
-        assert ex.pump_once() is False
-        assert ex.plots.v_src.data == before
-        ex.step()
-        assert ex.plots.drawn_seq == ex.runner.latest.seq
-    finally:
-        ex.close()
+def test_drawing_the_same_frame_twice_changes_nothing(ex):
+    ex.step()
+    before = dict(ex.plots.v_src.data)
+    assert ex.plots.draw(ex.runner.latest) is False
+    assert ex.pump_once() is False
+    assert ex.plots.v_src.data == before
+    ex.step()
+    assert ex.plots.drawn_seq == ex.runner.latest.seq
 
 
 def test_explorer_from_env(monkeypatch):
@@ -234,21 +229,17 @@ def test_explorer_from_env(monkeypatch):
         Explorer.from_env()
 
 
-def test_export_writes_offline_html_of_the_current_figures_and_never_overwrites(tmp_path):
-    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
-    try:
-        ex.step()
-        (html_path,) = ex.export(tmp_path, formats=("html",))
-        text = html_path.read_text()
-        assert "hop20000" in html_path.name
-        assert "cdn.bokeh.org" not in text and "Bokeh" in text
-        assert "voids and p_void" in text  # the map is in the snapshot
-        before = html_path.read_bytes()
-        assert ex.export(tmp_path, formats=("html",)) == []  # same hop: refused, said, kept
-        assert "Export failed" in ex.message.value
-        assert html_path.read_bytes() == before
-    finally:
-        ex.close()
+def test_export_writes_offline_html_of_the_current_figures_and_never_overwrites(ex, tmp_path):
+    ex.step()
+    (html_path,) = ex.export(tmp_path, formats=("html",))
+    text = html_path.read_text()
+    assert "hop20000" in html_path.name
+    assert "cdn.bokeh.org" not in text and "Bokeh" in text
+    assert "voids and p_void" in text  # the map is in the snapshot
+    before = html_path.read_bytes()
+    assert ex.export(tmp_path, formats=("html",)) == []  # same hop: refused, said, kept
+    assert "Export failed" in ex.message.value
+    assert html_path.read_bytes() == before
 
 
 def test_app_command_rejects_bad_parameters_before_starting(capsys, monkeypatch):
