@@ -44,6 +44,20 @@ def test_frames_advance_and_void_occupation_adds_up_to_the_void_count():
     assert np.array_equal(np.sort(f2.void_xy[:, 0] + 24 * f2.void_xy[:, 1]), np.sort(r.sim.vpos))
 
 
+def test_big_lattices_send_a_coarse_grained_map():
+    from dplm_explore.app.runner import coarse_grain
+
+    a = np.arange(25.0).reshape(5, 5)
+    c = coarse_grain(a, 3)  # k = 2: blocks 2x2, the last row/column partial
+    assert c.shape == (3, 3)
+    assert c[0, 0] == np.mean(a[:2, :2]) and c[2, 2] == a[4, 4] and c[0, 2] == np.mean(a[:2, 4])
+    assert coarse_grain(a, 5) is a
+    r = Runner.create(SystemConfig(L=300, phi_v=0.001, T_I=0.08), ProgramConfig("hold", 0.08), hops_per_frame=5_000, window_hops=10_000)
+    f = r.step()
+    assert f.p_void.shape == (150, 150)
+    assert f.p_void.sum() * 4 == pytest.approx(r.sim.params.n_voids, rel=1e-6)  # block means of 2 x 2 sites
+
+
 def test_occupation_window_slides():
     r = small_runner(window_hops=50_000)
     for _ in range(8):

@@ -120,7 +120,8 @@ class Frame:
     """What the plots show after one frame (all arrays are copies the UI may keep).
 
     ``void_xy`` int[Nv, 2] current void sites (x, y); ``void0_xy`` the initial ones; ``p_void``
-    float[L, L] fraction of time each site held a void over the last ``occ_hops`` hops (``[y, x]``);
+    float[L, L] fraction of time each site held a void over the last ``occ_hops`` hops (``[y, x]``;
+    block means of at most :data:`MAX_MAP` x :data:`MAX_MAP` blocks when L is larger);
     ``curves``: per temperature bin ``T``, ``e`` (energy per particle), ``Cv`` (dE/dT between
     bins, per particle; ``T_Cv`` its temperatures), ``Cv_fluct`` ((<E^2> - <E>^2)/(N T^2) per
     bin), ``P_ret``, ``Q_ret`` (event level); ``traces``: void id -> (t float[n], d float[n])
@@ -150,6 +151,26 @@ class _Trace:
     origin: np.ndarray
     t: deque = field(default_factory=lambda: deque(maxlen=_TRACE_POINTS))
     d: deque = field(default_factory=lambda: deque(maxlen=_TRACE_POINTS))
+
+
+MAX_MAP = 256  # larger lattices send the map as block means (a 1000 x 1000 image is 4 MB a frame)
+
+
+def coarse_grain(a: np.ndarray, m: int) -> np.ndarray:
+    """``a`` (float[L, L]) as the means of k x k blocks, k = ceil(L / m), so the result is at most
+    m x m (``a`` itself when L <= m; a last, partial block averages over the sites it has)."""
+    L = a.shape[0]
+    k = -(-L // m)
+    if k == 1:
+        return a
+    n = -(-L // k)
+    pad = np.zeros((n * k, n * k), a.dtype)
+    pad[:L, :L] = a
+    cnt = np.zeros((n * k, n * k), np.float32)
+    cnt[:L, :L] = 1.0
+    s = pad.reshape(n, k, n, k).sum(axis=(1, 3))
+    c = cnt.reshape(n, k, n, k).sum(axis=(1, 3))
+    return (s / c).astype(a.dtype)
 
 
 _TRACE_POINTS = 1500  # per followed void; every frame sends them all
@@ -331,10 +352,12 @@ class Runner:
     def _mark_occupation(self) -> None:
         sim = self.sim
         self._occ_hist.append((sim.hops, sim.t, sim.void_occupation()))
-        # keep the newest snapshot at least window_hops old, and at most 64 snapshots
+        # keep the newest snapshot at least window_hops old, and at most 64 snapshots (fewer for
+        # big lattices: about 64 MB of them in all)
         while len(self._occ_hist) > 2 and self._occ_hist[1][0] <= sim.hops - self.window_hops:
             self._occ_hist.popleft()
-        if len(self._occ_hist) > 64:
+        L = sim.params.L
+        if len(self._occ_hist) > max(3, min(64, int(64e6 // (8 * L * L)))):
             del self._occ_hist[1]
 
     def _collect_samples(self, sim) -> None:
@@ -374,6 +397,7 @@ class Runner:
         else:
             p_void = np.zeros((L, L), np.float32)
             p_void.flat[sim.vpos] = 1.0
+        p_void = coarse_grain(p_void, MAX_MAP)
         self._seq += 1
         traces = {v: (np.fromiter(tr.t, float), np.fromiter(tr.d, float)) for v, tr in self._traces.items()}
         return Frame(
