@@ -10,7 +10,7 @@ from bokeh.model import Model
 from bokeh.models import GlyphRenderer, Label, Legend
 
 from dplm_explore import figures, theory
-from dplm_explore.figures import FIGURES, FigureData, load_figure_data
+from dplm_explore.figures import FIGURES, load_figure_data
 
 DATA_DIR = Path(figures.__file__).parent / "data"
 
