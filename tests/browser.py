@@ -80,6 +80,36 @@ def served_app(*args: str, timeout: float = 240.0):
 
 
 @contextmanager
+def served_lab(root: str, timeout: float = 120.0):
+    """JupyterLab on a free port serving ``root`` (no token); yields its base URL."""
+    from dplm_explore.app.serve import free_port
+
+    port = free_port("127.0.0.1", 8960)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+           "--ServerApp.password=", f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--allow-root"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            try:
+                urllib.request.urlopen(url + "api", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
 def chromium_page(width: int = 1500, height: int = 1300):
     """A Playwright page in headless Chromium; ``page.console`` collects (type, text)."""
     from playwright.sync_api import sync_playwright
@@ -90,6 +120,8 @@ def chromium_page(width: int = 1500, height: int = 1300):
             page = browser.new_page(viewport={"width": width, "height": height})
             page.console = []
             page.external = []
+            page.failed = []
+            page.on("response", lambda r: page.failed.append((r.status, r.url)) if r.status >= 400 else None)
             page.on("console", lambda m: page.console.append((m.type, m.text)))
             page.on("pageerror", lambda e: page.console.append(("pageerror", str(e))))
             page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, served_app
+from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, served_app, served_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_browser(), reason="needs /usr/bin/chromium and playwright (bash scripts/install-browser.sh)")]
 
@@ -68,3 +68,36 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         assert "running" in status
         assert _errors(page) == [], _errors(page)
         assert not any("Traceback" in line for line in server_log), "".join(server_log)
+
+
+def test_explorer_notebook_runs_offline_in_jupyterlab(tmp_path):
+    """The explorer notebook in JupyterLab 4: BokehJS comes inline, a click on a void follows it."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "00_explorer.ipynb"
+    shutil.copy(nb, tmp_path / "explorer.ipynb")
+    (tmp_path / "explorer.ipynb").write_text(json.dumps(json.loads((tmp_path / "explorer.ipynb").read_text())))
+    with served_lab(str(tmp_path)) as url, chromium_page() as page:
+        page.goto(url + "lab/tree/explorer.ipynb", timeout=180_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar') != null", timeout=60_000)
+        time.sleep(3)  # the kernel connects
+        page.keyboard.press("Escape")
+        # run every cell: Run > Run All Cells
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        bokeh_ready(page, timeout=180)
+        assert page.external == []  # offline: nothing but localhost
+        page.get_by_role("button", name="▶ Run", exact=True).click()
+        page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
+        vs = page.evaluate(JS_SOURCE, "voids")
+        page.mouse.click(*page.evaluate(JS_MAP_POINT, [vs["x"][0], vs["y"][0]]))
+        page.wait_for_function(f"() => ({JS_SOURCE})('trace0').t.length > 0", timeout=60_000)
+        page.get_by_role("button", name="⏸ Pause", exact=True).click()
+        # JupyterLab itself sometimes asks its server for things that are not there (a 404 on
+        # /api/... or /lab/api/...); anything else failing, or any other error, is ours
+        assert all("/api/" in u for _, u in page.failed), page.failed
+        errors = [e for e in _errors(page) if not e[1].startswith("Failed to load resource")]
+        assert errors == [], errors
