@@ -214,6 +214,9 @@ def test_explorer_program_widgets_apply_now_or_explain_why_not(ex):
     ex.T_target.value = 0.05
     assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value)
     assert "cool to T = 0.05" in ex.message.value
+    prog = ex.runner.sim.program
+    ex._on_program_change()  # delivered twice: the ramp is not restarted
+    assert ex.runner.sim.program is prog
     ex.mode.value = "heat"  # heating to a lower T is impossible: said, program unchanged
     assert "Program not changed" in ex.message.value and ex.runner.program.mode == "cool"
     for _ in range(5):

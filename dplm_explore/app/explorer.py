@@ -185,9 +185,9 @@ class Explorer:
         self._preview_g(wanted)
 
     def _on_program_change(self, change=None) -> None:
-        prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value) if self.T_target.value > 0 else None
-        if prog is None:
-            return
+        prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value)
+        if prog == self.runner.program:
+            return  # the same request delivered twice: nothing to restart
         try:
             self.runner.set_program(prog)
         except ValueError as exc:
