@@ -62,7 +62,6 @@ class Explorer:
         self.fps = float(fps)
         self.runner = runner
         self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap)
-        self.frames_drawn = 0
         self._last_draw = 0.0
         self._draw_times: list[float] = []
         self._task: asyncio.Task | None = None
@@ -193,7 +192,8 @@ class Explorer:
         except ValueError as exc:
             self.message.value = f"<span style='color:crimson'>Program not changed: {html.escape(str(exc))}</span>"
             return
-        self._say(f"Program: {self._describe(prog)} from T = {self.runner.sim.T:.4g} (applied at hop {self.runner.sim.hops:,}).")
+        self._ramp_T0 = self.runner.sim.T  # the progress bar runs from here to the target
+        self._say(f"Program: {self._describe(prog)} from T = {self._ramp_T0:.4g} (applied at hop {self.runner.sim.hops:,}).")
 
     def _on_frame_change(self, change=None) -> None:
         self.runner.set_frame(hops_per_frame=self.hops_frame.value, window_hops=self.window.value)
@@ -354,7 +354,6 @@ class Explorer:
             self.progress.value = 1.0
         if frame.T != self._g_T:
             self._preview_g(self._g_shown)
-        self.frames_drawn += 1
         return True
 
     @property
@@ -418,8 +417,6 @@ class Explorer:
 
     def _say(self, text: str) -> None:
         self.message.value = html.escape(text)
-        if text.startswith("Program:"):
-            self._ramp_T0 = self.runner.sim.T
 
     def _set_run_button(self, on: bool) -> None:
         if self.run_button.value != on:
