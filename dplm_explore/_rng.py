@@ -10,6 +10,8 @@ Every kernel function has a pure-Python twin (``py_*``) used by the slow referen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import jit
@@ -71,10 +73,56 @@ def _uniform(s):
     return np.float64(_next_u64(s) >> _U_11) * _TWO_M53
 
 
+# --------------------------------------------------------------------------- exponential variates
+def _ziggurat_tables(n: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Marsaglia & Tsang's (2000) ziggurat for the unit exponential, with 256 layers and 53-bit
+    draws: ``k`` (uint64 acceptance thresholds), ``w`` (scale of layer i) and ``f`` (exp(-x_i)).
+    Computed once, in float64, by the same code for the kernels and their Python twins."""
+    m = float(1 << 53)
+    de = 7.697117470131487  # right edge of the base layer
+    te = de
+    ve = 3.949659822581572e-3  # area of each layer
+    k = np.zeros(n, dtype=np.uint64)
+    w = np.zeros(n)
+    f = np.zeros(n)
+    q = ve / np.exp(-de)
+    k[0] = np.uint64((de / q) * m)
+    k[1] = 0
+    w[0] = q / m
+    w[n - 1] = de / m
+    f[0] = 1.0
+    f[n - 1] = np.exp(-de)
+    for i in range(n - 2, 0, -1):
+        de = -np.log(ve / de + np.exp(-de))
+        k[i + 1] = np.uint64((de / te) * m)
+        te = de
+        f[i] = np.exp(-de)
+        w[i] = de / m
+    return k, w, f
+
+
+ZIG_K, ZIG_W, ZIG_F = _ziggurat_tables()
+ZIG_R = 7.697117470131487
+_U_3 = np.uint64(3)
+_U_255 = np.uint64(255)
+
+
 @jit(inline="always")
-def _uniform_open0(s):
-    """Uniform double in (0, 1]: safe inside ``log``."""
-    return (np.float64(_next_u64(s) >> _U_11) + 1.0) * _TWO_M53
+def _exponential(s):
+    """Unit exponential variate by the ziggurat: one draw and no ``log`` in 98.9 % of calls.
+    Bits 3-10 of a draw pick the layer and its top 53 bits the abscissa (xoshiro256+'s lowest
+    three bits are its weakest, so they are not used)."""
+    while True:
+        r = _next_u64(s)
+        i = np.intp((r >> _U_3) & _U_255)
+        j = r >> _U_11
+        x = np.float64(j) * ZIG_W[i]
+        if j < ZIG_K[i]:
+            return x
+        if i == 0:
+            return ZIG_R - math.log(1.0 - _uniform(s))  # the tail beyond R, by memorylessness
+        if ZIG_F[i] + _uniform(s) * (ZIG_F[i - 1] - ZIG_F[i]) < math.exp(-x):
+            return x
 
 
 # --------------------------------------------------------------------------- python twins
@@ -107,8 +155,23 @@ def py_uniform(s: list[int]) -> float:
     return float(py_next_u64(s) >> 11) * _TWO_M53
 
 
-def py_uniform_open0(s: list[int]) -> float:
-    return (float(py_next_u64(s) >> 11) + 1.0) * _TWO_M53
+_ZK = [int(x) for x in ZIG_K]
+_ZW = [float(x) for x in ZIG_W]
+_ZF = [float(x) for x in ZIG_F]
+
+
+def py_exponential(s: list[int]) -> float:
+    while True:
+        r = py_next_u64(s)
+        i = (r >> 3) & 255
+        j = r >> 11
+        x = float(j) * _ZW[i]
+        if j < _ZK[i]:
+            return x
+        if i == 0:
+            return ZIG_R - math.log(1.0 - py_uniform(s))
+        if _ZF[i] + py_uniform(s) * (_ZF[i - 1] - _ZF[i]) < math.exp(-x):
+            return x
 
 
 def seed_state(entropy: int) -> np.ndarray:

@@ -564,10 +564,10 @@ _register(FigureSpec(
     _compute_fig4b, lambda r: q_figure(r["q"]), {"quick": 3, "paper": 30}))
 _register(FigureSpec(
     "fig5", "Arrhenius plot of D for the Fermi-plus-Gaussian g (G0 = 0.2, sigma_V = 0.1)", "VI",
-    {"quick": {"L": 24, "phi_v": 0.01, "g": _GLYCEROL, "T": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops": 400_000, "n_replicas": 1, "forms": ["vft"], "w0": 1e6},
+    {"quick": {"L": 24, "phi_v": 0.01, "g": _GLYCEROL, "T": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops": 1_000_000, "n_replicas": 4, "forms": ["vft"], "w0": 1e6},
      "paper": {"L": 100, "phi_v": 0.01, "g": _GLYCEROL, "T": [0.5, 0.4, 0.35, 0.31, 0.28, 0.26, 0.245, 0.23], "hops": 20_000_000, "n_replicas": 2,
                "forms": ["vft", "myega", "parabolic"], "w0": 1e6}},
-    _compute_fig5, lambda r: diffusion_figure(r["diffusion"]), {"quick": 3, "paper": 300}))
+    _compute_fig5, lambda r: diffusion_figure(r["diffusion"]), {"quick": 10, "paper": 300}))
 _register(FigureSpec(
     "fig6", "C_v/T vs T^2 in glycerol units (phi_v = 0.031, nu = 1e-2)", "VI",
     {"quick": {"L": 32, "L_diffusion": 24, "phi_v": 0.031, "g": _GLYCEROL, "T_diffusion": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22, 0.2], "hops_diffusion": 600_000,

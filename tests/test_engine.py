@@ -7,6 +7,7 @@ import pytest
 
 from dplm_explore import FermiGauss, UniformDelta
 from dplm_explore.kmc import Simulation
+from dplm_explore.kmc import _kernel as K
 from dplm_explore.kmc._reference import ReferenceKMC, record_events
 from dplm_explore.schedules import Hold, Ramp, constant, cooling
 
@@ -181,6 +182,7 @@ REF_CASES = [
     dict(L=7, phi_v=0.15, T_I=0.1, g=FermiGauss()),  # tabulated inverse cdf
     dict(L=5, phi_v=0.2, T_I=0.1, g=UniformDelta(0.3)),  # atom in g
     dict(L=3, phi_v=0.35, T_I=0.3),  # smallest lattice, 3 voids: scan regions wrap onto themselves
+    dict(L=12, phi_v=0.03, T_I=0.08),  # 4 voids, mostly isolated TLS: the hot void and ~170 hand-overs
 ]
 
 
@@ -198,6 +200,7 @@ def test_kernel_agrees_with_reference_event_by_event(kw):
     assert list(sim.occ) == ref.occ
     assert sim.energy == pytest.approx(ref.E, abs=1e-9)
     assert sim.cache_hits > 0
+    assert ref.hot >= 0 and sim.is_[K.I_HOT] == ref.hot
 
 
 def test_incremental_energy_matches_recomputation_after_1e6_hops():
@@ -261,12 +264,14 @@ def _assert_matches_rebuild(sim):
     from dplm_explore.kmc import _kernel as K
 
     fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_pos", "c_rates", "c_dE", "cown")}
+    fs = sim.fs.copy()
     bond = np.zeros_like(sim.bond)
     K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
     assert np.array_equal(bond, sim.bond)
-    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, sim.is_[K.I_P])
+    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, fs, sim.is_.copy())
     for n in ("rates", "dEs", "pw", "tree"):
         assert np.array_equal(fresh[n], getattr(sim, n)), n
+    assert fs[K.F_RHOT] == sim.fs[K.F_RHOT]
     assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
 
 
@@ -291,7 +296,7 @@ def test_chunking_does_not_change_the_trajectory():
     # stopping by simulated time keeps the pending waiting time: still the same trajectory, and
     # tiny time chunks (shorter than most waiting times) still move the clock forward
     c = small(seed=9)
-    dt = 0.3 / c.tree[0]
+    dt = 0.3 / c.total_rate
     n_calls = 0
     while c.hops < 30_000:
         rep = c.advance(30_000 - c.hops, time=dt if n_calls % 2 else a.t / 7)
@@ -304,7 +309,7 @@ def test_time_limits_stop_the_clock_exactly_and_respect_step_ends():
     from dplm_explore.schedules import Program
 
     sim = small(seed=1, T_I=0.05)
-    total = sim.tree[0]
+    total = sim.total_rate
     sim.set_program(Program((Hold(0.05, 0.5 / total), Hold(0.5, 100 / total), Hold(0.05))))
     rep = sim.advance(time=0.1 / total)
     assert rep.reason == "time"

@@ -12,7 +12,12 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
 * ``pw`` float64[Nv, 6]: interactions of the 6 pairs among the neighbours of each void's site
   (index :func:`_pidx`); a hop into the void from direction d forms bonds with pairs (d, .).
 * ``tree`` float64[(4P - 1) / 3]: 4-ary sum tree (P = 4^h leaves), root 0, children of node i at
-  4i + 1 .. 4i + 4, leaf of void v at (P - 1) / 3 + v holding ``rates[v].sum()``.
+  4i + 1 .. 4i + 4, leaf of void v at (P - 1) / 3 + v holding ``rates[v].sum()``, except the leaf
+  of the *hot* void (``is_[I_HOT]``), which holds 0 while its total is kept in ``fs[F_RHOT]``.
+  The total rate is ``fs[F_RHOT] + tree[0]``, and the event is chosen from the hot void first,
+  then by descending the tree: still probability rate / total for every hop (BKL), but a void
+  that keeps hopping (a TLS at low T) never touches the tree. A void becomes hot when it makes two
+  hops in a row (``is_[I_PREV]`` is the void that made the last hop).
 * back-and-forth cache (per void): ``c_pos`` int32[Nv] (-1 = invalid), ``c_rates``, ``c_dE``,
   ``c_bond`` float64[Nv, 4], ``c_pw`` float64[Nv, 6], and ``cown`` int32[S] (the void whose cache refers to that site).
   When a void hops back to the site it just left and nothing within reach has changed, the rates
@@ -21,10 +26,10 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
 * ``offsets`` int32[4, 16, 2] and ``lin`` int64[4, 16]: sites within reach of a hop in direction d
   (:func:`dplm_explore.lattice.scan_offsets`), as (dx, dy) and as ``dx + L dy`` for sites at least
   3 away from the edges (no wrapping needed).
-* ``fs`` float64[8]: t, E, E's Kahan compensation, pending event time, next sample time, sample
-  interval, w0, current T.
-* ``is_`` int64[8]: total hops, program step, pending flag, samples written, events logged,
-  cache hits, P (tree leaves), L.
+* ``fs`` float64[9]: t, E, E's Kahan compensation, pending event time, next sample time, sample
+  interval, w0, current T, total rate of the hot void.
+* ``is_`` int64[10]: total hops, program step, pending flag, samples written, events logged,
+  cache hits, P (tree leaves), L, hot void (-1: none), void of the last hop (-1: none).
 
 Kernels never validate and never allocate Python objects; the engine does both.
 """
@@ -36,15 +41,16 @@ import math
 import numpy as np
 
 from .._jit import jit
-from .._rng import _uniform, _uniform_open0
+from .._rng import _exponential, _uniform
 from ..interactions import _pair_V
 
 # status codes returned by _advance
 STOP_HOPS, STOP_TIME, STOP_PROGRAM_END, STOP_SAMPLES_FULL, STOP_LOG_FULL, STOP_FROZEN = range(6)
 
 # fs / is_ slots
-F_T, F_E, F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP = range(8)
-I_HOPS, I_STEP, I_PENDING, I_NSAMP, I_NLOG, I_CACHE_HITS, I_P, I_L = range(8)
+F_T, F_E, F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP, F_RHOT = range(9)
+I_HOPS, I_STEP, I_PENDING, I_NSAMP, I_NLOG, I_CACHE_HITS, I_P, I_L, I_HOT, I_PREV = range(10)
+N_FS, N_IS = 9, 10
 
 
 @jit(inline="always")
@@ -137,14 +143,34 @@ def _tree_set(tree, P, v, value):
 
 
 @jit
-def _tree_build(tree, P, rates):
+def _tree_build(tree, P, rates, fs, is_):
+    """Tree from the rates; the hot void's leaf is 0 and its total goes to ``fs[F_RHOT]``."""
     first = (P - 1) // 3
+    hot = is_[I_HOT]
     tree[:] = 0.0
     for v in range(rates.shape[0]):
         tree[first + v] = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+    fs[F_RHOT] = 0.0
+    if hot >= 0:
+        fs[F_RHOT] = tree[first + hot]
+        tree[first + hot] = 0.0
     for i in range(first - 1, -1, -1):
         c = 4 * i + 1
         tree[i] = ((tree[c] + tree[c + 1]) + tree[c + 2]) + tree[c + 3]
+
+
+@jit(inline="always")
+def _hop_direction(rates, v, x):
+    """Direction of the hop into void v for x uniform in [0, rates[v].sum())."""
+    last = -1
+    for d in range(4):
+        r = rates[v, d]
+        if r > 0.0:
+            last = d
+            if x < r:
+                return d
+            x -= r
+    return last
 
 
 @jit(inline="always")
@@ -167,15 +193,7 @@ def _tree_select(tree, P, rates, x):
         x -= ((k >= 1) * a0 + (k >= 2) * a1) + (k >= 3) * a2
         i = c + k
     v = i - first
-    last = -1
-    for d in range(4):
-        r = rates[v, d]
-        if r > 0.0:
-            last = d
-            if x < r:
-                return v, d
-            x -= r
-    return v, last
+    return v, _hop_direction(rates, v, x)
 
 
 @jit
@@ -208,7 +226,7 @@ def _energy_from_scratch(occ, nbr, key, gen, dense, gkind, gpar, gtab):
 
 
 @jit
-def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, P):
+def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, fs, is_):
     """Recompute every rate from scratch and drop every cache entry."""
     rates[:] = 0.0
     dEs[:] = 0.0
@@ -217,11 +235,11 @@ def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr,
         if c_pos[v] >= 0 and cown[c_pos[v]] == v:
             cown[c_pos[v]] = -1
         c_pos[v] = -1
-    _tree_build(tree, P, rates)
+    _tree_build(tree, is_[I_P], rates, fs, is_)
 
 
 @jit
-def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
+def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_):
     """New temperature: rates follow from the stored energy changes, no interaction look-ups."""
     for v in range(rates.shape[0]):
         for d in range(4):
@@ -231,7 +249,7 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T):
                 rates[v, d] = _rate(dEs[v, d], w0, T)
             if c_pos[v] >= 0 and (c_rates[v, d] > 0.0 or c_dE[v, d] != 0.0):
                 c_rates[v, d] = _rate(c_dE[v, d], w0, T)
-    _tree_build(tree, P, rates)
+    _tree_build(tree, P, rates, fs, is_)
 
 
 @jit(inline="always")
@@ -291,6 +309,9 @@ def _advance(
     E = fs[F_E]
     Ec = fs[F_EC]
     k = is_[I_STEP]
+    hot = is_[I_HOT]
+    prev = is_[I_PREV]
+    rhot = fs[F_RHOT]
     K = step_T.shape[0]
     cap_log = ev_t.shape[0]
     done = 0
@@ -300,9 +321,9 @@ def _advance(
             status = STOP_HOPS
             break
         if is_[I_PENDING] == 0:
-            total = tree[0]
+            total = rhot + tree[0]
             if total > 0.0:
-                fs[F_TNEXT] = t - math.log(_uniform_open0(rng)) / total
+                fs[F_TNEXT] = t + _exponential(rng) / total
             else:
                 fs[F_TNEXT] = np.inf
             is_[I_PENDING] = 1
@@ -337,7 +358,9 @@ def _advance(
                 status = STOP_PROGRAM_END
                 break
             T = step_T[k]
-            _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T)
+            is_[I_HOT] = hot
+            _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_)
+            rhot = fs[F_RHOT]
             continue
         # tracer samples strictly before the event see the configuration before it
         if not _sample_until(t_next, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
@@ -348,7 +371,12 @@ def _advance(
             break
 
         # ---------------------------------------------------------------- the event
-        v, d = _tree_select(tree, P, rates, _uniform(rng) * tree[0])
+        x = _uniform(rng) * (rhot + tree[0])
+        if x < rhot:
+            v = hot
+            d = _hop_direction(rates, v, x)
+        else:
+            v, d = _tree_select(tree, P, rates, x - rhot)
         is_[I_PENDING] = 0
         y = vpos[v]
         s = nbr[y, d]
@@ -448,7 +476,10 @@ def _advance(
             iso[v] = 0
         c_pos[v] = y
         cown[y] = v
-        _tree_set(tree, P, v, rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3])
+        if v == hot:
+            rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+        else:
+            _tree_set(tree, P, v, rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3])
 
         # A void that just hopped back into a valid cache entry whose last scan found no other
         # void nearby can skip the scan: anything entering that region would have dropped the cache.
@@ -483,7 +514,10 @@ def _advance(
                             if cown[c_pos[w]] == w:
                                 cown[c_pos[w]] = -1
                             c_pos[w] = -1
-                        _tree_set(tree, P, w, rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3])
+                        if w == hot:
+                            rhot = rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3]
+                        else:
+                            _tree_set(tree, P, w, rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3])
             # cached sites at the two changed sites themselves (y is v's own cache, s is v)
             w = cown[s]
             if w >= 0 and w != v:
@@ -491,6 +525,14 @@ def _advance(
                 cown[s] = -1
                 found = 1
             iso[v] = 1 - found
+        # a void that hops twice in a row becomes the hot void: the old one goes back into the tree
+        if v == prev and v != hot:
+            if hot >= 0:
+                _tree_set(tree, P, hot, rhot)
+            rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+            _tree_set(tree, P, v, 0.0)
+            hot = v
+        prev = v
         done += 1
         is_[I_HOPS] += 1
 
@@ -498,5 +540,8 @@ def _advance(
     fs[F_E] = E
     fs[F_EC] = Ec
     fs[F_TEMP] = T
+    fs[F_RHOT] = rhot
     is_[I_STEP] = k
+    is_[I_HOT] = hot
+    is_[I_PREV] = prev
     return status, done

@@ -4,6 +4,11 @@ It recomputes every rate from scratch before every event, selects the event by a
 uses the pure-Python twins of the random-number generator and pair hash, so that for the same seed
 it must reproduce the Numba kernel event by event (same void, same direction, same time up to
 rounding). Constant-temperature programs only.
+
+The scan visits the events in the kernel's order: first the four hops into the *hot* void (the
+last void that hopped twice in a row), then every other void in index order. Any fixed order gives
+each event probability rate / total; this one lets the kernel skip its sum tree while one void
+keeps hopping.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import math
 
 import numpy as np
 
-from .._rng import py_pair_uniform, py_uniform, py_uniform_open0
+from .._rng import py_exponential, py_pair_uniform, py_uniform
 from ..interactions import KIND_AFFINE, KIND_UNIFORM_DELTA
 
 
@@ -40,6 +45,8 @@ class ReferenceKMC:
         self.T = float(sim.step_T[0])
         self.t = 0.0
         self.E = sim.energy
+        self.hot = -1  # void that last made two hops in a row
+        self.prev = -1  # void of the last hop
 
     def V(self, p: int, q: int) -> float:
         if self.dense is not None:
@@ -80,8 +87,10 @@ class ReferenceKMC:
         return e_new - e_old
 
     def rates(self) -> list[tuple[int, int, float, float]]:
+        """(void, direction, rate, dE) of every possible hop, in selection order."""
         out = []
-        for v in range(len(self.vpos)):
+        order = ([self.hot] if self.hot >= 0 else []) + [v for v in range(len(self.vpos)) if v != self.hot]
+        for v in order:
             for d in range(4):
                 dE = self.hop_dE(v, d)
                 if dE is None:
@@ -94,7 +103,7 @@ class ReferenceKMC:
         """One event: returns (void, direction, time)."""
         events = self.rates()
         total = sum(r for _, _, r, _ in events)
-        self.t = self.t - math.log(py_uniform_open0(self.rng)) / total
+        self.t = self.t + py_exponential(self.rng) / total
         x = py_uniform(self.rng) * total
         chosen = events[-1]
         for ev in events:
@@ -110,6 +119,9 @@ class ReferenceKMC:
         self.occ[s] = -(v + 1)
         self.vpos[v] = s
         self.E += dE
+        if v == self.prev:
+            self.hot = v
+        self.prev = v
         return v, d, self.t
 
 

@@ -26,7 +26,7 @@ from . import _kernel as K
 
 __all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
 
-STATE_FORMAT = "dplm-explore-state/1"
+STATE_FORMAT = "dplm-explore-state/2"
 _INITS = ("equilibrium", "random", "given")
 
 
@@ -218,8 +218,10 @@ class Simulation:
         self.c_bond = np.zeros((Nv, 4))
         self.cown = np.full(S, -1, dtype=np.int32)
         self.iso = np.zeros(Nv, dtype=np.int8)
-        self.fs = np.zeros(8)
-        self.is_ = np.zeros(8, dtype=np.int64)
+        self.fs = np.zeros(K.N_FS)
+        self.is_ = np.zeros(K.N_IS, dtype=np.int64)
+        self.is_[K.I_HOT] = -1
+        self.is_[K.I_PREV] = -1
         self.is_[K.I_P] = P
         self.is_[K.I_L] = L
         self.fs[K.F_W0] = params.w0
@@ -341,7 +343,7 @@ class Simulation:
         self.is_[K.I_STEP] = 0
         self.is_[K.I_PENDING] = 0
         self.fs[K.F_TEMP] = self.step_T[0]
-        K._all_rates(self.vpos, self.pw, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.is_[K.I_P])
+        K._all_rates(self.vpos, self.pw, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.fs, self.is_)
 
     def _archive_program(self) -> None:
         if self.acc_f.shape[0] == 0:
@@ -577,6 +579,11 @@ class Simulation:
         return self.energy / self.params.n_particles
 
     @property
+    def total_rate(self) -> float:
+        """Sum of the rates of every possible hop (the BKL total: mean waiting time 1 / total)."""
+        return float(self.fs[K.F_RHOT] + self.tree[0])
+
+    @property
     def cache_hits(self) -> int:
         """Hops whose rates were restored from the back-and-forth cache."""
         return int(self.is_[K.I_CACHE_HITS])
@@ -724,7 +731,7 @@ class Simulation:
             "pw": ((Nv, 6), np.float64), "c_pw": ((Nv, 6), np.float64), "c_pos": ((Nv,), np.int32),
             "c_rates": ((Nv, 4), np.float64), "c_dE": ((Nv, 4), np.float64), "c_bond": ((Nv, 4), np.float64),
             "cown": ((S,), np.int32), "iso": ((Nv,), np.int8), "step_T": ((K_steps,), np.float64),
-            "step_tend": ((K_steps,), np.float64), "fs": ((8,), np.float64), "is_": ((8,), np.int64),
+            "step_tend": ((K_steps,), np.float64), "fs": ((K.N_FS,), np.float64), "is_": ((K.N_IS,), np.int64),
             "acc_f": ((K_steps, 3), np.float64), "acc_i": ((K_steps, 5), np.int64), "void_time": ((S,), np.float64),
             "v_arrive": ((Nv,), np.float64), "disp_p": ((N, 2), np.int32), "disp_v": ((Nv, 2), np.int32),
             "last_p": ((N,), np.int8), "last_v": ((Nv,), np.int8), "hops_p": ((N,), np.int64), "hops_v": ((Nv,), np.int64),
@@ -759,11 +766,18 @@ class Simulation:
                 raise ValueError(f"{where}: {name} holds sites out of range")
         if not (0 <= self.is_[K.I_STEP] <= K_steps) or self.is_[K.I_PENDING] not in (0, 1):
             raise ValueError(f"{where}: program position out of range")
+        if not (-1 <= self.is_[K.I_HOT] < Nv and -1 <= self.is_[K.I_PREV] < Nv):
+            raise ValueError(f"{where}: hot void index out of range")
         # structural constants are rebuilt rather than trusted
         self.is_[K.I_P] = P
         self.is_[K.I_L] = p.L
         self.is_[K.I_NSAMP] = 0
         self.is_[K.I_NLOG] = 0
+        tree = np.empty_like(self.tree)
+        fs, is_ = self.fs.copy(), self.is_.copy()
+        K._tree_build(tree, P, self.rates, fs, is_)
+        if not (np.array_equal(tree, self.tree) and fs[K.F_RHOT] == self.fs[K.F_RHOT]):
+            raise ValueError(f"{where}: the rate tree disagrees with the rates")
         if not np.array_equal(self.bond, _bonds_of(self)):
             raise ValueError(f"{where}: bond energies disagree with the interactions")
         if abs(self.energy_from_scratch() - self.energy) > 1e-6 * max(1.0, abs(self.energy)):
