@@ -63,6 +63,7 @@ class Explorer:
         self.runner = runner
         self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap)
         self._last_draw = 0.0
+        self._status_t = 0.0
         self._draw_times: list[float] = []
         self._task: asyncio.Task | None = None
         self._closed = False
@@ -346,12 +347,15 @@ class Explorer:
         self._last_draw = now
         self._draw_times = [t for t in self._draw_times if now - t < 2.0] + [now]
         self.plots.draw(frame)
-        self.status.value = self._status(frame)
-        if r.program.mode != "hold":
-            T0 = self._ramp_T0
-            self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
-        else:
-            self.progress.value = 1.0
+        # the status line and progress bar are page DOM (each change restyles the page): 4 a second
+        if force or not r.running or now - self._status_t >= 0.25:
+            self._status_t = now
+            self.status.value = self._status(frame)
+            if r.program.mode != "hold":
+                T0 = self._ramp_T0
+                self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
+            else:
+                self.progress.value = 1.0
         if frame.T != self._g_T:
             self._preview_g(self._g_shown)
         return True
