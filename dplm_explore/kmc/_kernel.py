@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import jit, prefetch
 from .._rng import _exponential, _uniform
 from ..interactions import _pair_V
 
@@ -282,6 +282,27 @@ def _sample_until(t_lim, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, sa
     return True
 
 
+@jit(inline="always")
+def _prefetch_region(s, L, occ, cown, bond, nbr):
+    """Start loading what a hop into fresh site s will read (the scan rows of ``occ`` and ``cown``
+    within distance 2, the bonds of s's neighbours), so that the misses overlap instead of
+    queueing one after another. Only a hint: results do not depend on it."""
+    S = occ.shape[0]
+    prefetch(nbr, s)
+    for k in range(-2, 3):
+        c = s + k * L
+        if c < 0:
+            c += S
+        elif c >= S:
+            c -= S
+        prefetch(occ, c)
+        prefetch(cown, c)
+        if k >= -1 and k <= 1:
+            prefetch(bond, c)
+    prefetch(bond, s - 1 if s > 0 else s)
+    prefetch(bond, s + 1 if s + 1 < S else s)
+
+
 @jit
 def _advance(
     nbr, offsets, lin, occ, ppos, vpos, bond,
@@ -380,6 +401,8 @@ def _advance(
         is_[I_PENDING] = 0
         y = vpos[v]
         s = nbr[y, d]
+        if c_pos[v] != s:
+            _prefetch_region(s, L, occ, cown, bond, nbr)
         p = occ[s]
         dE = dEs[v, d]
         dt = t_next - t
