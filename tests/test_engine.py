@@ -1,5 +1,6 @@
 """Engine unit tests: validation, determinism, reference agreement, save/resume, bookkeeping."""
 
+import json
 import math
 
 import numpy as np
@@ -135,6 +136,22 @@ def test_state_file_errors(tmp_path):
         np.savez(tmp_path / f"damaged_{name}.npz", **damaged)
         with pytest.raises(ValueError, match=match):
             Simulation.load(tmp_path / f"damaged_{name}.npz")
+    is_ = good["is_"].copy()
+    is_[K.I_HOT] = 10**6
+    fs = good["fs"].copy()
+    fs[K.F_RHOT] += 1.0
+    tree = good["tree"].copy()
+    tree[-1] += 1.0
+    for name, value, match in (("is_", is_, "hot void index"), ("fs", fs, "rate tree"), ("tree", tree, "rate tree")):
+        np.savez(tmp_path / f"bad_{name}.npz", **dict(good, **{name: value}))
+        with pytest.raises(ValueError, match=match):
+            Simulation.load(tmp_path / f"bad_{name}.npz")
+    # a state of the previous format (another event order) is refused, not resumed differently
+    meta = json.loads(bytes(good["_meta"]).decode())
+    old = dict(good, _meta=np.frombuffer(json.dumps(dict(meta, format="dplm-explore-state/1")).encode(), dtype=np.uint8))
+    np.savez(tmp_path / "old.npz", **old)
+    with pytest.raises(ValueError, match="format 'dplm-explore-state/1'; expected 'dplm-explore-state/2'"):
+        Simulation.load(tmp_path / "old.npz")
     del data["rng"]
     np.savez(tmp_path / "partial.npz", **data)
     with pytest.raises(ValueError, match="lacks arrays"):
