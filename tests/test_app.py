@@ -184,6 +184,10 @@ def test_explorer_tap_follows_a_void_and_highlights_its_tls():
         assert sorted(zip(hl["x"], hl["y"])) == sorted(map(tuple, [r.latest.tls.xy1[0].tolist(), r.latest.tls.xy2[0].tolist()]))
         assert "is a <b>TLS</b>" in ex.plots.check.text and f"dE = {dE:.4f}" in ex.plots.check.text
         assert ex.plots.tls_table_src.data["void"] == [0]
+        # ratios far below 1e-3 (a TLS with dE ~ 1 at T = 0.08) must not print as 0.000
+        fmts = {c.field: c.formatter for c in ex.plots.table.columns}
+        for field in ("ratio", "ratio_err", "boltzmann"):
+            assert fmts[field].__class__.__name__ == "ScientificFormatter" and fmts[field].power_limit_low >= -3
         assert ex.tap(x + 6, y + 6) is None and "No void" in ex.message.value
     finally:
         ex.close()

@@ -32,6 +32,12 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         page.goto(url, timeout=180_000)
         bokeh_ready(page)
         assert page.external == []  # offline: nothing but localhost
+        # the page-level BokehJS switches are on (if a BokehJS upgrade renames what they patch,
+        # this says so: re-check bokeh/bokeh#15286 and the profile in the issue notes)
+        assert page.evaluate("""() => {
+            const B = window.Bokeh;
+            return B.require("core/visuals/visual").VisualProperties.prototype.__dplm_no_css === true
+                && B.require("models/plots/plot_canvas").PlotView.prototype.__dplm_font === true; }""")
         v0 = page.evaluate(JS_SOURCE, "voids")
         p0 = page.evaluate(JS_SOURCE, "p_void")
         page.get_by_role("button", name="Run").click()

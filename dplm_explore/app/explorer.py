@@ -30,13 +30,47 @@ _WINDOW_CHOICES = [("300k", 300_000), ("1M", 1_000_000), ("2M", 2_000_000), ("5M
 _SYSTEM_FIELDS = ("L", "phi_v", "g_family", "V0", "dV", "G0", "sigma_V", "init", "T_I", "seed", "w0")
 
 
+#: BokehJS 3.x asks the CSS cascade for a ``--bk-*`` override of every colour, width and font of
+#: every visual at every paint, and for the plot's font size at every layout (``getComputedStyle``
+#: each time, which can force a style recalc of the whole page): 15-20 % of the browser's time per
+#: frame in the explorer. The app defines no ``--bk-*`` variables, so the answer is always "none",
+#: and its plots' font size never changes; this page-level switch says so without asking
+#: (bokeh/bokeh#15286). Guarded: if BokehJS changes, it does nothing.
+_NO_CSS_VISUALS_JS = """
+(function patch(tries) {
+  var B = window.Bokeh;
+  if (B && B.require) {
+    var V = null, P = null;
+    try { V = B.require("core/visuals/visual").VisualProperties; } catch (e) { V = null; }
+    if (V && typeof V.prototype._get_css_value === "function" && !V.prototype.__dplm_no_css) {
+      V.prototype._get_css_value = function () { return ""; };
+      V.prototype.__dplm_no_css = true;
+    }
+    try { P = B.require("models/plots/plot_canvas").PlotView; } catch (e) { P = null; }
+    var d = P ? Object.getOwnPropertyDescriptor(P.prototype, "base_font_size") : null;
+    if (d && d.get && d.configurable && !P.prototype.__dplm_font) {
+      Object.defineProperty(P.prototype, "base_font_size", {configurable: true, get: function () {
+        if (this.__dplm_bfs == null) { this.__dplm_bfs = d.get.call(this); }
+        return this.__dplm_bfs;
+      }});
+      P.prototype.__dplm_font = true;
+    }
+    return;
+  }
+  if (tries > 0) { setTimeout(function () { patch(tries - 1); }, 50); }
+})(600);
+"""
+
+
 def load_bokehjs() -> None:
     """Put BokehJS into the page from the installed bokeh package (inline: no CDN, works
     offline). Needed once per page before a BokehModel widget renders."""
     from bokeh.io import output_notebook
     from bokeh.resources import INLINE
+    from IPython.display import Javascript, display
 
     output_notebook(resources=INLINE, hide_banner=True)
+    display(Javascript(_NO_CSS_VISUALS_JS))
 
 
 class Explorer:

@@ -14,8 +14,8 @@ from typing import Callable
 import numpy as np
 from bokeh import events
 from bokeh.layouts import column, gridplot, row
-from bokeh.models import (ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d, Span,
-                          TableColumn)
+from bokeh.models import (ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d,
+                          ScientificFormatter, Span, TableColumn)
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
@@ -185,9 +185,11 @@ class LivePlots:
 
         self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
         fmt = NumberFormatter(format="0.000")
+        # ratios span many decades at low T (exp(-1/0.08) = 4e-6): scientific below 0.01
+        sci = ScientificFormatter(precision=3, power_limit_low=-2, power_limit_high=4)
         cols = [TableColumn(field="void", title="void", width=45), TableColumn(field="site1", title="site 1"), TableColumn(field="site2", title="site 2"),
-                TableColumn(field="dE", title="dE", formatter=fmt), TableColumn(field="ratio", title="p2/p1", formatter=fmt),
-                TableColumn(field="ratio_err", title="±", formatter=fmt), TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=fmt),
+                TableColumn(field="dE", title="dE", formatter=fmt), TableColumn(field="ratio", title="p2/p1", formatter=sci),
+                TableColumn(field="ratio_err", title="±", formatter=sci), TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=sci),
                 TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0")), TableColumn(field="n_transitions", title="hops", width=50)]
         self.table = DataTable(source=self.tls_table_src, columns=cols, width=2 * w, height=200, index_position=None, reorderable=False)
         self.tls_title = Div(text="<b>TLS catalogue</b> (no window closed yet)", width=2 * w)
