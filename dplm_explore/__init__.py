@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 try:
     __version__ = _version("dplm-explore")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.1.0+src"
+    __version__ = "0.2.0+src"
 
 from .interactions import (  # noqa: E402
     FermiGauss,

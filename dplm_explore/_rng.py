@@ -2,6 +2,8 @@
 
 * ``xoshiro256+`` (Blackman & Vigna) drives the kinetic Monte Carlo. Its whole state is a
   ``uint64[4]`` array, so a run can be saved and resumed bit for bit.
+* Waiting times are unit exponentials from Marsaglia & Tsang's ziggurat on the same stream (one
+  draw and no ``log`` in 98.9 % of cases).
 * ``splitmix64``'s finaliser hashes ``(run key, min(k, l), max(k, l))`` into the uniform number that
   g(V)'s inverse cdf turns into the pair interaction ``V_kl``; nothing of size N^2 is stored.
 
