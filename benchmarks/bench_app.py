@@ -5,12 +5,14 @@ and streaming against batch speed.
 
 Serves ``dplm-explore app`` on localhost, drives it with Playwright in Debian's headless Chromium
 (/usr/bin/chromium, see scripts/install-browser.sh) and prints one JSON record. The batch figure is
-the same system advanced by ``Simulation.advance`` in this process (no browser, no UI)."""
+the same system advanced by ``Simulation.advance`` in this process (no browser, no UI);
+``cpu_cores`` is how many cores each process kept busy while the run streamed (Linux)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -31,6 +33,29 @@ def _status(page) -> dict:
 
 def _message(page) -> str:
     return page.evaluate("() => Array.from(document.querySelectorAll('.widget-html-content')).map(e => e.innerText).join(' | ')")
+
+
+def process_cpu_s() -> dict[str, float]:
+    """CPU seconds used so far by the browser's processes, the Voila server and its kernels
+    (Linux /proc), to show where a 2-core machine's time goes while the explorer streams."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if "chrom" in cmd:
+            key = "browser_renderer" if "--type=renderer" in cmd else "browser_other"
+        elif "ipykernel" in cmd:
+            key = "kernel"
+        elif "voila" in cmd:
+            key = "voila_server"
+        else:
+            continue
+        out[key] = out.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def batch_rate(L: int, phi_v: float, T: float, hops: int = 3_000_000) -> float:
@@ -64,12 +89,14 @@ def main(argv=None) -> int:
             page.get_by_role("button", name="Run").click()
             page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=30_000)
             time.sleep(2.0)
-            s0, w0 = _status(page), time.perf_counter()
+            s0, w0, c0 = _status(page), time.perf_counter(), process_cpu_s()
             fps = []
             while time.perf_counter() - w0 < a.seconds:
                 time.sleep(1.0)
                 fps.append(_status(page)["fps"])
-            s1, w1 = _status(page), time.perf_counter()
+            s1, w1, c1 = _status(page), time.perf_counter(), process_cpu_s()
+            # cores busy per process while streaming (a 2-core machine has 2.0 to share)
+            rec["cpu_cores"] = {k: round((c1[k] - c0.get(k, 0.0)) / (w1 - w0), 2) for k in sorted(c1)}
             rec["frames_per_s_drawn"] = round(statistics.median(fps), 2)
             rec["streaming_hops_per_s"] = round((s1["hops"] - s0["hops"]) / (w1 - w0))
             # click a void: time until the page shows it followed
