@@ -1,7 +1,7 @@
 """Explorer responsiveness in a real browser: frames drawn per second, click and widget latency,
 and streaming against batch speed.
 
-    python benchmarks/bench_app.py [--L 100] [--phi-v 0.01] [--T 0.1] [--seconds 10]
+    python benchmarks/bench_app.py [--L 100] [--phi-v 0.01] [--T 0.1] [--seconds 10] [--lab]
 
 Serves ``dplm-explore app`` on localhost, drives it with Playwright in Debian's headless Chromium
 (/usr/bin/chromium, see scripts/install-browser.sh) and prints one JSON record. The batch figure is
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser import JS_MAP_POINT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, served_app  # noqa: E402
+from browser import JS_MAP_POINT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, served_app, served_lab  # noqa: E402
 
 
 def _status(page) -> dict:
@@ -36,7 +36,7 @@ def _message(page) -> str:
 
 
 def process_cpu_s() -> dict[str, float]:
-    """CPU seconds used so far by the browser's processes, the Voila server and its kernels
+    """CPU seconds used so far by the browser's processes, the Voila or JupyterLab server and its kernels
     (Linux /proc), to show where a 2-core machine's time goes while the explorer streams."""
     out: dict[str, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -50,8 +50,8 @@ def process_cpu_s() -> dict[str, float]:
             key = "browser_renderer" if "--type=renderer" in cmd else "browser_other"
         elif "ipykernel" in cmd:
             key = "kernel"
-        elif "voila" in cmd:
-            key = "voila_server"
+        elif "voila" in cmd or "jupyter lab" in cmd or "jupyter-lab" in cmd:
+            key = "server"
         else:
             continue
         out[key] = out.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / tick
@@ -70,6 +70,44 @@ def batch_rate(L: int, phi_v: float, T: float, hops: int = 3_000_000) -> float:
     return hops / (time.perf_counter() - t)
 
 
+def lab_record(a) -> dict:
+    """The same system in a JupyterLab 4 notebook (``Explorer(...).show()``): frames drawn per
+    second, streaming speed and cores per process over ``a.seconds`` of a run."""
+    import tempfile
+
+    rec = {"where": "jupyterlab", "L": a.L, "phi_v": a.phi_v, "T": a.T, "hops_per_frame": a.hops_per_frame}
+    code = (f"from dplm_explore.app import Explorer, SystemConfig\n"
+            f"Explorer(SystemConfig(L={a.L}, phi_v={a.phi_v}, T_I={a.T}), hops_per_frame={a.hops_per_frame}).show()")
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "bench", "metadata": {}, "outputs": [], "source": code}],
+          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    with tempfile.TemporaryDirectory() as root:
+        Path(root, "bench.ipynb").write_text(json.dumps(nb))
+        with served_lab(root) as url, chromium_page() as page:
+            t0 = time.perf_counter()
+            page.goto(url + "lab/tree/bench.ipynb", timeout=180_000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            time.sleep(3)  # the kernel connects
+            page.keyboard.press("Escape")
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            bokeh_ready(page, timeout=180)
+            rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
+            page.get_by_role("button", name="▶ Run", exact=True).click()
+            page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
+            time.sleep(2.0)
+            s0, w0, c0 = _status(page), time.perf_counter(), process_cpu_s()
+            fps = []
+            while time.perf_counter() - w0 < a.seconds:
+                time.sleep(1.0)
+                fps.append(_status(page)["fps"])
+            s1, w1, c1 = _status(page), time.perf_counter(), process_cpu_s()
+            rec["cpu_cores"] = {k: round((c1[k] - c0.get(k, 0.0)) / (w1 - w0), 2) for k in sorted(c1)}
+            rec["frames_per_s_drawn"] = round(statistics.median(fps), 2)
+            rec["streaming_hops_per_s"] = round((s1["hops"] - s0["hops"]) / (w1 - w0))
+            page.get_by_role("button", name="⏸ Pause", exact=True).click()
+    return rec
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--L", type=int, default=100)
@@ -77,8 +115,15 @@ def main(argv=None) -> int:
     ap.add_argument("--T", type=float, default=0.1)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--hops-per-frame", type=int, default=100_000)
+    ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
     a = ap.parse_args(argv)
-    rec = {"L": a.L, "phi_v": a.phi_v, "T": a.T, "hops_per_frame": a.hops_per_frame}
+    if a.lab:
+        rec = lab_record(a)
+        rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
+        rec["streaming_over_batch"] = round(rec["streaming_hops_per_s"] / rec["batch_hops_per_s"], 3)
+        print(json.dumps(rec))
+        return 0
+    rec = {"where": "voila", "L": a.L, "phi_v": a.phi_v, "T": a.T, "hops_per_frame": a.hops_per_frame}
     with served_app("--L", str(a.L), "--phi-v", str(a.phi_v), "--T-I", str(a.T), "--hops-per-frame", str(a.hops_per_frame)) as (url, _):
         with chromium_page() as page:
             t0 = time.perf_counter()
