@@ -76,12 +76,15 @@ def _uniform(s):
 
 
 # --------------------------------------------------------------------------- exponential variates
+ZIG_R = 7.697117470131487  # right edge of the ziggurat's base layer (256 layers)
+
+
 def _ziggurat_tables(n: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Marsaglia & Tsang's (2000) ziggurat for the unit exponential, with 256 layers and 53-bit
     draws: ``k`` (uint64 acceptance thresholds), ``w`` (scale of layer i) and ``f`` (exp(-x_i)).
     Computed once, in float64, by the same code for the kernels and their Python twins."""
     m = float(1 << 53)
-    de = 7.697117470131487  # right edge of the base layer
+    de = ZIG_R
     te = de
     ve = 3.949659822581572e-3  # area of each layer
     k = np.zeros(n, dtype=np.uint64)
@@ -104,7 +107,6 @@ def _ziggurat_tables(n: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 ZIG_K, ZIG_W, ZIG_F = _ziggurat_tables()
-ZIG_R = 7.697117470131487
 _U_3 = np.uint64(3)
 _U_255 = np.uint64(255)
 
