@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser import JS_MAP_POINT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, served_app, served_lab  # noqa: E402
+from browser import JS_MAP_POINT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, run_all_in_lab, served_app, served_lab  # noqa: E402
 
 
 def _status(page) -> dict:
@@ -70,6 +70,22 @@ def batch_rate(L: int, phi_v: float, T: float, hops: int = 3_000_000) -> float:
     return hops / (time.perf_counter() - t)
 
 
+def _measure_stream(page, seconds: float) -> dict:
+    """Once the run streams: frames drawn per second (median of the page's own 1 s readings),
+    hops per second, and the cores each process keeps busy (a 2-core machine has 2.0)."""
+    page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
+    time.sleep(2.0)
+    s0, w0, c0 = _status(page), time.perf_counter(), process_cpu_s()
+    fps = []
+    while time.perf_counter() - w0 < seconds:
+        time.sleep(1.0)
+        fps.append(_status(page)["fps"])
+    s1, w1, c1 = _status(page), time.perf_counter(), process_cpu_s()
+    return {"cpu_cores": {k: round((c1[k] - c0.get(k, 0.0)) / (w1 - w0), 2) for k in sorted(c1)},
+            "frames_per_s_drawn": round(statistics.median(fps), 2),
+            "streaming_hops_per_s": round((s1["hops"] - s0["hops"]) / (w1 - w0))}
+
+
 def lab_record(a) -> dict:
     """The same system in a JupyterLab 4 notebook (``Explorer(...).show()``): frames drawn per
     second, streaming speed and cores per process over ``a.seconds`` of a run."""
@@ -84,26 +100,10 @@ def lab_record(a) -> dict:
         Path(root, "bench.ipynb").write_text(json.dumps(nb))
         with served_lab(root) as url, chromium_page() as page:
             t0 = time.perf_counter()
-            page.goto(url + "lab/tree/bench.ipynb", timeout=180_000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            time.sleep(3)  # the kernel connects
-            page.keyboard.press("Escape")
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Cells", exact=True).click()
-            bokeh_ready(page, timeout=180)
+            run_all_in_lab(page, url, "bench.ipynb")
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             page.get_by_role("button", name="▶ Run", exact=True).click()
-            page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
-            time.sleep(2.0)
-            s0, w0, c0 = _status(page), time.perf_counter(), process_cpu_s()
-            fps = []
-            while time.perf_counter() - w0 < a.seconds:
-                time.sleep(1.0)
-                fps.append(_status(page)["fps"])
-            s1, w1, c1 = _status(page), time.perf_counter(), process_cpu_s()
-            rec["cpu_cores"] = {k: round((c1[k] - c0.get(k, 0.0)) / (w1 - w0), 2) for k in sorted(c1)}
-            rec["frames_per_s_drawn"] = round(statistics.median(fps), 2)
-            rec["streaming_hops_per_s"] = round((s1["hops"] - s0["hops"]) / (w1 - w0))
+            rec.update(_measure_stream(page, a.seconds))
             page.get_by_role("button", name="⏸ Pause", exact=True).click()
     return rec
 
@@ -132,18 +132,8 @@ def main(argv=None) -> int:
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             page.evaluate("() => { window.__raf = 0; const f = () => { window.__raf++; requestAnimationFrame(f); }; requestAnimationFrame(f); }")
             page.get_by_role("button", name="Run").click()
-            page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=30_000)
-            time.sleep(2.0)
-            s0, w0, c0 = _status(page), time.perf_counter(), process_cpu_s()
-            fps = []
-            while time.perf_counter() - w0 < a.seconds:
-                time.sleep(1.0)
-                fps.append(_status(page)["fps"])
-            s1, w1, c1 = _status(page), time.perf_counter(), process_cpu_s()
-            # cores busy per process while streaming (a 2-core machine has 2.0 to share)
-            rec["cpu_cores"] = {k: round((c1[k] - c0.get(k, 0.0)) / (w1 - w0), 2) for k in sorted(c1)}
-            rec["frames_per_s_drawn"] = round(statistics.median(fps), 2)
-            rec["streaming_hops_per_s"] = round((s1["hops"] - s0["hops"]) / (w1 - w0))
+            w0 = time.perf_counter()
+            rec.update(_measure_stream(page, a.seconds))
             # click a void: time until the page shows it followed
             lat = []
             for k in range(3):

@@ -109,6 +109,19 @@ def served_lab(root: str, timeout: float = 120.0):
             proc.wait()
 
 
+def run_all_in_lab(page, url: str, notebook: str) -> None:
+    """Open ``notebook`` (under the served root) in JupyterLab, run all its cells (Run > Run All
+    Cells) and wait until the explorer's Bokeh figures are on the page."""
+    page.goto(url + "lab/tree/" + notebook, timeout=180_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar') != null", timeout=60_000)
+    time.sleep(3)  # the kernel connects
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_text("Run All Cells", exact=True).click()
+    bokeh_ready(page, timeout=180)
+
+
 @contextmanager
 def chromium_page(width: int = 1500, height: int = 1300):
     """A Playwright page in headless Chromium; ``page.console`` collects (type, text)."""

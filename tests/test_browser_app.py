@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, served_app, served_lab
+from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, run_all_in_lab, served_app, served_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_browser(), reason="needs /usr/bin/chromium and playwright (bash scripts/install-browser.sh)")]
 
@@ -86,15 +86,7 @@ def test_explorer_notebook_runs_offline_in_jupyterlab(tmp_path):
     shutil.copy(nb, tmp_path / "explorer.ipynb")
     (tmp_path / "explorer.ipynb").write_text(json.dumps(json.loads((tmp_path / "explorer.ipynb").read_text())))
     with served_lab(str(tmp_path)) as url, chromium_page() as page:
-        page.goto(url + "lab/tree/explorer.ipynb", timeout=180_000)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar') != null", timeout=60_000)
-        time.sleep(3)  # the kernel connects
-        page.keyboard.press("Escape")
-        # run every cell: Run > Run All Cells
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
-        bokeh_ready(page, timeout=180)
+        run_all_in_lab(page, url, "explorer.ipynb")
         assert page.external == []  # offline: nothing but localhost
         page.get_by_role("button", name="▶ Run", exact=True).click()
         page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
