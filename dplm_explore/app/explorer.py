@@ -309,8 +309,9 @@ class Explorer:
             self._say(f"No void within 1.5 sites of ({x:.0f}, {y:.0f}).")
             return None
         if v not in self.runner.followed:
-            self.follow([*self.runner.followed, v])
+            # the answer first (one small message), then the redraw with the new trace
             self._say(f"Following void {v} (at {tuple(int(c) for c in frame.void_xy[v])}).")
+            self.follow([*self.runner.followed, v])
         return v
 
     def export(self, directory=None, formats=("html", "png")) -> list[Path]:
