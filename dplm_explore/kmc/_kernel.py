@@ -401,7 +401,8 @@ def _advance(
         is_[I_PENDING] = 0
         y = vpos[v]
         s = nbr[y, d]
-        if c_pos[v] != s:
+        hit = c_pos[v] == s  # back into the site it just left, whose rates are cached
+        if not hit:
             _prefetch_region(s, L, occ, cown, bond, nbr)
         p = occ[s]
         dE = dEs[v, d]
@@ -452,7 +453,6 @@ def _advance(
         ppos[p] = y
         vpos[v] = s
 
-        hit = c_pos[v] == s
         if hit:
             # back-and-forth: restore the bonds p had at y and the rates v had at s
             for dd in range(4):
