@@ -31,10 +31,6 @@ def _status(page) -> dict:
     return {"hops": int(hops.group(1).replace(",", "")) if hops else -1, "fps": float(fps.group(1)) if fps else float("nan"), "text": s}
 
 
-def _message(page) -> str:
-    return page.evaluate("() => Array.from(document.querySelectorAll('.widget-html-content')).map(e => e.innerText).join(' | ')")
-
-
 def process_cpu_s() -> dict[str, float]:
     """CPU seconds used so far by the browser's processes, the Voila or JupyterLab server and its kernels
     (Linux /proc), to show where a 2-core machine's time goes while the explorer streams."""
@@ -117,12 +113,16 @@ def main(argv=None) -> int:
     ap.add_argument("--hops-per-frame", type=int, default=100_000)
     ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
     a = ap.parse_args(argv)
-    if a.lab:
-        rec = lab_record(a)
-        rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
-        rec["streaming_over_batch"] = round(rec["streaming_hops_per_s"] / rec["batch_hops_per_s"], 3)
-        print(json.dumps(rec))
-        return 0
+    rec = lab_record(a) if a.lab else voila_record(a)
+    rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
+    rec["streaming_over_batch"] = round(rec["streaming_hops_per_s"] / rec["batch_hops_per_s"], 3)
+    print(json.dumps(rec))
+    return 0
+
+
+def voila_record(a) -> dict:
+    """The app served by ``dplm-explore app`` (Voila): frames drawn per second, streaming speed,
+    cores per process, click and widget latency."""
     rec = {"where": "voila", "L": a.L, "phi_v": a.phi_v, "T": a.T, "hops_per_frame": a.hops_per_frame}
     with served_app("--L", str(a.L), "--phi-v", str(a.phi_v), "--T-I", str(a.T), "--hops-per-frame", str(a.hops_per_frame)) as (url, _):
         with chromium_page() as page:
@@ -158,10 +158,7 @@ def main(argv=None) -> int:
                 time.sleep(0.5)
             rec["widget_latency_s"] = [round(x, 3) for x in wl]
             rec["browser_raf_per_s"] = round(page.evaluate("() => window.__raf") / (time.perf_counter() - w0), 1)
-    rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
-    rec["streaming_over_batch"] = round(rec["streaming_hops_per_s"] / rec["batch_hops_per_s"], 3)
-    print(json.dumps(rec))
-    return 0
+    return rec
 
 
 if __name__ == "__main__":
