@@ -22,7 +22,10 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
   ``c_bond`` float64[Nv, 4], ``c_pw`` float64[Nv, 6], and ``cown`` int32[S] (the void whose cache refers to that site).
   When a void hops back to the site it just left and nothing within reach has changed, the rates
   and bonds saved on leaving are restored instead of recomputed.
-* ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach.
+* ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach. The hot void
+  with ``iso`` 1 rocking back and forth (an isolated TLS) runs in a register loop at the end of
+  :func:`_advance`: nothing else in the lattice changes meanwhile, so its bookkeeping stays in
+  registers and the lattice arrays are swapped once, by :func:`_swap_cached`, when it stops.
 * ``offsets`` int32[4, 16, 2] and ``lin`` int64[4, 16]: sites within reach of a hop in direction d
   (:func:`dplm_explore.lattice.scan_offsets`), as (dx, dy) and as ``dx + L dy`` for sites at least
   3 away from the edges (no wrapping needed).
@@ -283,6 +286,31 @@ def _sample_until(t_lim, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, sa
 
 
 @jit(inline="always")
+def _swap_cached(v, y, s, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw):
+    """Void v hops from y back into s, the site it just left: the bonds its particle had at y and
+    the rates, energy changes and pair table v had at s come back from the cache, and what they
+    replace goes into it. Pure data movement, so two such hops restore every array exactly."""
+    for dd in range(4):
+        b_new = c_bond[v, dd]
+        c_bond[v, dd] = bond[s, dd]
+        bond[y, dd] = b_new
+        bond[nbr[y, dd], (dd + 2) & 3] = b_new
+        r = c_rates[v, dd]
+        c_rates[v, dd] = rates[v, dd]
+        rates[v, dd] = r
+        e = c_dE[v, dd]
+        c_dE[v, dd] = dEs[v, dd]
+        dEs[v, dd] = e
+    for a in range(6):
+        e = c_pw[v, a]
+        c_pw[v, a] = pw[v, a]
+        pw[v, a] = e
+    for dd in range(4):
+        bond[s, dd] = 0.0
+        bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+
+
+@jit(inline="always")
 def _prefetch_region(s, L, occ, cown, bond, nbr):
     """Start loading what a hop into fresh site s will read (the scan rows of ``occ`` and ``cown``
     within distance 2, the bonds of s's neighbours), so that the misses overlap instead of
@@ -337,62 +365,70 @@ def _advance(
     cap_log = ev_t.shape[0]
     done = 0
     status = STOP_HOPS
+    ntr = tr_p.shape[0] + tr_v.shape[0]
+    have_x = False  # the isolated-TLS loop below left an event draw x for the general path
+    x = 0.0
     while True:
-        if done >= max_hops:
-            status = STOP_HOPS
-            break
-        if is_[I_PENDING] == 0:
-            total = rhot + tree[0]
-            if total > 0.0:
-                fs[F_TNEXT] = t + _exponential(rng) / total
-            else:
-                fs[F_TNEXT] = np.inf
-            is_[I_PENDING] = 1
-        t_next = fs[F_TNEXT]
-        tend = step_tend[k]
-        if t_stop < tend and t_next > t_stop:
-            # stop the clock at t_stop; the pending event time stays (memorylessness is not
-            # used here, so the trajectory does not depend on where runs are cut)
-            if t_stop > t:
-                if not _sample_until(t_stop, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
+        if have_x:
+            have_x = False
+            t_next = fs[F_TNEXT]
+        else:
+            if done >= max_hops:
+                status = STOP_HOPS
+                break
+            if is_[I_PENDING] == 0:
+                total = rhot + tree[0]
+                if total > 0.0:
+                    fs[F_TNEXT] = t + _exponential(rng) / total
+                else:
+                    fs[F_TNEXT] = np.inf
+                is_[I_PENDING] = 1
+            t_next = fs[F_TNEXT]
+            tend = step_tend[k]
+            if t_stop < tend and t_next > t_stop:
+                # stop the clock at t_stop; the pending event time stays (memorylessness is not
+                # used here, so the trajectory does not depend on where runs are cut)
+                if t_stop > t:
+                    if not _sample_until(t_stop, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
+                        status = STOP_SAMPLES_FULL
+                        break
+                    dt = t_stop - t
+                    _accumulate(acc_f, k, E, dt)
+                    t = t_stop
+                status = STOP_TIME
+                break
+            if t_next >= tend:
+                if tend == np.inf:
+                    status = STOP_FROZEN
+                    break
+                # the program step ends first; by memorylessness the pending draw is simply dropped
+                if not _sample_until(tend, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
                     status = STOP_SAMPLES_FULL
                     break
-                dt = t_stop - t
+                dt = tend - t
                 _accumulate(acc_f, k, E, dt)
-                t = t_stop
-            status = STOP_TIME
-            break
-        if t_next >= tend:
-            if tend == np.inf:
-                status = STOP_FROZEN
-                break
-            # the program step ends first; by memorylessness the pending draw is simply dropped
-            if not _sample_until(tend, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
+                t = tend
+                k += 1
+                is_[I_PENDING] = 0
+                if k >= K:
+                    status = STOP_PROGRAM_END
+                    break
+                T = step_T[k]
+                is_[I_HOT] = hot
+                _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_)
+                rhot = fs[F_RHOT]
+                continue
+            # tracer samples strictly before the event see the configuration before it
+            if not _sample_until(t_next, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
                 status = STOP_SAMPLES_FULL
                 break
-            dt = tend - t
-            _accumulate(acc_f, k, E, dt)
-            t = tend
-            k += 1
-            is_[I_PENDING] = 0
-            if k >= K:
-                status = STOP_PROGRAM_END
+            if cap_log > 0 and is_[I_NLOG] >= cap_log:
+                status = STOP_LOG_FULL
                 break
-            T = step_T[k]
-            is_[I_HOT] = hot
-            _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_)
-            rhot = fs[F_RHOT]
-            continue
-        # tracer samples strictly before the event see the configuration before it
-        if not _sample_until(t_next, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, samp_v):
-            status = STOP_SAMPLES_FULL
-            break
-        if cap_log > 0 and is_[I_NLOG] >= cap_log:
-            status = STOP_LOG_FULL
-            break
+
+            x = _uniform(rng) * (rhot + tree[0])
 
         # ---------------------------------------------------------------- the event
-        x = _uniform(rng) * (rhot + tree[0])
         if x < rhot:
             v = hot
             d = _hop_direction(rates, v, x)
@@ -454,25 +490,7 @@ def _advance(
         vpos[v] = s
 
         if hit:
-            # back-and-forth: restore the bonds p had at y and the rates v had at s
-            for dd in range(4):
-                b_new = c_bond[v, dd]
-                c_bond[v, dd] = bond[s, dd]
-                bond[y, dd] = b_new
-                bond[nbr[y, dd], (dd + 2) & 3] = b_new
-                r = c_rates[v, dd]
-                c_rates[v, dd] = rates[v, dd]
-                rates[v, dd] = r
-                e = c_dE[v, dd]
-                c_dE[v, dd] = dEs[v, dd]
-                dEs[v, dd] = e
-            for a in range(6):
-                e = c_pw[v, a]
-                c_pw[v, a] = pw[v, a]
-                pw[v, a] = e
-            for dd in range(4):
-                bond[s, dd] = 0.0
-                bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+            _swap_cached(v, y, s, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw)
             is_[I_CACHE_HITS] += 1
         else:
             for dd in range(4):
@@ -558,6 +576,145 @@ def _advance(
         prev = v
         done += 1
         is_[I_HOPS] += 1
+
+        # ------------------------------------------------ isolated two-level system, in registers
+        # The hot void v just hopped y -> s, its cache holds everything about y, and no other void
+        # or cache is within reach (iso). While it keeps hopping back and forth, nothing else in
+        # the lattice changes: the same draws, in the same order, with the same arithmetic as the
+        # general path above, but the per-hop bookkeeping stays in registers and the lattice
+        # arrays are swapped once at the end (``_swap_cached`` is an involution), so the
+        # trajectory and every accumulator are bit-for-bit those of the general path.
+        if v == hot and iso[v] == 1 and done < max_hops:
+            cur = s
+            oth = y
+            dc = (d + 2) & 3  # direction of the hop back, from cur to oth
+            e_cur = dEs[v, dc]
+            e_oth = c_dE[v, d]
+            r_oth = c_rates[v, 0] + c_rates[v, 1] + c_rates[v, 2] + c_rates[v, 3]
+            r_cur = rhot
+            tree0 = tree[0]
+            a0 = acc_f[k, 0]
+            a1 = acc_f[k, 1]
+            a2 = acc_f[k, 2]
+            n0 = acc_i[k, 0]
+            n1 = acc_i[k, 1]
+            n2 = acc_i[k, 2]
+            n3 = acc_i[k, 3]
+            n4 = acc_i[k, 4]
+            lp = last_p[p]
+            lv = last_v[v]
+            dvx = disp_v[v, 0]
+            dvy = disp_v[v, 1]
+            dpx = disp_p[p, 0]
+            dpy = disp_p[p, 1]
+            va = v_arrive[v]
+            nlog = is_[I_NLOG]
+            done0 = done
+            flips = 0
+            while done < max_hops and iso[v] == 1:
+                total = rhot + tree0
+                if total > 0.0:
+                    t_next = t + _exponential(rng) / total
+                else:
+                    t_next = np.inf
+                fs[F_TNEXT] = t_next
+                is_[I_PENDING] = 1
+                tend = step_tend[k]
+                if (t_stop < tend and t_next > t_stop) or t_next >= tend:
+                    break
+                if ntr > 0 and fs[F_NEXT_SAMPLE] < t_next:
+                    break
+                if cap_log > 0 and nlog >= cap_log:
+                    break
+                x = _uniform(rng) * (rhot + tree0)
+                if x >= rhot:
+                    have_x = True
+                    break
+                dsel = _hop_direction(c_rates if flips else rates, v, x)
+                if dsel != dc:
+                    have_x = True
+                    break
+                is_[I_PENDING] = 0
+                dt = t_next - t
+                a0 += dt
+                a1 += E * dt
+                a2 += E * E * dt
+                void_time[cur] += t_next - va
+                va = t_next
+                t = t_next
+                yk = e_cur - Ec
+                tk = E + yk
+                Ec = (tk - E) - yk
+                E = tk
+                if cap_log > 0:
+                    ev_log[nlog, 0] = v
+                    ev_log[nlog, 1] = dc
+                    ev_t[nlog] = t
+                    nlog += 1
+                od = (dc + 2) & 3
+                n0 += 1
+                if lp >= 0:
+                    if lp == dc:
+                        n1 += 1
+                    else:
+                        n2 += 1
+                lp = od
+                if lv >= 0:
+                    if lv == od:
+                        n3 += 1
+                    else:
+                        n4 += 1
+                lv = dc
+                ex = 1 if dc == 0 else (-1 if dc == 2 else 0)
+                ey = 1 if dc == 1 else (-1 if dc == 3 else 0)
+                dvx += ex
+                dvy += ey
+                dpx -= ex
+                dpy -= ey
+                # cache ownership exactly as the general path keeps it (the cache is at oth)
+                if cown[oth] == v:
+                    cown[oth] = -1
+                w = cown[cur]
+                if w >= 0 and w != v:
+                    c_pos[w] = -1
+                    iso[v] = 0
+                c_pos[v] = cur
+                cown[cur] = v
+                done += 1
+                flips ^= 1
+                cur, oth = oth, cur
+                e_cur, e_oth = e_oth, e_cur
+                r_cur, r_oth = r_oth, r_cur
+                rhot = r_cur
+                dc = od
+            m = done - done0  # hops made in this loop
+            hops_p[p] += m
+            hops_v[v] += m
+            is_[I_HOPS] += m
+            is_[I_CACHE_HITS] += m
+            acc_f[k, 0] = a0
+            acc_f[k, 1] = a1
+            acc_f[k, 2] = a2
+            acc_i[k, 0] = n0
+            acc_i[k, 1] = n1
+            acc_i[k, 2] = n2
+            acc_i[k, 3] = n3
+            acc_i[k, 4] = n4
+            last_p[p] = lp
+            last_v[v] = lv
+            disp_v[v, 0] = dvx
+            disp_v[v, 1] = dvy
+            disp_p[p, 0] = dpx
+            disp_p[p, 1] = dpy
+            v_arrive[v] = va
+            is_[I_NLOG] = nlog
+            if flips:
+                # the void is at y again: one back hop of the lattice arrays
+                occ[s] = p
+                occ[y] = -(v + 1)
+                ppos[p] = s
+                vpos[v] = y
+                _swap_cached(v, s, y, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw)
 
     fs[F_T] = t
     fs[F_E] = E
