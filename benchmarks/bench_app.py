@@ -82,6 +82,44 @@ def _measure_stream(page, seconds: float) -> dict:
             "streaming_hops_per_s": round((s1["hops"] - s0["hops"]) / (w1 - w0))}
 
 
+def js_profile(page, seconds: float, top: int = 30) -> list[dict]:
+    """Chromium's sampling profile of the page's main thread over ``seconds`` of the run: self
+    time per JavaScript function (name, file, line), largest first, as milliseconds per second."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    cdp.send("Profiler.start")
+    time.sleep(seconds)
+    prof = cdp.send("Profiler.stop")["profile"]
+    frames = {n["id"]: n["callFrame"] for n in prof["nodes"]}
+    self_us: dict[tuple, float] = {}
+    for node, dt in zip(prof["samples"], prof["timeDeltas"]):
+        f = frames[node]
+        key = (f["functionName"] or "(anonymous)", f["url"].rsplit("/", 1)[-1][:40], f["lineNumber"])
+        self_us[key] = self_us.get(key, 0.0) + dt
+    span = (prof["endTime"] - prof["startTime"]) / 1e6
+    rows = sorted(self_us.items(), key=lambda kv: -kv[1])[:top]
+    return [{"function": k[0], "file": k[1], "line": k[2], "ms_per_s": round(v / 1e3 / span, 1)} for k, v in rows]
+
+
+def timeline(page, seconds: float, top: int = 20) -> list[dict]:
+    """Chromium's own timeline over ``seconds`` of the run: time per kind of renderer work (script,
+    style recalculation, layout, paint, compositing ...) on every thread, as milliseconds per
+    second, so the work that the JavaScript profile shows only as "(program)" is named too."""
+    browser = page.context.browser
+    browser.start_tracing(page=page, categories=["devtools.timeline", "disabled-by-default-devtools.timeline"])
+    time.sleep(seconds)
+    events = json.loads(browser.stop_tracing())["traceEvents"]
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    total: dict[tuple, float] = {}
+    for e in events:
+        if e.get("ph") == "X" and "dur" in e:
+            key = (threads.get((e["pid"], e["tid"]), "?"), e["name"])
+            total[key] = total.get(key, 0.0) + e["dur"]
+    rows = sorted(total.items(), key=lambda kv: -kv[1])[:top]
+    return [{"thread": k[0], "event": k[1], "ms_per_s": round(v / 1e3 / seconds, 1)} for k, v in rows]
+
+
 def lab_record(a) -> dict:
     """The same system in a JupyterLab 4 notebook (``Explorer(...).show()``): frames drawn per
     second, streaming speed and cores per process over ``a.seconds`` of a run."""
@@ -112,6 +150,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--hops-per-frame", type=int, default=100_000)
     ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
+    ap.add_argument("--profile", type=float, default=0.0, metavar="S",
+                    help="also record S seconds of the page's JavaScript CPU profile and S seconds of Chromium's timeline while it streams (Voila)")
     a = ap.parse_args(argv)
     rec = lab_record(a) if a.lab else voila_record(a)
     rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
@@ -134,6 +174,9 @@ def voila_record(a) -> dict:
             page.get_by_role("button", name="Run").click()
             w0 = time.perf_counter()
             rec.update(_measure_stream(page, a.seconds))
+            if a.profile > 0:
+                rec["js_self_time"] = js_profile(page, a.profile)
+                rec["timeline"] = timeline(page, a.profile)
             # click a void: time until the page shows it followed
             lat = []
             for k in range(3):

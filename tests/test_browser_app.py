@@ -37,7 +37,8 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         assert page.evaluate("""() => {
             const B = window.Bokeh;
             return B.require("core/visuals/visual").VisualProperties.prototype.__dplm_no_css === true
-                && B.require("models/plots/plot_canvas").PlotView.prototype.__dplm_font === true; }""")
+                && B.require("models/plots/plot_canvas").PlotView.prototype.__dplm_font === true
+                && B.require("core/dom").InlineStyleSheet.prototype.__dplm_same_css === true; }""")
         v0 = page.evaluate(JS_SOURCE, "voids")
         p0 = page.evaluate(JS_SOURCE, "p_void")
         page.get_by_role("button", name="Run").click()

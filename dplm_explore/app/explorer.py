@@ -35,7 +35,10 @@ _SYSTEM_FIELDS = ("L", "phi_v", "g_family", "V0", "dV", "G0", "sigma_V", "init",
 #: each time, which can force a style recalc of the whole page): 15-20 % of the browser's time per
 #: frame in the explorer. The app defines no ``--bk-*`` variables, so the answer is always "none",
 #: and its plots' font size never changes; this page-level switch says so without asking
-#: (bokeh/bokeh#15286). Guarded: if BokehJS changes, it does nothing.
+#: (bokeh/bokeh#15286). Also, every renderer rewrites its position style sheet at every paint,
+#: mostly with the text it already has, and each rewrite invalidates the page's styles, so that
+#: the next canvas text (axis labels) forces a style recalculation: a rewrite with the same text is
+#: skipped. Guarded: if BokehJS changes, it does nothing.
 _NO_CSS_VISUALS_JS = """
 (function patch(tries) {
   var B = window.Bokeh;
@@ -54,6 +57,13 @@ _NO_CSS_VISUALS_JS = """
         return this.__dplm_bfs;
       }});
       P.prototype.__dplm_font = true;
+    }
+    var D = null;
+    try { D = B.require("core/dom").InlineStyleSheet; } catch (e) { D = null; }
+    if (D && typeof D.prototype._update === "function" && !D.prototype.__dplm_same_css) {
+      var update = D.prototype._update;
+      D.prototype._update = function (css) { if (this.el.textContent !== css) { update.call(this, css); } };
+      D.prototype.__dplm_same_css = true;
     }
     return;
   }
@@ -107,6 +117,9 @@ class Explorer:
         # the widget takes the figures as they are now: draw first (patches sent before a view
         # exists are lost)
         self.bokeh = {k: _bokeh_widget(m) for k, m in self.plots.parts.items()}
+        # the page sizes the map's box before BokehJS has measured the colour bar's labels: without
+        # a minimum width the TLS table beside it covers them
+        self.bokeh["map"].layout.min_width = f"{self.plots.map.width + 10}px"
         self.widget = W.HBox([self.controls, W.VBox([self.status, W.HBox([self.bokeh["map"], self.bokeh["tls"]]), self.bokeh["grid"]])],
                              layout=W.Layout(align_items="flex-start"))
 

@@ -187,11 +187,15 @@ class LivePlots:
         fmt = NumberFormatter(format="0.000")
         # ratios span many decades at low T (exp(-1/0.08) = 4e-6): scientific below 0.01
         sci = ScientificFormatter(precision=3, power_limit_low=-2, power_limit_high=4)
-        cols = [TableColumn(field="void", title="void", width=45), TableColumn(field="site1", title="site 1"), TableColumn(field="site2", title="site 2"),
-                TableColumn(field="dE", title="dE", formatter=fmt), TableColumn(field="ratio", title="p2/p1", formatter=sci),
-                TableColumn(field="ratio_err", title="±", formatter=sci), TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=sci),
-                TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0")), TableColumn(field="n_transitions", title="hops", width=50)]
-        self.table = DataTable(source=self.tls_table_src, columns=cols, width=2 * w, height=200, index_position=None, reorderable=False)
+        cols = [TableColumn(field="void", title="void", width=45), TableColumn(field="site1", title="site 1", width=85),
+                TableColumn(field="site2", title="site 2", width=85), TableColumn(field="dE", title="dE", formatter=fmt, width=70),
+                TableColumn(field="ratio", title="p2/p1", formatter=sci, width=95), TableColumn(field="ratio_err", title="±", formatter=sci, width=95),
+                TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=sci, width=95),
+                TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0"), width=60), TableColumn(field="n_transitions", title="hops", width=55)]
+        # fixed column widths: autosizing measures every header cell at every new catalogue (a
+        # forced page layout each time)
+        self.table = DataTable(source=self.tls_table_src, columns=cols, width=2 * w, height=200, index_position=None, reorderable=False,
+                               autosize_mode="none")
         self.tls_title = Div(text="<b>TLS catalogue</b> (no window closed yet)", width=2 * w)
         self.check = Div(text="Click a void on the map to follow it.", width=w, name="check")
         # back-pressure: the browser acknowledges each frame once it has applied it (frame_src
@@ -200,14 +204,16 @@ class LivePlots:
         self.acked_seq = -1
         # (a data source, not a Div: a Div's new text makes BokehJS lay out the whole page again)
         self.frame_src = ColumnDataSource({"seq": [-1]}, name="frame")
-        self.ack = Div(text="", visible=False, name="ack")
+        # (the acknowledgement goes into a model that no view draws: a change to a Div's tags lays
+        # out the Div's whole column again)
+        self.ack = ColumnDataSource({}, name="ack")
         self.frame_src.js_on_change("data", CustomJS(args={"ack": self.ack}, code="ack.tags = [cb_obj.data.seq[0]];"))
         self.map.scatter("seq", "seq", source=self.frame_src, visible=False)  # puts frame_src into the document
         self.ack.on_change("tags", self._ack)
         # three separate documents in the app (a change in one never lays out the others) or one
         # layout for export
         self.parts = {
-            "map": column(self.ack, self.map, self.map_caption),
+            "map": column(self.map, self.map_caption),
             "tls": column(self.tls_title, self.table),
             "grid": gridplot([[self.trace, self.gfig], [self.efig, self.cvfig], [self.rfig, self.check]], toolbar_location=None),
         }
