@@ -111,7 +111,7 @@ class LivePlots:
         self._tls_seq = -1
         self._legend_for: tuple[int, ...] = ()
         self._hl: tuple = ([], [], [])
-        self.curves_every_s = 0.5
+        self.curves_every_s = 1.0
         self._curves_t = -math.inf
         self.drawn_curves = False
         w = width
