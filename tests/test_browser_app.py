@@ -38,7 +38,8 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
             const B = window.Bokeh;
             return B.require("core/visuals/visual").VisualProperties.prototype.__dplm_no_css === true
                 && B.require("models/plots/plot_canvas").PlotView.prototype.__dplm_font === true
-                && B.require("core/dom").InlineStyleSheet.prototype.__dplm_same_css === true; }""")
+                && B.require("core/dom").InlineStyleSheet.prototype.__dplm_same_css === true
+                && B.require("document/document").Document.prototype.__dplm_no_echo === true; }""")
         v0 = page.evaluate(JS_SOURCE, "voids")
         p0 = page.evaluate(JS_SOURCE, "p_void")
         page.get_by_role("button", name="Run").click()

@@ -38,7 +38,11 @@ _SYSTEM_FIELDS = ("L", "phi_v", "g_family", "V0", "dV", "G0", "sigma_V", "init",
 #: (bokeh/bokeh#15286). Also, every renderer rewrites its position style sheet at every paint,
 #: mostly with the text it already has, and each rewrite invalidates the page's styles, so that
 #: the next canvas text (axis labels) forces a style recalculation: a rewrite with the same text is
-#: skipped. Guarded: if BokehJS changes, it does nothing.
+#: skipped. And jupyter_bokeh 4.1 sends every change a kernel patch made back to the kernel
+#: (whole images and traces, gzipped in the page, every frame): listeners that take single events
+#: (jupyter_bokeh's; BokehJS's own sessions take batches and filter these themselves) no longer
+#: hear changes that BokehJS marks as not to be synced. Changes made in the page (clicks, the
+#: frame acknowledgement) still go to the kernel. Guarded: if BokehJS changes, it does nothing.
 _NO_CSS_VISUALS_JS = """
 (function patch(tries) {
   var B = window.Bokeh;
@@ -64,6 +68,22 @@ _NO_CSS_VISUALS_JS = """
       var update = D.prototype._update;
       D.prototype._update = function (css) { if (this.el.textContent !== css) { update.call(this, css); } };
       D.prototype.__dplm_same_css = true;
+    }
+    var EV = null, DOC = null;
+    try { EV = B.require("document/events"); DOC = B.require("document/document").Document; } catch (e) { EV = null; }
+    if (EV && DOC && EV.DocumentEventBatch && typeof DOC.prototype._trigger_on_change === "function" && !DOC.prototype.__dplm_no_echo) {
+      var from_kernel = function (ev) {
+        return ev.sync === false && (ev instanceof EV.ModelChangedEvent || ev instanceof EV.ColumnDataChangedEvent
+          || ev instanceof EV.ColumnsStreamedEvent || ev instanceof EV.ColumnsPatchedEvent);
+      };
+      DOC.prototype._trigger_on_change = function (event) {
+        for (const [callback, allow_batches] of this._callbacks) {
+          if (allow_batches) { callback(event); continue; }
+          const events = event instanceof EV.DocumentEventBatch ? event.events : [event];
+          for (const ev of events) { if (!from_kernel(ev)) { callback(ev); } }
+        }
+      };
+      DOC.prototype.__dplm_no_echo = true;
     }
     return;
   }
@@ -404,7 +424,8 @@ class Explorer:
                 self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
             else:
                 self.progress.value = 1.0
-        if frame.T != self._g_T:
+        # p_eq(V; T now) follows a ramp once a second (each redraw repaints the g(V) plot)
+        if frame.T != self._g_T and (force or not r.running or now - self._g_t >= 1.0):
             self._preview_g(self._g_shown)
         return True
 
@@ -457,7 +478,7 @@ class Explorer:
         self._ramp_T0 = self.runner.sim.T
 
     def _preview_g(self, s: SystemConfig) -> None:
-        self._g_shown, self._g_T = s, self.runner.latest.T
+        self._g_shown, self._g_T, self._g_t = s, self.runner.latest.T, time.perf_counter()
         self.plots.set_g(s.g(), s.T_I, self._g_T)
         pending = s != self.system
         self.plots.gfig.title.text = "g(V) and p_eq(V; T)" + ("  [pending: Reset to apply]" if pending else "")

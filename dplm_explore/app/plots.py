@@ -28,6 +28,17 @@ _FOLLOW_COLORS = Category10_10[:MAX_FOLLOWED]
 _TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", "z", "n_transitions")
 
 
+def _glyph(fig, method: str, *fields, source: ColumnDataSource, legend: str | None = None, **kw):
+    """``fig.<method>(*fields, source=source, **kw)``, with its legend entry (if any) on a twin
+    renderer that has no data. BokehJS 3.9 builds a legend's items again (page DOM, then a page
+    layout) whenever anything its items refer to changes, data included; entries on twins that
+    never change keep a live plot's legend still."""
+    r = getattr(fig, method)(*fields, source=source, **kw)
+    if legend is not None:
+        getattr(fig, method)(*fields, source=ColumnDataSource({f: [] for f in fields if isinstance(f, str)}), legend_label=legend, **kw)
+    return r
+
+
 def _ranges() -> dict:
     """Ranges set from Python (:func:`fit_range`): BokehJS auto-ranges (DataRange1d) would send
     their new bounds back to the kernel after every frame."""
@@ -145,15 +156,18 @@ class LivePlots:
         self.gfig = figure(width=w, height=220, title="g(V) and p_eq(V; T)", x_axis_label="V", tools="save", **_ranges())
         self.g_srcs = {k: ColumnDataSource({"V": [], "y": []}) for k in ("g", "peq_TI", "peq_T")}
         for k, col, lab in (("g", "black", "g(V)"), ("peq_TI", "royalblue", "p_eq(V; T_I)"), ("peq_T", "crimson", "p_eq(V; T now)")):
-            self.gfig.line("V", "y", source=self.g_srcs[k], color=col, line_width=2, legend_label=lab)
+            _glyph(self.gfig, "line", "V", "y", source=self.g_srcs[k], color=col, line_width=2, legend=lab)
         self.atom_src = ColumnDataSource({"V": [], "w": [], "which": []})
-        self.gfig.segment("V", 0, "V", "w", source=self.atom_src, color="purple", line_width=3, legend_label="atoms (weight)")
+        _glyph(self.gfig, "segment", "V", 0, "V", "w", source=self.atom_src, color="purple", line_width=3, legend="atoms (weight)")
         self.gfig.legend.label_text_font_size = "8pt"
 
         self.trace = figure(width=w, height=220, title="followed voids: displacement d(t)", x_axis_label="t", y_axis_label="d", **_ranges(),
                             tools="pan,wheel_zoom,box_zoom,reset,save")
         self.trace_srcs = [ColumnDataSource({"t": [], "d": []}, name=f"trace{i}") for i in range(MAX_FOLLOWED)]
         self.trace_lines = [self.trace.step("t", "d", source=s, color=c, mode="after", line_width=1.5) for s, c in zip(self.trace_srcs, _FOLLOW_COLORS)]
+        # legend entries on twins without data (see _glyph): the traces change at every frame
+        self.trace_keys = [self.trace.step("t", "d", source=ColumnDataSource({"t": [], "d": []}), color=c, mode="after", line_width=1.5)
+                           for c in _FOLLOW_COLORS]
         self.trace_legend = Legend(items=[], location="top_left", label_text_font_size="8pt")
         self.trace.add_layout(self.trace_legend)
 
@@ -162,7 +176,7 @@ class LivePlots:
         self.curve_src = ColumnDataSource({k: [] for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret")})
         self.cv_src = ColumnDataSource({"T": [], "Cv": []})
         self.th_src = ColumnDataSource({"T": [], "Cv": []})
-        self.efig.scatter("T", "e", source=self.curve_src, size=4, legend_label="e(T), time average per bin")
+        _glyph(self.efig, "scatter", "T", "e", source=self.curve_src, size=4, legend="e(T), time average per bin")
         self.efig.legend.location = "top_left"
         self.efig.legend.label_text_font_size = "8pt"
         self.now_e = Span(location=math.nan, dimension="height", line_color="crimson", line_dash="dashed")
@@ -170,16 +184,16 @@ class LivePlots:
 
         self.cvfig = figure(width=w, height=220, title="C_v per particle", x_axis_label="T", y_axis_label="C_v", tools="pan,box_zoom,reset,save",
                             **_ranges())
-        self.cvfig.scatter("T", "Cv", source=self.cv_src, size=4, legend_label="dE/dT between bins")
-        self.cvfig.scatter("T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend_label="fluctuations (equilibrium)")
-        self.cvfig.line("T", "Cv", source=self.th_src, color="crimson", line_width=2, legend_label="theory c1 T + c3 T^3")
+        _glyph(self.cvfig, "scatter", "T", "Cv", source=self.cv_src, size=4, legend="dE/dT between bins")
+        _glyph(self.cvfig, "scatter", "T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend="fluctuations (equilibrium)")
+        _glyph(self.cvfig, "line", "T", "Cv", source=self.th_src, color="crimson", line_width=2, legend="theory c1 T + c3 T^3")
         self.cvfig.legend.location = "top_left"
         self.cvfig.legend.label_text_font_size = "8pt"
 
         self.rfig = figure(width=w, height=220, title="return probabilities (event level)", x_axis_label="T", x_range=Range1d(0, 1), y_range=Range1d(0, 1.02),
                            tools="pan,box_zoom,reset,save")
-        self.rfig.scatter("T", "P_ret", source=self.curve_src, size=4, legend_label="P_ret (particles)")
-        self.rfig.scatter("T", "Q_ret", source=self.curve_src, size=4, color="darkorange", marker="square", legend_label="Q_ret (voids)")
+        _glyph(self.rfig, "scatter", "T", "P_ret", source=self.curve_src, size=4, legend="P_ret (particles)")
+        _glyph(self.rfig, "scatter", "T", "Q_ret", source=self.curve_src, size=4, color="darkorange", marker="square", legend="Q_ret (voids)")
         self.rfig.legend.location = "bottom_left"
         self.rfig.legend.label_text_font_size = "8pt"
 
@@ -278,7 +292,7 @@ class LivePlots:
         if frame.followed != self._legend_for:
             # new LegendItem models make Bokeh re-walk the whole document: only on change
             self._legend_for = frame.followed
-            self.trace_legend.items = [(f"void {v}", [self.trace_lines[i]]) for v, i in followed.items()]
+            self.trace_legend.items = [(f"void {v}", [self.trace_keys[i]]) for v, i in followed.items()]
         if frame.followed:
             tr = [frame.traces[v] for v in frame.followed]
             fit_range(self.trace.x_range, *(t for t, _ in tr))
