@@ -1,7 +1,7 @@
 """Explorer responsiveness in a real browser: frames drawn per second, click and widget latency,
 and streaming against batch speed.
 
-    python benchmarks/bench_app.py [--L 100] [--phi-v 0.01] [--T 0.1] [--seconds 10] [--lab]
+    python benchmarks/bench_app.py [--L 100] [--phi-v 0.01] [--T 0.1] [--seconds 10] [--lab] [--follow 3] [--profile 4]
 
 Serves ``dplm-explore app`` on localhost, drives it with Playwright in Debian's headless Chromium
 (/usr/bin/chromium, see scripts/install-browser.sh) and prints one JSON record. The batch figure is
@@ -150,6 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--hops-per-frame", type=int, default=100_000)
     ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
+    ap.add_argument("--follow", type=int, default=0, metavar="N", help="follow N voids before the run starts (Voila)")
     ap.add_argument("--profile", type=float, default=0.0, metavar="S",
                     help="also record S seconds of the page's JavaScript CPU profile and S seconds of Chromium's timeline while it streams (Voila)")
     a = ap.parse_args(argv)
@@ -171,6 +172,12 @@ def voila_record(a) -> dict:
             bokeh_ready(page)
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             page.evaluate("() => { window.__raf = 0; const f = () => { window.__raf++; requestAnimationFrame(f); }; requestAnimationFrame(f); }")
+            if a.follow:  # hunting TLS: the first voids followed, their traces drawn at every frame
+                vs = page.evaluate(JS_SOURCE, "voids")
+                for k in range(a.follow):
+                    page.mouse.click(*page.evaluate(JS_MAP_POINT, [vs["x"][k], vs["y"][k]]))
+                    time.sleep(0.5)
+                rec["followed"] = a.follow
             page.get_by_role("button", name="Run").click()
             w0 = time.perf_counter()
             rec.update(_measure_stream(page, a.seconds))
