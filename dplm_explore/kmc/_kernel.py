@@ -286,6 +286,27 @@ def _sample_until(t_lim, fs, is_, tr_p, tr_v, disp_p, disp_v, samp_t, samp_p, sa
 
 
 @jit(inline="always")
+def _unit(d):
+    """Lattice step (dx, dy) of direction d (+x, +y, -x, -y)."""
+    return (1 if d == 0 else (-1 if d == 2 else 0)), (1 if d == 1 else (-1 if d == 3 else 0))
+
+
+@jit(inline="always")
+def _cache_at(v, y, old, c_pos, cown, iso):
+    """Void v just left site y, so its cache now describes y; ``old`` is the site its cache
+    described before (-1: none). Another void whose cache describes y loses it (y changed), and
+    then v is no longer isolated."""
+    if old >= 0 and old != y and cown[old] == v:
+        cown[old] = -1
+    w = cown[y]
+    if w >= 0 and w != v:
+        c_pos[w] = -1
+        iso[v] = 0
+    c_pos[v] = y
+    cown[y] = v
+
+
+@jit(inline="always")
 def _swap_cached(v, y, s, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw):
     """Void v hops from y back into s, the site it just left: the bonds its particle had at y and
     the rates, energy changes and pair table v had at s come back from the cache, and what they
@@ -476,8 +497,7 @@ def _advance(
         last_v[v] = d
         hops_p[p] += 1
         hops_v[v] += 1
-        ex = 1 if d == 0 else (-1 if d == 2 else 0)
-        ey = 1 if d == 1 else (-1 if d == 3 else 0)
+        ex, ey = _unit(d)
         disp_v[v, 0] += ex
         disp_v[v, 1] += ey
         disp_p[p, 0] -= ex
@@ -507,16 +527,7 @@ def _advance(
             for a in range(6):
                 c_pw[v, a] = pw[v, a]
             _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-        old = c_pos[v]
-        if old >= 0 and old != y and cown[old] == v:
-            cown[old] = -1
-        w = cown[y]
-        if w >= 0 and w != v:
-            # another void's cache refers to y, which just changed
-            c_pos[w] = -1
-            iso[v] = 0
-        c_pos[v] = y
-        cown[y] = v
+        _cache_at(v, y, c_pos[v], c_pos, cown, iso)
         if v == hot:
             rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
         else:
@@ -665,21 +676,12 @@ def _advance(
                     else:
                         n4 += 1
                 lv = dc
-                ex = 1 if dc == 0 else (-1 if dc == 2 else 0)
-                ey = 1 if dc == 1 else (-1 if dc == 3 else 0)
+                ex, ey = _unit(dc)
                 dvx += ex
                 dvy += ey
                 dpx -= ex
                 dpy -= ey
-                # cache ownership exactly as the general path keeps it (the cache is at oth)
-                if cown[oth] == v:
-                    cown[oth] = -1
-                w = cown[cur]
-                if w >= 0 and w != v:
-                    c_pos[w] = -1
-                    iso[v] = 0
-                c_pos[v] = cur
-                cown[cur] = v
+                _cache_at(v, cur, oth, c_pos, cown, iso)
                 done += 1
                 flips ^= 1
                 cur, oth = oth, cur
