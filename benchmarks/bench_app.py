@@ -138,6 +138,9 @@ def lab_record(a) -> dict:
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             page.get_by_role("button", name="▶ Run", exact=True).click()
             rec.update(_measure_stream(page, a.seconds))
+            if a.profile > 0:
+                rec["js_self_time"] = js_profile(page, a.profile)
+                rec["timeline"] = timeline(page, a.profile)
             page.get_by_role("button", name="⏸ Pause", exact=True).click()
     return rec
 
@@ -152,7 +155,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
     ap.add_argument("--follow", type=int, default=0, metavar="N", help="follow N voids before the run starts (Voila)")
     ap.add_argument("--profile", type=float, default=0.0, metavar="S",
-                    help="also record S seconds of the page's JavaScript CPU profile and S seconds of Chromium's timeline while it streams (Voila)")
+                    help="also record S seconds of the page's JavaScript CPU profile and S seconds of Chromium's timeline while it streams")
     a = ap.parse_args(argv)
     rec = lab_record(a) if a.lab else voila_record(a)
     rec["batch_hops_per_s"] = round(batch_rate(a.L, a.phi_v, a.T))
