@@ -8,7 +8,7 @@ import pytest
 
 from dplm_explore.analysis import plant_tls
 from dplm_explore.app import Explorer, ProgramConfig, Runner, SystemConfig
-from dplm_explore.app.plots import nearest_void
+from dplm_explore.app.plots import nearest_void, scroll_range
 from dplm_explore.kmc import Simulation
 from dplm_explore.schedules import constant
 
@@ -272,3 +272,24 @@ def test_app_command_rejects_bad_parameters_before_starting(capsys, monkeypatch)
     assert "L must be" in capsys.readouterr().err
     assert main(["app", "--g", "uniform-delta", "--G0", "1.5"]) == 2
     assert "G0" in capsys.readouterr().err
+
+
+def test_trace_time_axis_scrolls_in_pages():
+    """A trace that slides (newest point added, oldest dropped, window W) moves the time axis
+    once per window, always covering the data; a trace much shorter than the axis resets it."""
+    from bokeh.models import Range1d
+
+    rng = Range1d(0, 1)
+    W, dt = 1.0, 0.02
+    changes, lo, hi = 0, 0.0, 0.0
+    for i in range(1, 2001):  # 40 windows of data
+        hi = i * dt
+        lo = max(0.0, hi - W)
+        changes += scroll_range(rng, lo, hi)
+        assert rng.start <= lo and hi <= rng.end
+        assert rng.end - rng.start <= 2 * max(hi - lo, dt) + 1e-12  # the data fill at least half at each change
+    assert 35 <= changes <= 50  # about one change per window while sliding (an update per point would be 2000)
+    # a new, short trace (another void followed) gets an axis of its own
+    assert scroll_range(rng, hi + 5.0, hi + 5.1)
+    assert rng.start == hi + 5.0 and rng.end == pytest.approx(hi + 5.2)
+    assert not scroll_range(rng, float("nan"), 1.0)

@@ -22,7 +22,7 @@ from bokeh.plotting import figure
 from ..interactions import GDistribution
 from .runner import MAX_FOLLOWED, Frame
 
-__all__ = ["LivePlots", "nearest_void", "tls_rows", "g_curves"]
+__all__ = ["LivePlots", "nearest_void", "tls_rows", "g_curves", "scroll_range"]
 
 _FOLLOW_COLORS = Category10_10[:MAX_FOLLOWED]
 _TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", "z", "n_transitions")
@@ -63,6 +63,20 @@ def fit_range(rng: Range1d, *arrays, pad: float = 0.05, grow: float = 0.25) -> b
         return False
     margin = (grow if not inside else pad) * span
     rng.update(start=lo - margin, end=hi + margin)
+    return True
+
+
+def scroll_range(rng: Range1d, lo: float, hi: float) -> bool:
+    """Time axis of traces that grow at one end (and drop their oldest points at the other):
+    [lo, lo + 2 (hi - lo)], kept until the newest point runs past its end or the data fill less
+    than a quarter of it. That is one change per window of data rather than one every other frame
+    (each change is a message and a new layout of the plot); returns whether it changed."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return False
+    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+    if rng.start <= lo and hi <= rng.end and span >= 0.25 * (rng.end - rng.start):
+        return False
+    rng.update(start=lo, end=lo + 2.0 * span)
     return True
 
 
@@ -295,7 +309,9 @@ class LivePlots:
             self.trace_legend.items = [(f"void {v}", [self.trace_keys[i]]) for v, i in followed.items()]
         if frame.followed:
             tr = [frame.traces[v] for v in frame.followed]
-            fit_range(self.trace.x_range, *(t for t, _ in tr))
+            ts = [t for t, _ in tr if len(t)]
+            if ts:
+                scroll_range(self.trace.x_range, min(float(t[0]) for t in ts), max(float(t[-1]) for t in ts))
             fit_range(self.trace.y_range, [0.0], *(d for _, d in tr))
         now = time.perf_counter()
         if now - self._curves_t >= self.curves_every_s or frame.program_done or not self.drawn_curves:
