@@ -95,7 +95,7 @@ def main() -> None:
         m = re.match(r"\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t?(.*)", line)
         if m:
             rows.append((int(m.group(1), 16), m.group(2).strip()))
-    # the dump is a fixed 64 KiB window: stop at the last sampled instruction's function end (ret)
+    # the dump is a fixed 64 KiB window past the entry; only its sampled part matters
     ksum = sum(ips.values()) or 1
     out = a.out or base + ".ann"
     with open(out, "w") as fh:
