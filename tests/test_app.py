@@ -293,3 +293,47 @@ def test_trace_time_axis_scrolls_in_pages():
     assert scroll_range(rng, hi + 5.0, hi + 5.1)
     assert rng.start == hi + 5.0 and rng.end == pytest.approx(hi + 5.2)
     assert not scroll_range(rng, float("nan"), 1.0)
+
+
+def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kernel_figures(ex):
+    """Sent change by change, one frame was several messages that the page applied in separate
+    tasks, repainting between them. Now one PATCH-DOC per document per frame, and applying it to
+    the document as the page had it gives the kernel's figures."""
+    import asyncio
+
+    from bokeh.document import Document
+    from bokeh.protocol import Protocol
+    from bokeh.protocol.receiver import Receiver
+
+    ex.follow([0, 1])
+    ex.step()
+    pages, sent = {}, {}
+    for name, b in ex.bokeh.items():
+        (dj,) = type(b)._model_to_traits(ex.plots.parts[name])["docs_json"].values()
+        pages[name] = Document.from_json(dj)  # the page's copy before the next frame
+        sent[name] = []
+        b.send = lambda content, buffers=None, log=sent[name]: log.append((content, buffers))
+    ex.step()
+
+    async def decode(log):
+        r, out = Receiver(Protocol()), []
+        for content, buffers in log:
+            m = await r.consume(buffers[0] if buffers else content["payload"])
+            if m is not None:
+                out.append(m)
+        return out
+
+    for name, log in sent.items():
+        msgs = asyncio.run(decode(log))
+        assert len(msgs) <= 1, (name, len(msgs))
+        for m in msgs:
+            m.apply_to_document(pages[name])
+    (msg,) = asyncio.run(decode(sent["map"]))
+    assert len(msg.content["events"]) >= 3  # p_void, the voids and the frame number at least
+    page = pages["map"]
+    assert np.array_equal(page.get_model_by_name("p_void").data["image"][0], ex.plots.p_src.data["image"][0])
+    assert list(page.get_model_by_name("voids").data["color"]) == ex.plots.v_src.data["color"]
+    assert list(page.get_model_by_name("frame").data["seq"]) == [ex.runner.latest.seq]
+    for i in range(2):
+        assert np.array_equal(pages["grid"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
+    assert len(ex.plots.trace_srcs[0].data["t"]) > 0

@@ -13,7 +13,9 @@ and window settings apply at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import json
 import math
 import time
 from pathlib import Path
@@ -414,7 +416,11 @@ class Explorer:
         now = time.perf_counter()
         self._last_draw = now
         self._draw_times = [t for t in self._draw_times if now - t < 2.0] + [now]
-        self.plots.draw(frame)
+        with self._one_patch():
+            self.plots.draw(frame)
+            # p_eq(V; T now) follows a ramp once a second (each redraw repaints the g(V) plot)
+            if frame.T != self._g_T and (force or not r.running or now - self._g_t >= 1.0):
+                self._preview_g(self._g_shown)
         # the status line and progress bar are page DOM (each change restyles the page): 4 a second
         if force or not r.running or now - self._status_t >= 0.25:
             self._status_t = now
@@ -424,10 +430,21 @@ class Explorer:
                 self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
             else:
                 self.progress.value = 1.0
-        # p_eq(V; T now) follows a ramp once a second (each redraw repaints the g(V) plot)
-        if frame.T != self._g_T and (force or not r.running or now - self._g_t >= 1.0):
-            self._preview_g(self._g_shown)
         return True
+
+    @contextlib.contextmanager
+    def _one_patch(self):
+        """Everything drawn inside goes to the page as one patch per Bokeh document. Sent change
+        by change, a frame was 8-10 messages that the page applied in separate tasks, with a
+        repaint between them (about two paints of the map and of the traces per frame)."""
+        widgets = list(getattr(self, "bokeh", {}).values())
+        for b in widgets:
+            b.hold()
+        try:
+            yield
+        finally:
+            for b in widgets:
+                b.flush()
 
     @property
     def fps_drawn(self) -> float:
@@ -512,11 +529,43 @@ def _bokeh_widget(layout):
     reported idle.)"""
     from jupyter_bokeh import BokehModel
 
+    from bokeh.protocol import Protocol
+
     class QuietBokehModel(BokehModel):
+        _held: list | None = None
+
         def _sync_model(self, model, content, buffers):
             if content.get("kind") == "ModelChanged" and content.get("attr") in _KERNEL_OWNED:
                 return
             super()._sync_model(model, content, buffers)
+
+        def hold(self) -> None:
+            """Collect the document's changes from now on instead of sending each at once."""
+            if self._held is None:
+                self._held = []
+
+        def flush(self) -> None:
+            """Send the changes collected since :meth:`hold` as one patch and stop collecting."""
+            held, self._held = self._held, None
+            if held:
+                self._send_patch(held)
+
+        def _document_patched(self, event) -> None:
+            if event.setter is self:
+                return
+            if self._held is not None:
+                self._held.append(event)
+            else:
+                self._send_patch([event])
+
+        def _send_patch(self, events) -> None:
+            msg = Protocol().create("PATCH-DOC", events)
+            self.send({"msg": "patch", "payload": msg.header_json})
+            self.send({"msg": "patch", "payload": msg.metadata_json})
+            self.send({"msg": "patch", "payload": msg.content_json})
+            for buffer in msg.buffers:
+                self.send({"msg": "patch", "payload": json.dumps(buffer.ref)})
+                self.send({"msg": "patch"}, [buffer.to_bytes()])
 
     return QuietBokehModel(layout)
 
