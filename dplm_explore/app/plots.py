@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 from bokeh import events
 from bokeh.layouts import column, gridplot, row
-from bokeh.models import (ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d,
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d,
                           ScientificFormatter, Span, TableColumn)
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
@@ -146,10 +146,15 @@ class LivePlots:
                           toolbar_location="above")
         self.map.toolbar.active_scroll = None
         self.p_src = ColumnDataSource({"image": [np.zeros((L, L), np.float32)]}, name="p_void")
-        cmap = LogColorMapper(palette=Viridis256, low=1e-3, high=1.0, low_color=(0, 0, 0, 0), nan_color=(0, 0, 0, 0))
-        img = self.map.image(image="image", x=-pad, y=-pad, dw=L, dh=L, source=self.p_src, color_mapper=cmap)
+        def cmap():
+            return LogColorMapper(palette=Viridis256, low=1e-3, high=1.0, low_color=(0, 0, 0, 0), nan_color=(0, 0, 0, 0))
+
+        img = self.map.image(image="image", x=-pad, y=-pad, dw=L, dh=L, source=self.p_src, color_mapper=cmap())
         img.nonselection_glyph = None
-        self.map.add_layout(img.construct_color_bar(width=10, title="p_void"), "right")
+        # the colour bar gets a twin of the image's mapper (same fixed low and high): a mapper that
+        # maps new data tells its colour bar, and BokehJS then lays the whole plot out again, at
+        # every frame
+        self.map.add_layout(ColorBar(color_mapper=cmap(), width=10, title="p_void"), "right")
         self.tls_src = ColumnDataSource({"x": [], "y": [], "void": []})
         self.map.rect("x", "y", 1, 1, source=self.tls_src, fill_alpha=0, line_color="orange", line_width=1.5)
         self.v0_src = ColumnDataSource({"x": [], "y": []})
