@@ -296,9 +296,10 @@ def test_trace_time_axis_scrolls_in_pages():
 
 
 def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kernel_figures(ex):
-    """Sent change by change, one frame was several messages that the page applied in separate
-    tasks, repainting between them. Now one PATCH-DOC per document per frame, and applying it to
-    the document as the page had it gives the kernel's figures."""
+    """Sent change by change, one frame was several patches that the page applied in separate
+    tasks, repainting between them, and each array was two more comm messages. Now one PATCH-DOC
+    per document per frame, in three comm messages, and applying it to the document as the page
+    had it gives the kernel's figures."""
     import asyncio
 
     from bokeh.document import Document
@@ -326,6 +327,8 @@ def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kerne
     for name, log in sent.items():
         msgs = asyncio.run(decode(log))
         assert len(msgs) <= 1, (name, len(msgs))
+        # arrays inline: header, metadata and content are the only comm messages of a patch
+        assert len(log) == 3 * len(msgs) and not any(buffers for _, buffers in log), (name, len(log))
         for m in msgs:
             m.apply_to_document(pages[name])
     (msg,) = asyncio.run(decode(sent["map"]))

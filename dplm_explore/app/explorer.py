@@ -523,13 +523,35 @@ class Explorer:
 _KERNEL_OWNED = frozenset({"data", "text", "start", "end", "location", "items", "title"})
 
 
+def _patch_message(events):
+    """One PATCH-DOC message for ``events`` (all of one document), with its arrays inline (base64
+    in the JSON) rather than as binary buffers. jupyter_bokeh sends each part of a message as its
+    own comm message: with buffers a frame of the explorer was 28 of them (header, metadata,
+    content, then a reference and the bytes of every array), each handled by the kernel, the
+    server and the page on its own; inline it is 3 per document. (Bokeh's own ``create`` with
+    ``Serializer(deferred=False)``; if a Bokeh release moves these internals, the usual message
+    with buffers.)"""
+    from bokeh.protocol import Protocol
+
+    try:
+        from bokeh.core.serialization import Serializer
+        from bokeh.protocol.messages.patch_doc import patch_doc
+
+        doc = events[0].document
+        models = doc.models
+        ser = Serializer(references=models.synced_references, deferred=False)
+        content = {"events": ser.encode(events)}
+        models.flush_synced(lambda model: not ser.has_ref(model))
+        return patch_doc(patch_doc.create_header(), {}, content)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - a future Bokeh
+        return Protocol().create("PATCH-DOC", events)
+
+
 def _bokeh_widget(layout):
     """A jupyter_bokeh BokehModel that ignores the browser's echoes of kernel-owned attributes.
     (``combine_events`` stays off: in JupyterLab it held every acknowledgement until the kernel
     reported idle.)"""
     from jupyter_bokeh import BokehModel
-
-    from bokeh.protocol import Protocol
 
     class QuietBokehModel(BokehModel):
         _held: list | None = None
@@ -559,7 +581,7 @@ def _bokeh_widget(layout):
                 self._send_patch([event])
 
         def _send_patch(self, events) -> None:
-            msg = Protocol().create("PATCH-DOC", events)
+            msg = _patch_message(events)
             self.send({"msg": "patch", "payload": msg.header_json})
             self.send({"msg": "patch", "payload": msg.metadata_json})
             self.send({"msg": "patch", "payload": msg.content_json})
