@@ -340,3 +340,20 @@ def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kerne
     for i in range(2):
         assert np.array_equal(pages["grid"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
     assert len(ex.plots.trace_srcs[0].data["t"]) > 0
+
+
+def test_the_kernel_keeps_at_most_max_unacked_frames_unacknowledged(ex):
+    from dplm_explore.app.plots import ACK_EVERY, MAX_UNACKED
+
+    p = ex.plots
+    n0 = p.drawn_n
+    p.acked_n = n0  # as if the page had acknowledged everything so far
+    for _ in range(MAX_UNACKED):
+        assert p.may_draw()
+        ex.step()
+    assert p.drawn_n == n0 + MAX_UNACKED and not p.may_draw()
+    assert p.frame_src.data["n"] == [p.drawn_n] and p.frame_src.data["seq"] == [ex.runner.latest.seq]
+    p.ack.tags = [n0 + ACK_EVERY]  # the page's acknowledgement arrives
+    assert p.may_draw()
+    p.ack.tags = [n0]  # a late duplicate of an older one changes nothing
+    assert p.acked_n == n0 + ACK_EVERY and p.may_draw()

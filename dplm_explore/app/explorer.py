@@ -462,12 +462,10 @@ class Explorer:
         period = 1.0 / self.fps
         while not self._closed:
             try:
-                # draw when the page has applied the previous frame (or after 1 s without news,
-                # e.g. when no page is open), at most fps times a second
-                # one frame in flight (two gave 6.5 instead of 5 frames/s at L = 100 on 2 cores, but
-                # slower clicks and the simulation below half its batch speed)
+                # draw when the page has acknowledged enough of the frames sent (plots.may_draw;
+                # or after 1 s without news, e.g. when no page is open), at most fps times a second
                 since = time.perf_counter() - self._last_draw
-                acked = self.plots.acked_seq >= self.plots.drawn_seq
+                acked = self.plots.may_draw()
                 if since >= period and (acked or since >= 1.0):
                     self.pump_once()
             except Exception as exc:  # keep drawing; show what went wrong
