@@ -82,6 +82,17 @@ def _measure_stream(page, seconds: float) -> dict:
             "streaming_hops_per_s": round((s1["hops"] - s0["hops"]) / (w1 - w0))}
 
 
+def _follow(page, n: int, rec: dict) -> None:
+    """Hunting TLS: click the first ``n`` voids on the map, so that their traces are drawn at every
+    frame."""
+    if n:
+        vs = page.evaluate(JS_SOURCE, "voids")
+        for k in range(n):
+            page.mouse.click(*page.evaluate(JS_MAP_POINT, [vs["x"][k], vs["y"][k]]))
+            time.sleep(0.5)
+        rec["followed"] = n
+
+
 def js_profile(page, seconds: float, top: int = 30) -> list[dict]:
     """Chromium's sampling profile of the page's main thread over ``seconds`` of the run: self
     time per JavaScript function (name, file, line), largest first, as milliseconds per second."""
@@ -136,6 +147,7 @@ def lab_record(a) -> dict:
             t0 = time.perf_counter()
             run_all_in_lab(page, url, "bench.ipynb")
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
+            _follow(page, a.follow, rec)
             page.get_by_role("button", name="▶ Run", exact=True).click()
             rec.update(_measure_stream(page, a.seconds))
             if a.profile > 0:
@@ -153,7 +165,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--hops-per-frame", type=int, default=100_000)
     ap.add_argument("--lab", action="store_true", help="measure the explorer notebook in JupyterLab instead of Voila")
-    ap.add_argument("--follow", type=int, default=0, metavar="N", help="follow N voids before the run starts (Voila)")
+    ap.add_argument("--follow", type=int, default=0, metavar="N", help="follow N voids before the run starts")
     ap.add_argument("--profile", type=float, default=0.0, metavar="S",
                     help="also record S seconds of the page's JavaScript CPU profile and S seconds of Chromium's timeline while it streams")
     a = ap.parse_args(argv)
@@ -175,12 +187,7 @@ def voila_record(a) -> dict:
             bokeh_ready(page)
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             page.evaluate("() => { window.__raf = 0; const f = () => { window.__raf++; requestAnimationFrame(f); }; requestAnimationFrame(f); }")
-            if a.follow:  # hunting TLS: the first voids followed, their traces drawn at every frame
-                vs = page.evaluate(JS_SOURCE, "voids")
-                for k in range(a.follow):
-                    page.mouse.click(*page.evaluate(JS_MAP_POINT, [vs["x"][k], vs["y"][k]]))
-                    time.sleep(0.5)
-                rec["followed"] = a.follow
+            _follow(page, a.follow, rec)
             page.get_by_role("button", name="Run").click()
             w0 = time.perf_counter()
             rec.update(_measure_stream(page, a.seconds))

@@ -109,10 +109,11 @@ class Explorer:
     """The interactive DPLM explorer. ``Explorer().show()`` in JupyterLab or Voila.
 
     ``system``, ``program``: the starting configuration; ``hops_per_frame``, ``window_hops``:
-    see :class:`~.runner.Runner`; ``fps``: the most frames drawn per second."""
+    see :class:`~.runner.Runner`; ``fps``: the most frames drawn per second (12: on a 2-core
+    machine, 15 left the simulation below half its batch speed with voids followed in JupyterLab)."""
 
     def __init__(self, system: SystemConfig | None = None, program: ProgramConfig | None = None, *, hops_per_frame: int = 100_000,
-                 window_hops: int = 2_000_000, fps: float = 15.0, runner: Runner | None = None):
+                 window_hops: int = 2_000_000, fps: float = 12.0, runner: Runner | None = None):
         if runner is not None:
             # a runner around a simulation of one's own (e.g. planted TLS); the System controls
             # describe what Reset would build
