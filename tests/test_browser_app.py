@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from dplm_explore.app.plots import ACK_EVERY, MAX_UNACKED
-
 from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, run_all_in_lab, served_app, served_lab
+
+from dplm_explore.app.plots import ACK_EVERY, MAX_UNACKED
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_browser(), reason="needs /usr/bin/chromium and playwright (bash scripts/install-browser.sh)")]
 

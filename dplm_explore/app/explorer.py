@@ -436,7 +436,7 @@ class Explorer:
     @contextlib.contextmanager
     def _one_patch(self):
         """Everything drawn inside goes to the page as one patch per Bokeh document. Sent change
-        by change, a frame was 8-10 messages that the page applied in separate tasks, with a
+        by change, a frame was 8-10 patches that the page applied in separate tasks, with a
         repaint between them (about two paints of the map and of the traces per frame)."""
         widgets = list(getattr(self, "bokeh", {}).values())
         for b in widgets:

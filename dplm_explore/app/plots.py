@@ -150,6 +150,7 @@ class LivePlots:
                           toolbar_location="above")
         self.map.toolbar.active_scroll = None
         self.p_src = ColumnDataSource({"image": [np.zeros((L, L), np.float32)]}, name="p_void")
+
         def cmap():
             return LogColorMapper(palette=Viridis256, low=1e-3, high=1.0, low_color=(0, 0, 0, 0), nan_color=(0, 0, 0, 0))
 
