@@ -324,14 +324,14 @@ def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kerne
                 out.append(m)
         return out
 
+    msgs = {name: asyncio.run(decode(log)) for name, log in sent.items()}
     for name, log in sent.items():
-        msgs = asyncio.run(decode(log))
-        assert len(msgs) <= 1, (name, len(msgs))
+        assert len(msgs[name]) <= 1, (name, len(msgs[name]))
         # arrays inline: header, metadata and content are the only comm messages of a patch
-        assert len(log) == 3 * len(msgs) and not any(buffers for _, buffers in log), (name, len(log))
-        for m in msgs:
+        assert len(log) == 3 * len(msgs[name]) and not any(buffers for _, buffers in log), (name, len(log))
+        for m in msgs[name]:
             m.apply_to_document(pages[name])
-    (msg,) = asyncio.run(decode(sent["map"]))
+    (msg,) = msgs["map"]
     assert len(msg.content["events"]) >= 3  # p_void, the voids and the frame number at least
     page = pages["map"]
     assert np.array_equal(page.get_model_by_name("p_void").data["image"][0], ex.plots.p_src.data["image"][0])

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, run_all_in_lab, served_app, served_lab
+from browser import _FIND, JS_MAP_POINT, JS_MODEL_TEXT, JS_SOURCE, JS_STATUS, bokeh_ready, chromium_page, have_browser, run_all_in_lab, served_app, served_lab
 
 from dplm_explore.app.plots import ACK_EVERY, MAX_UNACKED
 
@@ -55,8 +55,7 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         assert _hops(page) > h1 > 0
         # the page acknowledges every ACK_EVERY-th frame drawn
         # (the newest one it applied, n - 1 or n), and the kernel keeps drawing on them
-        n, acked = page.evaluate("""() => { const find = (name) => { for (const d of Bokeh.documents) { const m = d.get_model_by_name(name);
-            if (m != null) return m; } return null; }; return [find('frame').data.n[0], find('ack').tags]; }""")
+        n, acked = page.evaluate("() => { " + _FIND + " return [find('frame').data.n[0], find('ack').tags]; }")
         assert n > 2 * MAX_UNACKED and acked and acked[0] % ACK_EVERY == 0 and n - ACK_EVERY < acked[0] <= n, (n, acked)
 
         # click a void: it is followed and its trace appears
