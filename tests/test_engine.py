@@ -150,7 +150,7 @@ def test_state_file_errors(tmp_path):
     meta = json.loads(bytes(good["_meta"]).decode())
     old = dict(good, _meta=np.frombuffer(json.dumps(dict(meta, format="dplm-explore-state/1")).encode(), dtype=np.uint8))
     np.savez(tmp_path / "old.npz", **old)
-    with pytest.raises(ValueError, match="format 'dplm-explore-state/1'; expected 'dplm-explore-state/2'"):
+    with pytest.raises(ValueError, match="format 'dplm-explore-state/1'; expected 'dplm-explore-state/3'"):
         Simulation.load(tmp_path / "old.npz")
     del data["rng"]
     np.savez(tmp_path / "partial.npz", **data)
@@ -280,16 +280,78 @@ def _assert_matches_rebuild(sim):
     from the configuration (stale caches would show up as soon as one is restored)."""
     from dplm_explore.kmc import _kernel as K
 
-    fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_pos", "c_rates", "c_dE", "cown")}
+    fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_key", "c_stamp", "cown", "word", "iso")}
     fs = sim.fs.copy()
     bond = np.zeros_like(sim.bond)
     K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
     assert np.array_equal(bond, sim.bond)
-    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_pos"], fresh["c_rates"], fresh["c_dE"], fresh["cown"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, fs, sim.is_.copy())
+    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_key"], fresh["c_stamp"], fresh["cown"], fresh["word"], fresh["iso"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, fs, sim.is_.copy())
     for n in ("rates", "dEs", "pw", "tree"):
         assert np.array_equal(fresh[n], getattr(sim, n)), n
     assert fs[K.F_RHOT] == sim.fs[K.F_RHOT]
     assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
+
+
+def _word(key):
+    """Directions of the hops a cache word names, from its root."""
+    return [(int(key) >> (2 * i)) & 3 for i in range(int(key) >> K.DEPTH_SHIFT)]
+
+
+def _assert_cache_slots_hold_their_configurations(sim):
+    """Every filled slot, replayed: undo the void's hops back to the common root prefix, make the
+    slot's hops, and the void's site, pair table, rates and energy changes there, recomputed from
+    scratch, equal the slot's; its site carries the void's mark."""
+    checked = 0
+    for v in range(sim.params.n_voids):
+        cur = _word(sim.word[v])
+        for j in range(K.KC):
+            if sim.c_key[v, j] < 0:
+                continue
+            target = _word(sim.c_key[v, j])
+            n = 0
+            while n < min(len(cur), len(target)) and cur[n] == target[n]:
+                n += 1
+            moves = [(d + 2) & 3 for d in reversed(cur[n:])] + target[n:]
+            occ, vpos = sim.occ.copy(), sim.vpos.copy()
+            for d in moves:  # void v hops in direction d: the particle there takes its place
+                y = vpos[v]
+                s = sim.nbr[y, d]
+                assert occ[s] >= 0, "a slot's path runs through another void"
+                occ[y], occ[s] = occ[s], -(v + 1)
+                vpos[v] = s
+            assert sim.c_site[v, j] == vpos[v]
+            assert sim.cown[vpos[v]] == v
+            bond = np.zeros_like(sim.bond)
+            K._init_bonds(occ, sim.nbr, bond, *sim._inter())
+            Nv = sim.params.n_voids
+            pw, rates, dEs, tree = np.zeros((Nv, 6)), np.zeros((Nv, 4)), np.zeros((Nv, 4)), np.zeros_like(sim.tree)
+            scratch = [np.full_like(sim.c_key, -1), np.full_like(sim.c_stamp, -1), np.full_like(sim.cown, -1), np.zeros_like(sim.word), np.zeros_like(sim.iso)]
+            K._all_rates(vpos, pw, rates, dEs, tree, *scratch, occ, sim.nbr, bond, *sim._inter(), sim.params.w0, sim.T, sim.fs.copy(), sim.is_.copy())
+            row = sim.c_dat[v, j]
+            assert np.array_equal(row[K.C_PW:K.C_PW + 6], pw[v]), (v, j, moves)
+            assert np.array_equal(row[K.C_RATE:K.C_RATE + 4], rates[v]), (v, j, moves)
+            assert np.array_equal(row[K.C_DE:K.C_DE + 4], dEs[v]), (v, j, moves)
+            checked += 1
+    return checked
+
+
+def test_every_cache_slot_holds_the_rates_of_its_configuration():
+    """The node cache is a pure memo: crowded voids (slots dropped by neighbours), walks that come
+    back by other ways (a site reached again after a loop is another configuration), random
+    temperature steps (cached rates rescaled), checked slot by slot against a replay."""
+    from dplm_explore.schedules import Program
+
+    rng = np.random.default_rng(3)
+    checked = deep = 0
+    for L, phi, T in ((4, 0.25, 0.1), (6, 0.12, 0.3), (8, 0.05, 0.5), (10, 0.04, 0.15)):
+        steps = tuple(Hold(float(T), 2e-7) for T in rng.uniform(0.05, 0.8, 40)) + (Hold(T),)
+        sim = Simulation.create(L=L, phi_v=phi, T_I=T, seed=L, program=Program(steps))
+        for _ in range(40):
+            sim.advance(int(rng.integers(1, 300)))
+            checked += _assert_cache_slots_hold_their_configurations(sim)
+            full = sim.c_key[sim.c_key >= 0]
+            deep += int(np.sum((full >> K.DEPTH_SHIFT) >= 3))
+    assert checked > 300 and deep > 20
 
 
 @pytest.mark.parametrize("L, phi_v, T, seed", [(16, 0.05, 0.05, 1), (24, 0.03, 0.08, 3), (32, 0.02, 0.15, 5)])

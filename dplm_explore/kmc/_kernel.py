@@ -18,14 +18,28 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
   then by descending the tree: still probability rate / total for every hop (BKL), but a void
   that keeps hopping (a TLS at low T) never touches the tree. A void becomes hot when it makes two
   hops in a row (``is_[I_PREV]`` is the void that made the last hop).
-* back-and-forth cache (per void): ``c_pos`` int32[Nv] (-1 = invalid), ``c_rates``, ``c_dE``,
-  ``c_bond`` float64[Nv, 4], ``c_pw`` float64[Nv, 6], and ``cown`` int32[S] (the void whose cache refers to that site).
-  When a void hops back to the site it just left and nothing within reach has changed, the rates
-  and bonds saved on leaving are restored instead of recomputed.
-* ``iso`` int8[Nv]: 1 when the void's last scan found no other void within reach. The hot void
-  with ``iso`` 1 rocking back and forth (an isolated TLS) runs in a register loop at the end of
+* node cache (per void, ``KC`` slots): when a void hops back to a configuration it has just been
+  in, the rates, energy changes and pair table it had there are restored instead of recomputed.
+  A void's configurations are named by *words*: the directions of its hops since a root, with a
+  hop followed by the opposite one cancelled (it restores every particle exactly), packed as
+  ``2 bits per hop | depth << 56`` in an int64 (``word[v]`` is the current one; at most
+  ``MAX_DEPTH`` hops, then the current configuration becomes the new root and the slots are
+  dropped). Slot j holds ``c_key[v, j]`` (the word, -1 = empty), ``c_site`` (the void's site
+  there), ``c_stamp`` (hop count when written; the least recent slot is replaced),
+  ``c_clean`` (1 when the scan that covered it found no other void nor other void's slot within
+  reach) and ``c_dat[v, j]`` = pair table (0-5), rates (6-9) and energy changes (10-13).
+  ``cown`` int32[S] marks the sites of every slot with its void. Only another void can make a
+  slot stale: its scan finds the mark (or the void itself) within reach and drops all that void's
+  slots. A void's own hops never do: its slots name configurations, not sites. The least recent
+  slot is never on the path between the current configuration and another slot (a walk on a tree
+  passes that path after leaving the other slot), so every site a slot's configuration depends on
+  is marked.
+* ``iso`` int8[Nv]: 1 when the scan that covered the void's current configuration found no other
+  void nor slot within reach. A hit from such a configuration into a clean slot needs no scan:
+  anything that entered that region since would have dropped the slot. The hot void with ``iso``
+  1 rocking back and forth (an isolated TLS) runs in a register loop at the end of
   :func:`_advance`: nothing else in the lattice changes meanwhile, so its bookkeeping stays in
-  registers and the lattice arrays are swapped once, by :func:`_swap_cached`, when it stops.
+  registers and the lattice arrays are moved once, when it stops.
 * ``offsets`` int32[4, 16, 2] and ``lin`` int64[4, 16]: sites within reach of a hop in direction d
   (:func:`dplm_explore.lattice.scan_offsets`), as (dx, dy) and as ``dx + L dy`` for sites at least
   3 away from the edges (no wrapping needed).
@@ -54,6 +68,12 @@ STOP_HOPS, STOP_TIME, STOP_PROGRAM_END, STOP_SAMPLES_FULL, STOP_LOG_FULL, STOP_F
 F_T, F_E, F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP, F_RHOT = range(9)
 I_HOPS, I_STEP, I_PENDING, I_NSAMP, I_NLOG, I_CACHE_HITS, I_P, I_L, I_HOT, I_PREV = range(10)
 N_FS, N_IS = 9, 10
+
+#: node-cache slots per void; offsets of the pair table, rates and energy changes in a slot's row
+KC = 4
+C_PW, C_RATE, C_DE, C_WIDTH = 0, 6, 10, 16
+DEPTH_SHIFT = 56
+MAX_DEPTH = 28  # 2 bits per hop below the depth field
 
 
 @jit(inline="always")
@@ -177,6 +197,32 @@ def _hop_direction(rates, v, x):
 
 
 @jit(inline="always")
+def _dir4(r0, r1, r2, r3, x):
+    """:func:`_hop_direction` for rates held in registers."""
+    last = -1
+    if r0 > 0.0:
+        last = 0
+        if x < r0:
+            return 0
+        x -= r0
+    if r1 > 0.0:
+        last = 1
+        if x < r1:
+            return 1
+        x -= r1
+    if r2 > 0.0:
+        last = 2
+        if x < r2:
+            return 2
+        x -= r2
+    if r3 > 0.0:
+        last = 3
+        if x < r3:
+            return 3
+    return last
+
+
+@jit(inline="always")
 def _tree_select(tree, P, rates, x):
     """Event (v, d) for x uniform in [0, tree[0]): descent of the 4-ary tree, branch-free but for
     the rare step back from an empty child (rounding)."""
@@ -229,20 +275,22 @@ def _energy_from_scratch(occ, nbr, key, gen, dense, gkind, gpar, gtab):
 
 
 @jit
-def _all_rates(vpos, pw, rates, dEs, tree, c_pos, c_rates, c_dE, cown, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, fs, is_):
-    """Recompute every rate from scratch and drop every cache entry."""
+def _all_rates(vpos, pw, rates, dEs, tree, c_key, c_stamp, cown, word, iso, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, fs, is_):
+    """Recompute every rate from scratch and drop every cache slot."""
     rates[:] = 0.0
     dEs[:] = 0.0
     for v in range(vpos.shape[0]):
         _void_rates(v, vpos[v], pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-        if c_pos[v] >= 0 and cown[c_pos[v]] == v:
-            cown[c_pos[v]] = -1
-        c_pos[v] = -1
+    c_key[:] = -1
+    c_stamp[:] = -1
+    cown[:] = -1
+    word[:] = 0
+    iso[:] = 0
     _tree_build(tree, is_[I_P], rates, fs, is_)
 
 
 @jit
-def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_):
+def _retemper(rates, dEs, c_key, c_dat, tree, P, w0, T, fs, is_):
     """New temperature: rates follow from the stored energy changes, no interaction look-ups."""
     for v in range(rates.shape[0]):
         for d in range(4):
@@ -250,8 +298,9 @@ def _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_):
             # underflow to 0 at low T); a void neighbour has both zero
             if rates[v, d] > 0.0 or dEs[v, d] != 0.0:
                 rates[v, d] = _rate(dEs[v, d], w0, T)
-            if c_pos[v] >= 0 and (c_rates[v, d] > 0.0 or c_dE[v, d] != 0.0):
-                c_rates[v, d] = _rate(c_dE[v, d], w0, T)
+            for j in range(KC):
+                if c_key[v, j] >= 0 and (c_dat[v, j, C_RATE + d] > 0.0 or c_dat[v, j, C_DE + d] != 0.0):
+                    c_dat[v, j, C_RATE + d] = _rate(c_dat[v, j, C_DE + d], w0, T)
     _tree_build(tree, P, rates, fs, is_)
 
 
@@ -292,43 +341,82 @@ def _unit(d):
 
 
 @jit(inline="always")
-def _cache_at(v, y, old, c_pos, cown, iso):
-    """Void v just left site y, so its cache now describes y; ``old`` is the site its cache
-    described before (-1: none). Another void whose cache describes y loses it (y changed), and
-    then v is no longer isolated."""
-    if old >= 0 and old != y and cown[old] == v:
-        cown[old] = -1
-    w = cown[y]
-    if w >= 0 and w != v:
-        c_pos[w] = -1
-        iso[v] = 0
-    c_pos[v] = y
-    cown[y] = v
+def _dest_key(key, d):
+    """Word of the configuration reached from word ``key`` by a hop in direction d: the last hop
+    undone if d is its opposite, else d appended; -1 if that would pass ``MAX_DEPTH``."""
+    depth = key >> DEPTH_SHIFT
+    bits = key & ((1 << DEPTH_SHIFT) - 1)
+    if depth > 0:
+        sh = 2 * (depth - 1)
+        if ((bits >> sh) & 3) == ((d + 2) & 3):
+            return (bits & ~(3 << sh)) | ((depth - 1) << DEPTH_SHIFT)
+    if depth >= MAX_DEPTH:
+        return -1
+    return bits | (d << (2 * depth)) | ((depth + 1) << DEPTH_SHIFT)
 
 
 @jit(inline="always")
-def _swap_cached(v, y, s, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw):
-    """Void v hops from y back into s, the site it just left: the bonds its particle had at y and
-    the rates, energy changes and pair table v had at s come back from the cache, and what they
-    replace goes into it. Pure data movement, so two such hops restore every array exactly."""
-    for dd in range(4):
-        b_new = c_bond[v, dd]
-        c_bond[v, dd] = bond[s, dd]
-        bond[y, dd] = b_new
-        bond[nbr[y, dd], (dd + 2) & 3] = b_new
-        r = c_rates[v, dd]
-        c_rates[v, dd] = rates[v, dd]
-        rates[v, dd] = r
-        e = c_dE[v, dd]
-        c_dE[v, dd] = dEs[v, dd]
-        dEs[v, dd] = e
-    for a in range(6):
-        e = c_pw[v, a]
-        c_pw[v, a] = pw[v, a]
-        pw[v, a] = e
+def _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso):
+    """Forget every slot of void w (and its marks); its current configuration becomes its root."""
+    for j in range(KC):
+        if c_key[w, j] >= 0:
+            z = c_site[w, j]
+            if cown[z] == w:
+                cown[z] = -1
+            c_key[w, j] = -1
+            c_stamp[w, j] = -1
+    word[w] = 0
+    iso[w] = 0
+
+
+@jit(inline="always")
+def _unmark(v, z, c_key, c_site, cown):
+    """Clear v's mark on site z unless another of v's slots is there."""
+    if cown[z] == v:
+        for j in range(KC):
+            if c_key[v, j] >= 0 and c_site[v, j] == z:
+                return
+        cown[z] = -1
+
+
+@jit(inline="always")
+def _hop_bonds(v, d, y, s, pw, bond, nbr):
+    """Bonds after void v hops from y to its neighbour s in direction d, read before ``pw[v]``
+    changes: the particle arriving at y bonds with y's other neighbours, pairs (d, .) of v's
+    table; s becomes a void."""
     for dd in range(4):
         bond[s, dd] = 0.0
         bond[nbr[s, dd], (dd + 2) & 3] = 0.0
+    for dd in range(4):
+        b_new = 0.0 if dd == d else pw[v, _pidx(d, dd)]
+        bond[y, dd] = b_new
+        bond[nbr[y, dd], (dd + 2) & 3] = b_new
+
+
+@jit(inline="always")
+def _swap_slot(v, j, rates, dEs, pw, c_dat):
+    """Exchange void v's pair table, rates and energy changes with those of slot j."""
+    for a in range(6):
+        e = c_dat[v, j, C_PW + a]
+        c_dat[v, j, C_PW + a] = pw[v, a]
+        pw[v, a] = e
+    for dd in range(4):
+        r = c_dat[v, j, C_RATE + dd]
+        c_dat[v, j, C_RATE + dd] = rates[v, dd]
+        rates[v, dd] = r
+        e = c_dat[v, j, C_DE + dd]
+        c_dat[v, j, C_DE + dd] = dEs[v, dd]
+        dEs[v, dd] = e
+
+
+@jit(inline="always")
+def _store_slot(v, j, rates, dEs, pw, c_dat):
+    """Copy void v's pair table, rates and energy changes into slot j."""
+    for a in range(6):
+        c_dat[v, j, C_PW + a] = pw[v, a]
+    for dd in range(4):
+        c_dat[v, j, C_RATE + dd] = rates[v, dd]
+        c_dat[v, j, C_DE + dd] = dEs[v, dd]
 
 
 @jit(inline="always")
@@ -356,7 +444,7 @@ def _prefetch_region(s, L, occ, cown, bond, nbr):
 def _advance(
     nbr, offsets, lin, occ, ppos, vpos, bond,
     gen, dense, key, gkind, gpar, gtab,
-    rng, rates, dEs, tree, pw, c_pw, c_pos, c_rates, c_dE, c_bond, cown, iso,
+    rng, rates, dEs, tree, pw, c_key, c_site, c_stamp, c_clean, c_dat, cown, word, iso,
     step_T, step_tend, fs, is_,
     acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v,
     tr_p, tr_v, samp_t, samp_p, samp_v, ev_log, ev_t,
@@ -436,7 +524,7 @@ def _advance(
                     break
                 T = step_T[k]
                 is_[I_HOT] = hot
-                _retemper(rates, dEs, c_pos, c_rates, c_dE, tree, P, w0, T, fs, is_)
+                _retemper(rates, dEs, c_key, c_dat, tree, P, w0, T, fs, is_)
                 rhot = fs[F_RHOT]
                 continue
             # tracer samples strictly before the event see the configuration before it
@@ -458,7 +546,17 @@ def _advance(
         is_[I_PENDING] = 0
         y = vpos[v]
         s = nbr[y, d]
-        hit = c_pos[v] == s  # back into the site it just left, whose rates are cached
+        kc = word[v]
+        kd = _dest_key(kc, d)
+        if kd < 0:  # the word is full: this configuration becomes v's new root
+            _drop_cache(v, c_key, c_site, c_stamp, cown, word, iso)
+            kc = 0
+            kd = _dest_key(kc, d)
+        js = -1
+        for jj in range(KC):
+            if c_key[v, jj] == kd:
+                js = jj
+        hit = js >= 0  # into a configuration whose rates are cached
         if not hit:
             _prefetch_region(s, L, occ, cown, bond, nbr)
         p = occ[s]
@@ -509,33 +607,43 @@ def _advance(
         ppos[p] = y
         vpos[v] = s
 
+        # p's new bonds at y are pairs already in v's table (V(p, q) for q around y)
+        _hop_bonds(v, d, y, s, pw, bond, nbr)
+        dclean = 0
         if hit:
-            _swap_cached(v, y, s, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw)
+            dclean = c_clean[v, js]
+            _swap_slot(v, js, rates, dEs, pw, c_dat)
+            jl = js
             is_[I_CACHE_HITS] += 1
         else:
-            for dd in range(4):
-                c_bond[v, dd] = bond[s, dd]
-                c_rates[v, dd] = rates[v, dd]
-                c_dE[v, dd] = dEs[v, dd]
-                bond[s, dd] = 0.0
-                bond[nbr[s, dd], (dd + 2) & 3] = 0.0
-            # p's new bonds at y are pairs already in v's table (V(p, q) for q around y)
-            for dd in range(4):
-                b_new = 0.0 if dd == d else pw[v, _pidx(d, dd)]
-                bond[y, dd] = b_new
-                bond[nbr[y, dd], (dd + 2) & 3] = b_new
-            for a in range(6):
-                c_pw[v, a] = pw[v, a]
+            jl = 0  # the least recently written slot takes the configuration v leaves
+            for jj in range(1, KC):
+                if c_stamp[v, jj] < c_stamp[v, jl]:
+                    jl = jj
+            if c_key[v, jl] >= 0:
+                c_key[v, jl] = -1
+                _unmark(v, c_site[v, jl], c_key, c_site, cown)
+            _store_slot(v, jl, rates, dEs, pw, c_dat)
             _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-        _cache_at(v, y, c_pos[v], c_pos, cown, iso)
+        c_key[v, jl] = kc
+        c_site[v, jl] = y
+        c_stamp[v, jl] = is_[I_HOPS]
+        word[v] = kd
+        if hit:
+            _unmark(v, s, c_key, c_site, cown)
+        w = cown[y]
+        if w >= 0 and w != v:  # another void's slot described y, which just changed
+            _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
+            iso[v] = 0
+        cown[y] = v
         if v == hot:
             rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
         else:
             _tree_set(tree, P, v, rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3])
 
-        # A void that just hopped back into a valid cache entry whose last scan found no other
-        # void nearby can skip the scan: anything entering that region would have dropped the cache.
-        if not (hit and iso[v] == 1):
+        # A hop between two configurations whose scans found no other void nor slot nearby can
+        # skip the scan: anything entering those regions since would have dropped the slot.
+        if not (hit and iso[v] == 1 and dclean == 1):
             found = 0
             # other voids within reach of the two changed sites: recompute, drop their caches;
             # a void whose cache refers to a site within reach: drop that cache
@@ -551,8 +659,7 @@ def _advance(
                     site = xx + L * yy
                 w = cown[site]
                 if w >= 0 and w != v:
-                    c_pos[w] = -1
-                    cown[site] = -1
+                    _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
                     found = 1
                 o = occ[site]
                 if o < 0:
@@ -562,10 +669,7 @@ def _advance(
                         _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
                         _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
                         _rates_from_pairs(w, site, pw, rates, dEs, occ, nbr, bond, w0, T)
-                        if c_pos[w] >= 0:
-                            if cown[c_pos[w]] == w:
-                                cown[c_pos[w]] = -1
-                            c_pos[w] = -1
+                        _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
                         if w == hot:
                             rhot = rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3]
                         else:
@@ -573,10 +677,12 @@ def _advance(
             # cached sites at the two changed sites themselves (y is v's own cache, s is v)
             w = cown[s]
             if w >= 0 and w != v:
-                c_pos[w] = -1
-                cown[s] = -1
+                _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
                 found = 1
             iso[v] = 1 - found
+            c_clean[v, jl] = 1 - found
+        else:
+            c_clean[v, jl] = 1
         # a void that hops twice in a row becomes the hot void: the old one goes back into the tree
         if v == prev and v != hot:
             if hot >= 0:
@@ -589,19 +695,27 @@ def _advance(
         is_[I_HOPS] += 1
 
         # ------------------------------------------------ isolated two-level system, in registers
-        # The hot void v just hopped y -> s, its cache holds everything about y, and no other void
-        # or cache is within reach (iso). While it keeps hopping back and forth, nothing else in
+        # The hot void v just hopped y -> s, slot jl holds everything about y, and no other void
+        # or slot is within reach (iso). While it keeps hopping back and forth, nothing else in
         # the lattice changes: the same draws, in the same order, with the same arithmetic as the
         # general path above, but the per-hop bookkeeping stays in registers and the lattice
-        # arrays are swapped once at the end (``_swap_cached`` is an involution), so the
-        # trajectory and every accumulator are bit-for-bit those of the general path.
+        # arrays are moved once at the end (two hops restore them exactly), so the trajectory
+        # and every accumulator are bit-for-bit those of the general path.
         if v == hot and iso[v] == 1 and done < max_hops:
             cur = s
             oth = y
             dc = (d + 2) & 3  # direction of the hop back, from cur to oth
             e_cur = dEs[v, dc]
-            e_oth = c_dE[v, d]
-            r_oth = c_rates[v, 0] + c_rates[v, 1] + c_rates[v, 2] + c_rates[v, 3]
+            e_oth = c_dat[v, jl, C_DE + d]
+            ra0 = rates[v, 0]
+            ra1 = rates[v, 1]
+            ra2 = rates[v, 2]
+            ra3 = rates[v, 3]
+            rb0 = c_dat[v, jl, C_RATE + 0]
+            rb1 = c_dat[v, jl, C_RATE + 1]
+            rb2 = c_dat[v, jl, C_RATE + 2]
+            rb3 = c_dat[v, jl, C_RATE + 3]
+            r_oth = rb0 + rb1 + rb2 + rb3
             r_cur = rhot
             tree0 = tree[0]
             a0 = acc_f[k, 0]
@@ -621,8 +735,9 @@ def _advance(
             va = v_arrive[v]
             nlog = is_[I_NLOG]
             done0 = done
+            hops0 = is_[I_HOPS]
             flips = 0
-            while done < max_hops and iso[v] == 1:
+            while done < max_hops:
                 total = rhot + tree0
                 if total > 0.0:
                     t_next = t + _exponential(rng) / total
@@ -641,7 +756,10 @@ def _advance(
                 if x >= rhot:
                     have_x = True
                     break
-                dsel = _hop_direction(c_rates if flips else rates, v, x)
+                if flips:
+                    dsel = _dir4(rb0, rb1, rb2, rb3, x)
+                else:
+                    dsel = _dir4(ra0, ra1, ra2, ra3, x)
                 if dsel != dc:
                     have_x = True
                     break
@@ -681,7 +799,6 @@ def _advance(
                 dvy += ey
                 dpx -= ex
                 dpy -= ey
-                _cache_at(v, cur, oth, c_pos, cown, iso)
                 done += 1
                 flips ^= 1
                 cur, oth = oth, cur
@@ -710,13 +827,22 @@ def _advance(
             disp_p[p, 1] = dpy
             v_arrive[v] = va
             is_[I_NLOG] = nlog
+            if m > 0:
+                c_stamp[v, jl] = hops0 + m - 1  # written by the loop's last hop
             if flips:
-                # the void is at y again: one back hop of the lattice arrays
+                # the void is at y again: one back hop of the lattice arrays and the slot
                 occ[s] = p
                 occ[y] = -(v + 1)
                 ppos[p] = s
                 vpos[v] = y
-                _swap_cached(v, s, y, nbr, bond, rates, dEs, pw, c_bond, c_rates, c_dE, c_pw)
+                _hop_bonds(v, (d + 2) & 3, s, y, pw, bond, nbr)
+                _swap_slot(v, jl, rates, dEs, pw, c_dat)
+                kk = c_key[v, jl]
+                c_key[v, jl] = word[v]
+                word[v] = kk
+                c_site[v, jl] = s
+                _unmark(v, y, c_key, c_site, cown)
+                cown[s] = v
 
     fs[F_T] = t
     fs[F_E] = E

@@ -26,7 +26,10 @@ from . import _kernel as K
 
 __all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
 
-STATE_FORMAT = "dplm-explore-state/2"
+STATE_FORMAT = "dplm-explore-state/3"
+#: format 2 had a one-entry back-and-forth cache; its files load with empty node caches (same
+#: event order, so the run continues on the same trajectory, only its cache-hit count differs)
+_CACHE_ARRAYS_2 = ("c_pw", "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso")
 _INITS = ("equilibrium", "random", "given")
 
 
@@ -160,8 +163,8 @@ _REASONS = {
 
 # arrays that make up the dynamic state (saved and restored exactly)
 _STATE_ARRAYS = (
-    "occ", "ppos", "vpos", "bond", "gen", "dense", "rng", "rates", "dEs", "tree", "pw", "c_pw",
-    "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso", "step_T", "step_tend", "fs", "is_",
+    "occ", "ppos", "vpos", "bond", "gen", "dense", "rng", "rates", "dEs", "tree", "pw",
+    "c_key", "c_site", "c_stamp", "c_clean", "c_dat", "cown", "word", "iso", "step_T", "step_tend", "fs", "is_",
     "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
     "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
     "hist_f", "hist_i", "gtab",
@@ -211,13 +214,7 @@ class Simulation:
         self.dEs = np.zeros((Nv, 4))
         self.tree = np.zeros((4 * P - 1) // 3)
         self.pw = np.zeros((Nv, 6))
-        self.c_pw = np.zeros((Nv, 6))
-        self.c_pos = np.full(Nv, -1, dtype=np.int32)
-        self.c_rates = np.zeros((Nv, 4))
-        self.c_dE = np.zeros((Nv, 4))
-        self.c_bond = np.zeros((Nv, 4))
-        self.cown = np.full(S, -1, dtype=np.int32)
-        self.iso = np.zeros(Nv, dtype=np.int8)
+        self._empty_caches()
         self.fs = np.zeros(K.N_FS)
         self.is_ = np.zeros(K.N_IS, dtype=np.int64)
         self.is_[K.I_HOT] = -1
@@ -252,6 +249,19 @@ class Simulation:
                 raise ValueError("program is required when there is no T_I to hold; got program=None, T_I=None (e.g. program=constant(0.1))")
             program = constant(params.T_I)
         self.set_program(program)
+
+    def _empty_caches(self) -> None:
+        """Node-cache arrays with every slot empty (see :mod:`dplm_explore.kmc._kernel`): a pure
+        memo, so dropping it never changes a trajectory."""
+        Nv, S = self.params.n_voids, self.params.L ** 2
+        self.c_key = np.full((Nv, K.KC), -1, dtype=np.int64)
+        self.c_site = np.zeros((Nv, K.KC), dtype=np.int32)
+        self.c_stamp = np.full((Nv, K.KC), -1, dtype=np.int64)
+        self.c_clean = np.zeros((Nv, K.KC), dtype=np.int8)
+        self.c_dat = np.zeros((Nv, K.KC, K.C_WIDTH))
+        self.cown = np.full(S, -1, dtype=np.int32)
+        self.word = np.zeros(Nv, dtype=np.int64)
+        self.iso = np.zeros(Nv, dtype=np.int8)
 
     @property
     def gpart(self) -> np.ndarray:
@@ -343,7 +353,7 @@ class Simulation:
         self.is_[K.I_STEP] = 0
         self.is_[K.I_PENDING] = 0
         self.fs[K.F_TEMP] = self.step_T[0]
-        K._all_rates(self.vpos, self.pw, self.rates, self.dEs, self.tree, self.c_pos, self.c_rates, self.c_dE, self.cown, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.fs, self.is_)
+        K._all_rates(self.vpos, self.pw, self.rates, self.dEs, self.tree, self.c_key, self.c_stamp, self.cown, self.word, self.iso, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, self.step_T[0], self.fs, self.is_)
 
     def _archive_program(self) -> None:
         if self.acc_f.shape[0] == 0:
@@ -443,7 +453,7 @@ class Simulation:
         status, done = K._advance(
             self.nbr, self.offsets, self.lin, self.occ, self.ppos, self.vpos, self.bond,
             self.gen, self.dense, self.key, self.gkind, self.gpar, self.gtab,
-            self.rng, self.rates, self.dEs, self.tree, self.pw, self.c_pw, self.c_pos, self.c_rates, self.c_dE, self.c_bond, self.cown, self.iso,
+            self.rng, self.rates, self.dEs, self.tree, self.pw, self.c_key, self.c_site, self.c_stamp, self.c_clean, self.c_dat, self.cown, self.word, self.iso,
             self.step_T, self.step_tend, self.fs, self.is_,
             self.acc_f, self.acc_i, self.void_time, self.v_arrive, self.disp_p, self.disp_v, self.last_p, self.last_v, self.hops_p, self.hops_v,
             self.tr_p, self.tr_v, self.samp_t, self.samp_p, self.samp_v, ev_log, ev_t,
@@ -682,9 +692,12 @@ class Simulation:
             meta = json.loads(bytes(data.pop("_meta")).decode())
         except Exception:
             raise ValueError(f"state file {str(path)!r} has corrupt metadata") from None
-        if meta.get("format") != STATE_FORMAT:
-            raise ValueError(f"state file {str(path)!r} has format {meta.get('format')!r}; expected {STATE_FORMAT!r}")
-        missing = [n for n in _STATE_ARRAYS if n not in data]
+        fmt = meta.get("format")
+        if fmt not in (STATE_FORMAT, "dplm-explore-state/2"):
+            raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r}")
+        cache_names = {n for n in _STATE_ARRAYS if n.startswith("c_")} | {"cown", "word", "iso"}
+        needed = _STATE_ARRAYS if fmt == STATE_FORMAT else tuple(n for n in _STATE_ARRAYS if n not in cache_names) + _CACHE_ARRAYS_2
+        missing = [n for n in needed if n not in data]
         if missing:
             raise ValueError(f"state file {str(path)!r} lacks arrays {missing}")
         params = SystemParams.from_dict(meta["params"])
@@ -700,7 +713,10 @@ class Simulation:
         obj.gkind, obj.gpar, _ = params.g.kernel_spec()
         obj.setup_s = 0.0
         for n in _STATE_ARRAYS:
-            setattr(obj, n, np.ascontiguousarray(data[n]))
+            if fmt == STATE_FORMAT or n not in cache_names:
+                setattr(obj, n, np.ascontiguousarray(data[n]))
+        if fmt != STATE_FORMAT:
+            obj._empty_caches()
         obj.gen = pack_genesis(obj.gen[:, :4], obj.gen[:, 4:]) if obj.gen.ndim == 2 and obj.gen.shape[1:] == (8,) else obj.gen
         obj._validate_loaded(path)
         interval = float(meta.get("tracer_interval", math.inf))
@@ -728,9 +744,9 @@ class Simulation:
             "occ": ((S,), np.int32), "ppos": ((N,), np.int32), "vpos": ((Nv,), np.int32),
             "bond": ((S, 4), np.float64), "gen": ((N, 8), np.float64), "rng": ((4,), np.uint64),
             "rates": ((Nv, 4), np.float64), "dEs": ((Nv, 4), np.float64), "tree": (((4 * P - 1) // 3,), np.float64),
-            "pw": ((Nv, 6), np.float64), "c_pw": ((Nv, 6), np.float64), "c_pos": ((Nv,), np.int32),
-            "c_rates": ((Nv, 4), np.float64), "c_dE": ((Nv, 4), np.float64), "c_bond": ((Nv, 4), np.float64),
-            "cown": ((S,), np.int32), "iso": ((Nv,), np.int8), "step_T": ((K_steps,), np.float64),
+            "pw": ((Nv, 6), np.float64), "c_key": ((Nv, K.KC), np.int64), "c_site": ((Nv, K.KC), np.int32),
+            "c_stamp": ((Nv, K.KC), np.int64), "c_clean": ((Nv, K.KC), np.int8), "c_dat": ((Nv, K.KC, K.C_WIDTH), np.float64),
+            "cown": ((S,), np.int32), "word": ((Nv,), np.int64), "iso": ((Nv,), np.int8), "step_T": ((K_steps,), np.float64),
             "step_tend": ((K_steps,), np.float64), "fs": ((K.N_FS,), np.float64), "is_": ((K.N_IS,), np.int64),
             "acc_f": ((K_steps, 3), np.float64), "acc_i": ((K_steps, 5), np.int64), "void_time": ((S,), np.float64),
             "v_arrive": ((Nv,), np.float64), "disp_p": ((N, 2), np.int32), "disp_v": ((Nv, 2), np.int32),
@@ -758,7 +774,8 @@ class Simulation:
         partners = self.gen[:, :4]
         if not np.all((partners == -1) | ((partners >= 0) & (partners < N) & (partners == np.round(partners)))):
             raise ValueError(f"{where}: genesis partners out of range")
-        for name, arr, hi in (("c_pos", self.c_pos, S), ("cown", self.cown, Nv), ("tr_p", self.tr_p, N), ("tr_v", self.tr_v, Nv)):
+        self._validate_caches(where)
+        for name, arr, hi in (("cown", self.cown, Nv), ("tr_p", self.tr_p, N), ("tr_v", self.tr_v, Nv)):
             if arr.size and (arr.min() < -1 or arr.max() >= hi or (name.startswith("tr") and arr.min() < 0)):
                 raise ValueError(f"{where}: {name} holds indices out of range")
         for name, arr in (("ppos0", self.ppos0), ("vpos0", self.vpos0)):
@@ -782,6 +799,26 @@ class Simulation:
             raise ValueError(f"{where}: bond energies disagree with the interactions")
         if abs(self.energy_from_scratch() - self.energy) > 1e-6 * max(1.0, abs(self.energy)):
             raise ValueError(f"{where}: stored energy disagrees with the configuration")
+
+
+    def _validate_caches(self, where: str) -> None:
+        """Node-cache slots: words within the depth limit, sites in range and marked, flags 0/1."""
+        S = self.params.L ** 2
+        full = self.c_key >= 0
+        depth_ok = lambda k: np.all((k >> K.DEPTH_SHIFT) <= K.MAX_DEPTH)  # noqa: E731
+        if np.any(self.c_key < -1) or not depth_ok(self.c_key[full]) or np.any(self.word < 0) or not depth_ok(self.word):
+            raise ValueError(f"{where}: cache words out of range")
+        sites = self.c_site[full]
+        if sites.size and (sites.min() < 0 or sites.max() >= S):
+            raise ValueError(f"{where}: cache sites out of range")
+        owners = np.nonzero(full)[0]
+        if sites.size and not np.array_equal(self.cown[sites], owners):
+            raise ValueError(f"{where}: cache marks disagree with the cache slots")
+        for name in ("c_clean", "iso"):
+            if not np.all((getattr(self, name) == 0) | (getattr(self, name) == 1)):
+                raise ValueError(f"{where}: {name} holds values other than 0 and 1")
+        if not np.all(np.isfinite(self.c_dat)):
+            raise ValueError(f"{where}: cached rates are not finite")
 
 
 def _bonds_of(sim) -> np.ndarray:
