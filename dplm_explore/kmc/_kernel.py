@@ -156,13 +156,15 @@ def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gen, dens
 @jit(inline="always")
 def _tree_set(tree, P, v, value):
     """Set leaf v of the 4-ary sum tree and recompute its ancestors (each node is the sum of its
-    four children in a fixed order, so the tree is a pure function of the leaves: no drift)."""
-    i = (P - 1) // 3 + v
+    four children in a fixed order, so the tree is a pure function of the leaves: no drift).
+    Unsigned indices: no wraparound code for negative ones (a few % of the whole hop)."""
+    one = np.uintp(1)
+    i = np.uintp((P - 1) // 3 + v)
     tree[i] = value
     while i > 0:
-        i = (i - 1) >> 2
-        c = 4 * i + 1
-        tree[i] = ((tree[c] + tree[c + 1]) + tree[c + 2]) + tree[c + 3]
+        i = (i - one) >> np.uintp(2)
+        c = np.uintp(4) * i + one
+        tree[i] = ((tree[c] + tree[c + one]) + tree[c + np.uintp(2)]) + tree[c + np.uintp(3)]
 
 
 @jit
@@ -225,23 +227,24 @@ def _dir4(r0, r1, r2, r3, x):
 @jit(inline="always")
 def _tree_select(tree, P, rates, x):
     """Event (v, d) for x uniform in [0, tree[0]): descent of the 4-ary tree, branch-free but for
-    the rare step back from an empty child (rounding)."""
-    first = (P - 1) // 3
-    i = 0
+    the rare step back from an empty child (rounding). Unsigned indices, as in :func:`_tree_set`."""
+    one = np.uintp(1)
+    first = np.uintp((P - 1) // 3)
+    i = np.uintp(0)
     while i < first:
-        c = 4 * i + 1
+        c = np.uintp(4) * i + one
         a0 = tree[c]
-        a1 = tree[c + 1]
-        a2 = tree[c + 2]
+        a1 = tree[c + one]
+        a2 = tree[c + np.uintp(2)]
         p1 = a0
         p2 = a0 + a1
         p3 = p2 + a2
-        k = (x >= p1) + (x >= p2) + (x >= p3)
+        k = np.uintp((x >= p1) + (x >= p2) + (x >= p3))
         while k > 0 and tree[c + k] <= 0.0:
-            k -= 1
+            k -= one
         x -= ((k >= 1) * a0 + (k >= 2) * a1) + (k >= 3) * a2
         i = c + k
-    v = i - first
+    v = np.intp(i - first)
     return v, _hop_direction(rates, v, x)
 
 
