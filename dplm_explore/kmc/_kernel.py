@@ -5,8 +5,9 @@ Array conventions (S = L*L sites, N particles, Nv voids, P = leaves of the sum t
 * ``occ``  int32[S]: particle label p >= 0, or ``-(v + 1)`` for void v.
 * ``nbr``  int32[S, 4]: neighbour of each site in direction d (+x, +y, -x, -y).
 * ``ppos`` int32[N], ``vpos`` int32[Nv]: site of each particle / void.
-* ``bond`` float64[S, 4]: interaction on the bond from site s in direction d (0 if either end is a
-  void); kept symmetric: ``bond[s, d] == bond[nbr[s, d], (d + 2) & 3]``.
+* ``bond`` float64[S, 2]: interaction on the bond from site s to its +x (column 0) and +y
+  (column 1) neighbour, 0 if either end is a void; each bond is stored once, so a hop writes 8
+  numbers. The energy of the particle at s is :func:`_site_energy`.
 * ``rates``, ``dEs`` float64[Nv, 4]: rate and energy change of the hop of the particle at
   ``nbr[vpos[v], d]`` into void v (0 rate if that neighbour is a void).
 * ``pw`` float64[Nv, 6]: interactions of the 6 pairs among the neighbours of each void's site
@@ -115,19 +116,25 @@ def _void_pairs(v, y, pw, occ, nbr, key, gen, dense, gkind, gpar, gtab):
 @jit(inline="always")
 def _rates_from_pairs(v, y, pw, out_rates, out_dE, occ, nbr, bond, w0, T):
     """Rates of the four hops into void v at y from its pair table and the bond cache."""
-    _one_rate(v, 0, occ[nbr[y, 0]], (pw[v, 0] + pw[v, 1]) + pw[v, 2], nbr[y, 0], out_rates, out_dE, bond, w0, T)
-    _one_rate(v, 1, occ[nbr[y, 1]], (pw[v, 0] + pw[v, 3]) + pw[v, 4], nbr[y, 1], out_rates, out_dE, bond, w0, T)
-    _one_rate(v, 2, occ[nbr[y, 2]], (pw[v, 1] + pw[v, 3]) + pw[v, 5], nbr[y, 2], out_rates, out_dE, bond, w0, T)
-    _one_rate(v, 3, occ[nbr[y, 3]], (pw[v, 2] + pw[v, 4]) + pw[v, 5], nbr[y, 3], out_rates, out_dE, bond, w0, T)
+    _one_rate(v, 0, occ[nbr[y, 0]], (pw[v, 0] + pw[v, 1]) + pw[v, 2], nbr[y, 0], out_rates, out_dE, bond, nbr, w0, T)
+    _one_rate(v, 1, occ[nbr[y, 1]], (pw[v, 0] + pw[v, 3]) + pw[v, 4], nbr[y, 1], out_rates, out_dE, bond, nbr, w0, T)
+    _one_rate(v, 2, occ[nbr[y, 2]], (pw[v, 1] + pw[v, 3]) + pw[v, 5], nbr[y, 2], out_rates, out_dE, bond, nbr, w0, T)
+    _one_rate(v, 3, occ[nbr[y, 3]], (pw[v, 2] + pw[v, 4]) + pw[v, 5], nbr[y, 3], out_rates, out_dE, bond, nbr, w0, T)
 
 
 @jit(inline="always")
-def _one_rate(v, d, p, e_new, s, out_rates, out_dE, bond, w0, T):
+def _site_energy(s, bond, nbr):
+    """Sum of the bonds of the particle at site s, in the order +x, +y, -x, -y."""
+    return bond[s, 0] + bond[s, 1] + bond[nbr[s, 2], 0] + bond[nbr[s, 3], 1]
+
+
+@jit(inline="always")
+def _one_rate(v, d, p, e_new, s, out_rates, out_dE, bond, nbr, w0, T):
     if p < 0:
         out_rates[v, d] = 0.0
         out_dE[v, d] = 0.0
         return
-    e_old = bond[s, 0] + bond[s, 1] + bond[s, 2] + bond[s, 3]
+    e_old = _site_energy(s, bond, nbr)
     dE = e_new - e_old
     if dE == out_dE[v, d] and out_rates[v, d] > 0.0:
         return  # same energy change, same rate: no exp needed
@@ -254,7 +261,7 @@ def _init_bonds(occ, nbr, bond, key, gen, dense, gkind, gpar, gtab):
     S = occ.shape[0]
     for s in range(S):
         p = occ[s]
-        for d in range(4):
+        for d in range(2):
             q = occ[nbr[s, d]]
             if p >= 0 and q >= 0:
                 bond[s, d] = _pair_V(p, q, key, gen, dense, gkind, gpar, gtab)
@@ -387,13 +394,14 @@ def _hop_bonds(v, d, y, s, pw, bond, nbr):
     """Bonds after void v hops from y to its neighbour s in direction d, read before ``pw[v]``
     changes: the particle arriving at y bonds with y's other neighbours, pairs (d, .) of v's
     table; s becomes a void."""
-    for dd in range(4):
-        bond[s, dd] = 0.0
-        bond[nbr[s, dd], (dd + 2) & 3] = 0.0
-    for dd in range(4):
-        b_new = 0.0 if dd == d else pw[v, _pidx(d, dd)]
-        bond[y, dd] = b_new
-        bond[nbr[y, dd], (dd + 2) & 3] = b_new
+    bond[s, 0] = 0.0
+    bond[s, 1] = 0.0
+    bond[nbr[s, 2], 0] = 0.0
+    bond[nbr[s, 3], 1] = 0.0
+    bond[y, 0] = 0.0 if d == 0 else pw[v, _pidx(d, 0)]
+    bond[y, 1] = 0.0 if d == 1 else pw[v, _pidx(d, 1)]
+    bond[nbr[y, 2], 0] = 0.0 if d == 2 else pw[v, _pidx(d, 2)]
+    bond[nbr[y, 3], 1] = 0.0 if d == 3 else pw[v, _pidx(d, 3)]
 
 
 @jit(inline="always")

@@ -27,8 +27,9 @@ from . import _kernel as K
 __all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
 
 STATE_FORMAT = "dplm-explore-state/3"
-#: format 2 had a one-entry back-and-forth cache; its files load with empty node caches (same
-#: event order, so the run continues on the same trajectory, only its cache-hit count differs)
+#: format 2 had a one-entry back-and-forth cache and every bond twice (float[S, 4]); its files load
+#: with empty node caches and each bond once (same event order, so the run continues on the same
+#: trajectory, only its cache-hit count differs)
 _CACHE_ARRAYS_2 = ("c_pw", "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso")
 _INITS = ("equilibrium", "random", "given")
 
@@ -205,7 +206,7 @@ class Simulation:
         self.vpos0 = self.vpos.copy()
         self.gen = pack_genesis(init.gpart, init.gV)
         self.dense = np.zeros((0, 0)) if dense is None else np.ascontiguousarray(dense, dtype=np.float64)
-        self.bond = np.zeros((S, 4))
+        self.bond = np.zeros((S, 2))
         K._init_bonds(self.occ, self.nbr, self.bond, *self._inter())
         P = 1
         while P < Nv:
@@ -717,6 +718,8 @@ class Simulation:
                 setattr(obj, n, np.ascontiguousarray(data[n]))
         if fmt != STATE_FORMAT:
             obj._empty_caches()
+            if obj.bond.ndim == 2 and obj.bond.shape[1] == 4:
+                obj.bond = np.ascontiguousarray(obj.bond[:, :2])
         obj.gen = pack_genesis(obj.gen[:, :4], obj.gen[:, 4:]) if obj.gen.ndim == 2 and obj.gen.shape[1:] == (8,) else obj.gen
         obj._validate_loaded(path)
         interval = float(meta.get("tracer_interval", math.inf))
@@ -742,7 +745,7 @@ class Simulation:
         where = f"state file {str(path)!r}"
         spec = {
             "occ": ((S,), np.int32), "ppos": ((N,), np.int32), "vpos": ((Nv,), np.int32),
-            "bond": ((S, 4), np.float64), "gen": ((N, 8), np.float64), "rng": ((4,), np.uint64),
+            "bond": ((S, 2), np.float64), "gen": ((N, 8), np.float64), "rng": ((4,), np.uint64),
             "rates": ((Nv, 4), np.float64), "dEs": ((Nv, 4), np.float64), "tree": (((4 * P - 1) // 3,), np.float64),
             "pw": ((Nv, 6), np.float64), "c_key": ((Nv, K.KC), np.int64), "c_site": ((Nv, K.KC), np.int32),
             "c_stamp": ((Nv, K.KC), np.int64), "c_clean": ((Nv, K.KC), np.int8), "c_dat": ((Nv, K.KC, K.C_WIDTH), np.float64),
