@@ -192,43 +192,26 @@ def _tree_build(tree, P, rates, fs, is_):
 
 
 @jit(inline="always")
-def _hop_direction(rates, v, x):
-    """Direction of the hop into void v for x uniform in [0, rates[v].sum())."""
+def _dir4(r0, r1, r2, r3, x):
+    """Direction of the hop into a void with rates r0..r3 (+x, +y, -x, -y) for x uniform in
+    [0, their sum): the first one whose rate exceeds what is left of x; rounding past the end takes
+    the last direction with a rate (-1 if none)."""
     last = -1
-    for d in range(4):
-        r = rates[v, d]
+    d = 0
+    for r in (r0, r1, r2, r3):
         if r > 0.0:
             last = d
             if x < r:
                 return d
             x -= r
+        d += 1
     return last
 
 
 @jit(inline="always")
-def _dir4(r0, r1, r2, r3, x):
-    """:func:`_hop_direction` for rates held in registers."""
-    last = -1
-    if r0 > 0.0:
-        last = 0
-        if x < r0:
-            return 0
-        x -= r0
-    if r1 > 0.0:
-        last = 1
-        if x < r1:
-            return 1
-        x -= r1
-    if r2 > 0.0:
-        last = 2
-        if x < r2:
-            return 2
-        x -= r2
-    if r3 > 0.0:
-        last = 3
-        if x < r3:
-            return 3
-    return last
+def _hop_direction(rates, v, x):
+    """:func:`_dir4` for the rates of void v."""
+    return _dir4(rates[v, 0], rates[v, 1], rates[v, 2], rates[v, 3], x)
 
 
 @jit(inline="always")

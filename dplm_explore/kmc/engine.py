@@ -596,7 +596,7 @@ class Simulation:
 
     @property
     def cache_hits(self) -> int:
-        """Hops whose rates were restored from the back-and-forth cache."""
+        """Hops into a configuration whose rates were restored from the void's node cache."""
         return int(self.is_[K.I_CACHE_HITS])
 
     def energy_from_scratch(self) -> float:
