@@ -115,6 +115,8 @@ def test_state_file_errors(tmp_path):
     with pytest.raises(ValueError, match="not a dplm-explore state"):
         Simulation.load(foreign)
     sim = small()
+    sim.advance(2000)  # cache slots filled and marked
+    assert np.any(sim.c_key >= 0)
     path = sim.save(tmp_path / "s.npz")
     with np.load(path) as z:
         data = {k: z[k] for k in z.files}
@@ -129,6 +131,11 @@ def test_state_file_errors(tmp_path):
         ("tr_v", np.array([10**7], np.int32), "tr_v"),
         ("tree", np.zeros(1), "tree"),
         ("pw", np.zeros((1, 6)), "pw"),
+        ("c_dat", np.zeros((1, K.KC, K.C_WIDTH)), "c_dat"),
+        ("c_key", np.where(good["c_key"] >= 0, good["c_key"] | (K.MAX_DEPTH + 1) << K.DEPTH_SHIFT, -1), "cache words out of range"),
+        ("c_site", np.where(good["c_key"] >= 0, sim.params.L ** 2, 0).astype(np.int32), "cache sites out of range"),
+        ("cown", np.full_like(good["cown"], -1), "cache marks disagree"),
+        ("iso", np.full_like(good["iso"], 2), "iso holds values other than 0 and 1"),
         ("bond", good["bond"] + 0.5, "bond energies"),
         ("gen", np.full_like(good["gen"], 1e9), "genesis partners"),
     ):

@@ -695,7 +695,7 @@ class Simulation:
             raise ValueError(f"state file {str(path)!r} has corrupt metadata") from None
         fmt = meta.get("format")
         if fmt not in (STATE_FORMAT, "dplm-explore-state/2"):
-            raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r}")
+            raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r} (or 'dplm-explore-state/2', which loads with empty caches)")
         cache_names = {n for n in _STATE_ARRAYS if n.startswith("c_")} | {"cown", "word", "iso"}
         needed = _STATE_ARRAYS if fmt == STATE_FORMAT else tuple(n for n in _STATE_ARRAYS if n not in cache_names) + _CACHE_ARRAYS_2
         missing = [n for n in needed if n not in data]
@@ -803,13 +803,12 @@ class Simulation:
         if abs(self.energy_from_scratch() - self.energy) > 1e-6 * max(1.0, abs(self.energy)):
             raise ValueError(f"{where}: stored energy disagrees with the configuration")
 
-
     def _validate_caches(self, where: str) -> None:
         """Node-cache slots: words within the depth limit, sites in range and marked, flags 0/1."""
         S = self.params.L ** 2
         full = self.c_key >= 0
-        depth_ok = lambda k: np.all((k >> K.DEPTH_SHIFT) <= K.MAX_DEPTH)  # noqa: E731
-        if np.any(self.c_key < -1) or not depth_ok(self.c_key[full]) or np.any(self.word < 0) or not depth_ok(self.word):
+        words = np.concatenate([self.c_key[full], self.word])
+        if np.any(self.c_key < -1) or np.any(words < 0) or np.any((words >> K.DEPTH_SHIFT) > K.MAX_DEPTH):
             raise ValueError(f"{where}: cache words out of range")
         sites = self.c_site[full]
         if sites.size and (sites.min() < 0 or sites.max() >= S):
