@@ -404,6 +404,19 @@ def _swap_slot(v, j, rates, dEs, pw, c_dat):
 
 
 @jit(inline="always")
+def _enter_slot(v, j, left, arrived, rates, dEs, pw, c_key, c_site, c_dat, cown, word):
+    """Void v hopped from site ``left`` into the configuration slot j holds (at ``arrived``): that
+    slot's pair table, rates, energy changes and word become current, and the slot takes those
+    of the configuration left."""
+    _swap_slot(v, j, rates, dEs, pw, c_dat)
+    k = c_key[v, j]
+    c_key[v, j] = word[v]
+    word[v] = k
+    c_site[v, j] = left
+    _unmark(v, arrived, c_key, c_site, cown)
+
+
+@jit(inline="always")
 def _store_slot(v, j, rates, dEs, pw, c_dat):
     """Copy void v's pair table, rates and energy changes into slot j."""
     for a in range(6):
@@ -606,7 +619,7 @@ def _advance(
         dclean = 0
         if hit:
             dclean = c_clean[v, js]
-            _swap_slot(v, js, rates, dEs, pw, c_dat)
+            _enter_slot(v, js, y, s, rates, dEs, pw, c_key, c_site, c_dat, cown, word)
             jl = js
             is_[I_CACHE_HITS] += 1
         else:
@@ -619,12 +632,10 @@ def _advance(
                 _unmark(v, c_site[v, jl], c_key, c_site, cown)
             _store_slot(v, jl, rates, dEs, pw, c_dat)
             _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-        c_key[v, jl] = kc
-        c_site[v, jl] = y
+            c_key[v, jl] = kc
+            c_site[v, jl] = y
+            word[v] = kd
         c_stamp[v, jl] = is_[I_HOPS]
-        word[v] = kd
-        if hit:
-            _unmark(v, s, c_key, c_site, cown)
         w = cown[y]
         if w >= 0 and w != v:  # another void's slot described y, which just changed
             _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
@@ -830,12 +841,7 @@ def _advance(
                 ppos[p] = s
                 vpos[v] = y
                 _hop_bonds(v, (d + 2) & 3, s, y, pw, bond, nbr)
-                _swap_slot(v, jl, rates, dEs, pw, c_dat)
-                kk = c_key[v, jl]
-                c_key[v, jl] = word[v]
-                word[v] = kk
-                c_site[v, jl] = s
-                _unmark(v, y, c_key, c_site, cown)
+                _enter_slot(v, jl, s, y, rates, dEs, pw, c_key, c_site, c_dat, cown, word)
                 cown[s] = v
 
     fs[F_T] = t

@@ -31,6 +31,7 @@ STATE_FORMAT = "dplm-explore-state/3"
 #: with empty node caches and each bond once (same event order, so the run continues on the same
 #: trajectory, only its cache-hit count differs)
 _CACHE_ARRAYS_2 = ("c_pw", "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso")
+_CACHE_ARRAYS = ("c_key", "c_site", "c_stamp", "c_clean", "c_dat", "cown", "word", "iso")
 _INITS = ("equilibrium", "random", "given")
 
 
@@ -164,8 +165,8 @@ _REASONS = {
 
 # arrays that make up the dynamic state (saved and restored exactly)
 _STATE_ARRAYS = (
-    "occ", "ppos", "vpos", "bond", "gen", "dense", "rng", "rates", "dEs", "tree", "pw",
-    "c_key", "c_site", "c_stamp", "c_clean", "c_dat", "cown", "word", "iso", "step_T", "step_tend", "fs", "is_",
+    "occ", "ppos", "vpos", "bond", "gen", "dense", "rng", "rates", "dEs", "tree", "pw", *_CACHE_ARRAYS,
+    "step_T", "step_tend", "fs", "is_",
     "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
     "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
     "hist_f", "hist_i", "gtab",
@@ -696,8 +697,7 @@ class Simulation:
         fmt = meta.get("format")
         if fmt not in (STATE_FORMAT, "dplm-explore-state/2"):
             raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r} (or 'dplm-explore-state/2', which loads with empty caches)")
-        cache_names = {n for n in _STATE_ARRAYS if n.startswith("c_")} | {"cown", "word", "iso"}
-        needed = _STATE_ARRAYS if fmt == STATE_FORMAT else tuple(n for n in _STATE_ARRAYS if n not in cache_names) + _CACHE_ARRAYS_2
+        needed = _STATE_ARRAYS if fmt == STATE_FORMAT else tuple(n for n in _STATE_ARRAYS if n not in _CACHE_ARRAYS) + _CACHE_ARRAYS_2
         missing = [n for n in needed if n not in data]
         if missing:
             raise ValueError(f"state file {str(path)!r} lacks arrays {missing}")
@@ -714,7 +714,7 @@ class Simulation:
         obj.gkind, obj.gpar, _ = params.g.kernel_spec()
         obj.setup_s = 0.0
         for n in _STATE_ARRAYS:
-            if fmt == STATE_FORMAT or n not in cache_names:
+            if fmt == STATE_FORMAT or n not in _CACHE_ARRAYS:
                 setattr(obj, n, np.ascontiguousarray(data[n]))
         if fmt != STATE_FORMAT:
             obj._empty_caches()
