@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_app(sub)
     from .cli_figure import register as register_figure
     register_figure(sub)
+    from .cli_campaign import register as register_campaign
+    register_campaign(sub)
     return parser
 
 

@@ -19,7 +19,7 @@ Every measurement returns a :class:`dplm_explore.results.Result` (numpy arrays p
 ``save``/``load`` round trip). Comparisons with theory use :mod:`dplm_explore.theory`.
 """
 
-from ._common import spawn_seeds, system_spec
+from ._common import build_simulation, spawn_seeds, system_spec
 from .diffusion import F_VACANCY, MSD, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion, measure_msd
 from .events import EventWindow, run_event_window
 from .heat_capacity import CvFit, HeatCapacity, bin_steps, fit_cv_low_T, heat_capacity_from_bins, make_program, measure_heat_capacity, temperature_edges
@@ -29,7 +29,7 @@ from .returns import ReturnProbabilities, SnapshotReturnCounter, measure_return_
 from .tls import TLSBoltzmann, TLSCatalogue, Traces, find_tls, hop_energies, hop_energy, measure_tls_boltzmann, plant_tls, tls_from_window, trace_voids
 
 __all__ = [
-    "spawn_seeds", "system_spec",
+    "spawn_seeds", "system_spec", "build_simulation",
     "HeatCapacity", "CvFit", "measure_heat_capacity", "fit_cv_low_T", "bin_steps", "heat_capacity_from_bins", "temperature_edges", "make_program",
     "VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling", "cooling_simulation",
     "TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",

@@ -3,7 +3,7 @@
 At each temperature a system is built in exact equilibrium at that temperature (or at ``T_I``
 and then held at T), optionally equilibrated further (``equilibrate_time`` / ``equilibrate_hops``
 are run and discarded), and the particles' MSD is sampled at ``n_samples`` times over the
-measurement (``time`` time units or ``hops`` hops). ``D`` is the slope of MSD(t) over the last
+measurement (``time`` time units, one number or one per temperature, or ``hops`` hops). ``D`` is the slope of MSD(t) over the last
 ``1 - fit_from`` of the run divided by 4 (2-d; lattice spacing^2 per time unit; ``method='slope'``)
 or ``MSD(t_end) / (4 t_end)`` (``method='ratio'``). Replicas give the error bar (standard error).
 
@@ -243,7 +243,7 @@ def _fits(T, Ds, forms, D_r, D_r_ext) -> dict:
     return out
 
 
-def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time: float | None = None, hops: int | None = None, n_samples: int = 40,
+def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, hops: int | None = None, n_samples: int = 40,
                       n_replicas: int = 1, seed=None, w0: float = 1e6, T_I: float | None = None, init: str = "equilibrium", equilibrate_time: float = 0.0,
                       equilibrate_hops: int = 0, fit_from: float = 0.5, method: str = "slope", forms=("vft",), D_r: float = 0.1, D_r_ext: float = 1e-14,
                       workers: int | None = 1, scheduler=None, out=None, overwrite: bool = False, progress: bool = False) -> Diffusion:
@@ -260,8 +260,13 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time: float
         positive("temperature", T)
     if (time is None) == (hops is None):
         raise ValueError(f"give exactly one of time and hops; got time={time!r}, hops={hops!r}")
+    times = None
     if time is not None:
-        positive("time", time)
+        times = np.broadcast_to(np.asarray(time, float), Ts.shape).copy() if np.ndim(time) == 0 else np.asarray(time, float)
+        if times.shape != Ts.shape:
+            raise ValueError(f"time must be one number or one per temperature ({Ts.size}); got {time!r}")
+        for tt in times:
+            positive("time", tt)
     else:
         hops = positive_int("hops", hops)
     forms = tuple([forms] if isinstance(forms, str) else forms)
@@ -285,9 +290,10 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time: float
     for T in Ts:
         TI = float(T) if T_I is None else positive("T_I", T_I)
         specs.append(system_spec(L, phi_v, g=g, T_I=TI if init == "equilibrium" else None, init=init, w0=w0))
-    opts = {"time": time, "hops": None if hops is None else int(hops), "n_samples": n_samples, "fit_from": float(fit_from), "method": method,
-            "equilibrate_time": float(equilibrate_time), "equilibrate_hops": int(equilibrate_hops)}
-    items = [(specs[i], float(Ts[i]), int(seeds[i, r]), opts) for i in range(Ts.size) for r in range(R)]
+    opts = {"time": None if times is None else (float(times[0]) if np.all(times == times[0]) else times.tolist()), "hops": None if hops is None else int(hops),
+            "n_samples": n_samples, "fit_from": float(fit_from), "method": method, "equilibrate_time": float(equilibrate_time),
+            "equilibrate_hops": int(equilibrate_hops)}
+    items = [(specs[i], float(Ts[i]), int(seeds[i, r]), dict(opts, time=None if times is None else float(times[i]))) for i in range(Ts.size) for r in range(R)]
     res: dict[tuple[int, int], dict] = {}
     t_start = _time.perf_counter()
     prov = base_provenance(kind="diffusion")

@@ -1,0 +1,379 @@
+"""The paper-scale campaign: every figure's computation as resumable jobs, run once, shipped small.
+
+The campaign is a list of *jobs* (:data:`PLAN`), each one unit of work that writes one small result
+file into a work folder outside the repository (``--dir``, default :data:`DEFAULT_WORK_DIR`):
+
+* :class:`CoolingGroup` — replicas of one cooling program (system, program, root seed). A replica is
+  one job; its state is checkpointed every :data:`CHECKPOINT_S` seconds of wall clock (the engine
+  saves and resumes bit for bit), so an interrupted replica continues where it stopped. One group
+  serves every figure that needs its runs (``figures``): the T_I = 0.05 runs give Fig. 1 and Fig. 7,
+  the T_I >= 0.08 runs give Fig. 8 and, with snapshot windows recorded on the way, Fig. 4a.
+* :class:`TaskJob` — a measurement that is minutes long at the paper's scale (Figs. 2/3/9/10 on the
+  paper's 40 x 40 lattice, 4b, 5, the glycerol T_g); it runs in one piece and is redone if killed.
+
+``run_campaign`` walks the plan in order (cheap, headline jobs first) and skips what is finished;
+``assemble_figure`` turns the finished jobs of one figure into a :class:`~dplm_explore.figures.
+FigureData` (``dplm_explore/data/<fig>_paper.npz``) with the CPU time each figure took, the seeds,
+the package version and the command that regenerates it.
+
+Replica seeds are ``SeedSequence(root).spawn(n)`` (:func:`spawn_seeds`): replica ``i`` has the same
+seed whatever ``n`` is, so a group can be extended with more replicas later.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ._io import atomic_write, read_npz
+
+__all__ = [
+    "CoolingGroup", "TaskJob", "PLAN", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
+    "run_campaign", "campaign_status", "load_replicas",
+]
+
+#: root of every job's seed (each job's own root is derived from it and the job's name)
+CAMPAIGN_SEED = 2021
+#: wall-clock seconds between checkpoints of a running replica
+CHECKPOINT_S = 300.0
+#: work folder of checkpoints and per-job results (outside the repository)
+DEFAULT_WORK_DIR = Path(os.environ.get("DPLM_CAMPAIGN_DIR", "~/.cache/dplm-explore/campaign")).expanduser()
+REPLICA_FORMAT = "dplm-explore-campaign-replica/1"
+
+UNIFORM = {"family": "uniform", "V0": 0.0, "dV": 1.0}
+GLYCEROL = {"family": "fermi-gauss", "G0": 0.2, "sigma_V": 0.1, "dV": 1.0}
+#: paper's cooling rate (Figs. 1, 4, 7, 8) and the glycerol one (Figs. 5, 6)
+NU_SLOW = 1e-4
+NU_GLYCEROL = 1e-2
+#: snapshot windows for Fig. 4a: temperatures, snapshot interval and window length (time units)
+RETURN_MARKS = (0.15, 0.1, 0.05, 0.01)
+SNAPSHOT_INTERVAL = 1e-3
+WINDOW_TIME = 2.0
+
+
+def job_root_seed(name: str) -> int:
+    """A job's root seed: the campaign seed mixed with the CRC-32 of its name."""
+    return CAMPAIGN_SEED * 2**32 + zlib.crc32(name.encode())
+
+
+# ================================================================================== cooling jobs
+@dataclass(frozen=True)
+class CoolingGroup:
+    """``n_replicas`` cooling runs of one system from equilibrium at ``T_I`` to ``T_final`` at
+    ``nu``. ``marks``: temperatures at which a snapshot window of ``window_time`` is recorded
+    (snapshot- and event-level returns, Fig. 4a)."""
+
+    name: str
+    L: int
+    phi_v: float
+    T_I: float
+    n_replicas: int
+    figures: tuple[str, ...]
+    g: dict = field(default_factory=lambda: dict(UNIFORM))
+    T_final: float = 0.002
+    nu: float = NU_SLOW
+    marks: tuple[float, ...] = ()
+    snapshot_interval: float = SNAPSHOT_INTERVAL
+    window_time: float = WINDOW_TIME
+
+    kind = "cooling"
+
+    def spec(self) -> dict[str, Any]:
+        from .analysis import system_spec
+
+        return system_spec(self.L, self.phi_v, g=self.g, T_I=self.T_I)
+
+    def program(self):
+        from .analysis import make_program
+
+        return make_program(self.T_I, self.T_final, self.nu)
+
+    def seeds(self) -> np.ndarray:
+        from .analysis import spawn_seeds
+
+        return spawn_seeds(job_root_seed(self.name), self.n_replicas)[1]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "L": self.L, "phi_v": self.phi_v, "g": self.g, "T_I": self.T_I, "T_final": self.T_final,
+                "nu": self.nu, "n_replicas": self.n_replicas, "marks": list(self.marks), "snapshot_interval": self.snapshot_interval,
+                "window_time": self.window_time, "root_seed": job_root_seed(self.name), "figures": list(self.figures)}
+
+    def units(self) -> list[str]:
+        return [f"{self.name}/r{i:03d}" for i in range(self.n_replicas)]
+
+    def run_unit(self, unit: str, work: Path, *, checkpoint_s: float, progress: bool) -> None:
+        i = int(unit.rsplit("/r", 1)[1])
+        _run_replica(self, i, work, checkpoint_s=checkpoint_s, progress=progress)
+
+
+def _paths(work: Path, group: str, i: int) -> dict[str, Path]:
+    d = work / group
+    return {"dir": d, "done": d / f"r{i:03d}.npz", "progress": d / f"r{i:03d}.progress.json"}
+
+
+def _write_json(path: Path, obj) -> None:
+    atomic_write(path, lambda fh: fh.write(json.dumps(obj).encode()))
+
+
+class _Stop(Exception):
+    """SIGTERM while a job runs: checkpoint and leave."""
+
+
+def _on_term(signum, frame):
+    raise _Stop()
+
+
+def _run_replica(group: CoolingGroup, i: int, work: Path, *, checkpoint_s: float, progress: bool) -> None:
+    """Run (or continue) replica ``i`` of ``group``; writes ``r<i>.npz`` when the program ends."""
+    from .analysis import build_simulation, measure_return_probabilities
+    from .kmc import Simulation
+
+    p = _paths(work, group.name, i)
+    if p["done"].exists():
+        return
+    p["dir"].mkdir(parents=True, exist_ok=True)
+    seed = int(group.seeds()[i])
+    if p["progress"].exists():
+        prog = json.loads(p["progress"].read_text())
+        sim = Simulation.load(p["dir"] / prog["state"])
+        if sim.hops != prog["hops"] or sim.seed != seed:
+            raise RuntimeError(f"checkpoint {p['dir'] / prog['state']} does not match its progress file {p['progress']}")
+        prog["sessions"] += 1
+    else:
+        sim = build_simulation(group.spec(), seed, group.program())
+        prog = {"state": None, "gen": 0, "hops": 0, "cpu_s": 0.0, "wall_s": 0.0, "windows": [], "sessions": 1, "group": group.describe(), "replica": i,
+                "seed": seed}
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu_base, wall_base = prog["cpu_s"], prog["wall_s"]
+
+    def checkpoint():
+        old = prog["state"]
+        prog["gen"] += 1
+        name = f"r{i:03d}.state{prog['gen']}.npz"
+        sim.save(p["dir"] / name)
+        prog.update(state=name, hops=int(sim.hops), cpu_s=cpu_base + time.process_time() - cpu0, wall_s=wall_base + time.perf_counter() - wall0)
+        _write_json(p["progress"], prog)
+        if old and (p["dir"] / old).exists():
+            (p["dir"] / old).unlink()
+
+    previous = signal.signal(signal.SIGTERM, _on_term)
+    try:
+        done_marks = {w["mark"] for w in prog["windows"]}
+        last_ckpt = time.perf_counter()
+        while not sim.program_done:
+            todo = [m for m in group.marks if m not in done_marks and m < sim.T]
+            until = max(todo) if todo else None
+            budget = max(1.0, checkpoint_s - (time.perf_counter() - last_ckpt))
+            sim.advance(wall=budget, until_T=until, progress=False)
+            if until is not None and sim.T <= until and not sim.program_done:
+                r = measure_return_probabilities(sim, snapshot_interval=group.snapshot_interval, time=group.window_time)
+                prog["windows"].append({"mark": until, "T": float(r.T[0]), "counts_event": r.counts_event[0].tolist(),
+                                        "counts_snapshot": r.counts_snapshot[0].tolist(), "n_snapshots": int(r.n_snapshots),
+                                        "snapshot_interval": group.snapshot_interval, "t0": r.t0, "t1": r.t1})
+                done_marks.add(until)
+            if progress:
+                print(f"  {group.name} r{i:03d}: T = {sim.T:.4g}, {sim.hops:.3g} hops", flush=True)
+            if time.perf_counter() - last_ckpt >= checkpoint_s and not sim.program_done:
+                checkpoint()
+                last_ckpt = time.perf_counter()
+    except (KeyboardInterrupt, _Stop):
+        checkpoint()
+        raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _finish_replica(group, i, sim, prog, p, cpu_base + time.process_time() - cpu0, wall_base + time.perf_counter() - wall0)
+
+
+def _finish_replica(group, i, sim, prog, p, cpu_s, wall_s) -> None:
+    from .results import base_provenance
+
+    b = sim.temperature_bins()
+    e_inc, e_full = sim.energy, sim.energy_from_scratch()
+    drift = abs(e_inc - e_full) / abs(e_full) if e_full else abs(e_inc - e_full)
+    ret = np.stack([b["p_returns"], b["p_nonreturns"], b["v_returns"], b["v_nonreturns"]], axis=-1).astype(np.int64)
+    meta = {"format": REPLICA_FORMAT, "group": group.describe(), "replica": i, "seed": prog["seed"], "n_hops": int(sim.hops), "cpu_s": cpu_s,
+            "wall_s": wall_s, "sessions": prog["sessions"], "drift": float(drift), "windows": prog["windows"],
+            "provenance": base_provenance(kind="campaign replica", simulation=sim.provenance())}
+    arrays = {"T": b["T"], "time": b["time"], "E": b["E_mean"], "E2": b["E2_mean"], "hops": b["hops"].astype(np.int64), "returns": ret}
+
+    def write(fh):
+        np.savez_compressed(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+
+    atomic_write(p["done"], write)
+    for f in p["dir"].glob(f"r{i:03d}.state*.npz"):
+        f.unlink()
+    p["progress"].unlink(missing_ok=True)
+
+
+def load_replicas(group: CoolingGroup, work: Path | None = None) -> list[dict[str, Any]]:
+    """The finished replicas of ``group`` in ``work``: dicts of the per-step arrays plus ``meta``."""
+    work = Path(work or DEFAULT_WORK_DIR)
+    out = []
+    for i in range(group.n_replicas):
+        f = _paths(work, group.name, i)["done"]
+        if not f.exists():
+            continue
+        data = read_npz(f, "campaign replica")
+        meta = json.loads(bytes(data.pop("_meta")).decode())
+        if meta.get("format") != REPLICA_FORMAT:
+            raise ValueError(f"{f} has format {meta.get('format')!r}; expected {REPLICA_FORMAT!r}")
+        data["meta"] = meta
+        out.append(data)
+    return out
+
+
+# ===================================================================================== task jobs
+@dataclass(frozen=True)
+class TaskJob:
+    """A measurement run in one piece: ``func(params, seed, progress) -> dict of Results``; its
+    results go to ``<work>/<name>.npz`` as a :class:`~dplm_explore.figures.FigureData`."""
+
+    name: str
+    figures: tuple[str, ...]
+    params: dict
+    func: Callable[[dict, int, bool], dict]
+
+    kind = "task"
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "params": self.params, "root_seed": job_root_seed(self.name), "figures": list(self.figures)}
+
+    def units(self) -> list[str]:
+        return [self.name]
+
+    def path(self, work: Path) -> Path:
+        return Path(work) / f"{self.name}.npz"
+
+    def run_unit(self, unit: str, work: Path, *, checkpoint_s: float, progress: bool) -> None:
+        from .figures import FigureData
+        from .results import base_provenance
+
+        out = self.path(work)
+        if out.exists():
+            return
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        results = self.func(self.params, job_root_seed(self.name), progress)
+        prov = base_provenance(job=self.describe(), cpu_s=time.process_time() - cpu0, wall_s=time.perf_counter() - wall0, seed=job_root_seed(self.name))
+        FigureData(self.name, "paper", self.params, results, prov).save(out)
+
+    def load(self, work: Path | None = None):
+        from .figures import load_figure_data
+
+        f = self.path(Path(work or DEFAULT_WORK_DIR))
+        return load_figure_data(f) if f.exists() else None
+
+
+# ========================================================================================= plan
+def _cool(name, L, phi_v, T_I, n, figures, **kw) -> CoolingGroup:
+    return CoolingGroup(name, L, phi_v, T_I, n, tuple(figures), **kw)
+
+
+def _plan() -> list:
+    from . import campaign_tasks as t
+
+    return [
+        t.q_job(),
+        _cool("u-L200-p0.005-T0.05", 200, 0.005, 0.05, 24, ["fig1", "fig7"]),
+        _cool("u-L200-p0.005-T0.03", 200, 0.005, 0.03, 48, ["fig1"]),
+        *t.later_jobs(),
+        _cool("u-L200-p0.0025-T0.05", 200, 0.0025, 0.05, 24, ["fig7"]),
+        _cool("u-L200-p0.0075-T0.05", 200, 0.0075, 0.05, 12, ["fig7"]),
+        _cool("u-L200-p0.01-T0.05", 200, 0.01, 0.05, 10, ["fig7"]),
+        _cool("u-L200-p0.0125-T0.05", 200, 0.0125, 0.05, 8, ["fig7"]),
+        _cool("u-L100-p0.005-T0.05", 100, 0.005, 0.05, 48, ["lattice-check"]),
+        _cool("u-L200-p0.005-T0.07", 200, 0.005, 0.07, 12, ["fig1"]),
+        _cool("fg-L200-p0.031-T0.3", 200, 0.031, 0.3, 8, ["fig6"], g=dict(GLYCEROL), nu=NU_GLYCEROL),
+        _cool("u-L100-p0.005-T0.1", 100, 0.005, 0.1, 8, ["fig1", "fig8"]),
+        _cool("u-L100-p0.005-T0.2", 100, 0.005, 0.2, 12, ["fig8", "fig4a"], marks=RETURN_MARKS),
+        _cool("u-L100-p0.005-T0.15", 100, 0.005, 0.15, 12, ["fig8"]),
+        _cool("u-L100-p0.005-T0.08", 100, 0.005, 0.08, 12, ["fig8"]),
+    ]
+
+
+_PLAN_CACHE: list = []
+
+
+def plan() -> list:
+    """The campaign's jobs, in the order they run."""
+    if not _PLAN_CACHE:
+        _PLAN_CACHE.extend(_plan())
+    return _PLAN_CACHE
+
+
+def plan_for(figures: Iterable[str] | None = None) -> list:
+    """The jobs that serve ``figures`` (all jobs when None)."""
+    jobs = plan()
+    if figures is None:
+        return list(jobs)
+    want = set(figures)
+    return [j for j in jobs if want & set(j.figures)]
+
+
+PLAN = plan
+
+
+def _unit_done(job, unit: str, work: Path) -> bool:
+    if job.kind == "task":
+        return job.path(work).exists()
+    i = int(unit.rsplit("/r", 1)[1])
+    return _paths(work, job.name, i)["done"].exists()
+
+
+def campaign_status(figures=None, work: Path | None = None) -> list[dict[str, Any]]:
+    """One row per job: units done / planned and the CPU seconds they took."""
+    work = Path(work or DEFAULT_WORK_DIR)
+    rows = []
+    for job in plan_for(figures):
+        units = job.units()
+        done = [u for u in units if _unit_done(job, u, work)]
+        cpu = 0.0
+        if job.kind == "cooling":
+            cpu = sum(r["meta"]["cpu_s"] for r in load_replicas(job, work))
+        else:
+            d = job.load(work)
+            cpu = d.provenance.get("cpu_s", 0.0) if d else 0.0
+        rows.append({"job": job.name, "kind": job.kind, "figures": list(job.figures), "done": len(done), "planned": len(units), "cpu_s": cpu})
+    return rows
+
+
+def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float = CHECKPOINT_S, progress: bool = False,
+                 max_units: int | None = None, log: Callable[[str], None] = print) -> int:
+    """Run every unfinished unit of the jobs serving ``figures`` in plan order, one at a time;
+    returns the number of units run. Interrupting (Ctrl-C, SIGTERM) checkpoints the running
+    replica; the next call continues it."""
+    work = Path(work or DEFAULT_WORK_DIR)
+    work.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for job in plan_for(figures):
+        for unit in job.units():
+            if _unit_done(job, unit, work):
+                continue
+            if max_units is not None and n >= max_units:
+                return n
+            t0 = time.perf_counter()
+            log(f"[{time.strftime('%H:%M:%S')}] {unit}: start")
+            job.run_unit(unit, work, checkpoint_s=checkpoint_s, progress=progress)
+            log(f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s")
+            n += 1
+    return n
+
+
+def _jsonable(x):
+    return json.loads(json.dumps(x))
+
+
+def replica_cpu_hours(replicas: list[dict]) -> float:
+    return sum(r["meta"]["cpu_s"] for r in replicas) / 3600.0
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
