@@ -12,6 +12,8 @@ def _cmd_reproduce(args) -> int:
 
     work = Path(args.dir) if args.dir else DEFAULT_WORK_DIR
     figures = args.figures or None
+    if args.assemble:
+        return _assemble(args, work, figures)
     if args.status:
         rows = campaign_status(figures, work)
         if args.json:
@@ -32,6 +34,29 @@ def _cmd_reproduce(args) -> int:
     return 0
 
 
+def _assemble(args, work: Path, figures) -> int:
+    from .reproduction import ASSEMBLED, assemble_figure
+
+    names = figures or list(ASSEMBLED)
+    bad = [f for f in names if f not in ASSEMBLED]
+    if bad:
+        raise ValueError(f"--figures must be among {', '.join(ASSEMBLED)}; got {bad}")
+    out_dir = Path(args.out_dir)
+    rows = []
+    for name in names:
+        try:
+            data = assemble_figure(name, work)
+        except ValueError as exc:
+            print(f"{name}: skipped ({exc})", file=sys.stderr)
+            continue
+        path = data.save(out_dir / f"{name}_paper.npz", overwrite=args.overwrite)
+        rows.append({"figure": name, "file": str(path), "cpu_hours": data.provenance["cpu_hours"]})
+        print(f"{name}: {path} ({data.provenance['cpu_hours']:.3f} CPU-h)", file=sys.stderr)
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="run the paper-scale campaign behind every figure (resumable, checkpointed)")
     p.add_argument("--figures", nargs="*", default=None, help="only the jobs these figures need (default: all)")
@@ -41,5 +66,8 @@ def register(sub) -> None:
     p.add_argument("--max-units", dest="max_units", type=int, default=None, help="stop after this many job units")
     p.add_argument("--status", action="store_true", help="print what is done and the CPU time spent, then exit")
     p.add_argument("--verbose", action="store_true", help="print a line per chunk of a running replica")
+    p.add_argument("--assemble", action="store_true", help="build <fig>_paper.npz from the finished jobs into --out-dir instead of running jobs")
+    p.add_argument("--out-dir", dest="out_dir", default=".", help="folder for --assemble (default .)")
+    p.add_argument("--overwrite", action="store_true", help="--assemble: replace existing data files")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_reproduce)

@@ -1,11 +1,13 @@
-"""``dplm-explore figure``: compute and export the paper's figures (HTML, PNG, SVG) for slides.
+"""``dplm-explore figure``: the paper's figures as HTML, PNG or SVG, and their headline numbers.
 
-``dplm-explore figure --list`` lists the figures; ``dplm-explore figure NAME`` computes NAME's data
-at ``--scale quick`` (default) or ``paper`` and writes ``NAME.html`` (standalone, BokehJS inline)
-and, with ``--format html,png,svg``, images through the system Chromium. ``--data FILE`` reuses a
-data file (written by an earlier run with the same option, or shipped in ``dplm_explore/data``)
-or, when FILE does not exist yet, writes the computed data there. Nothing is overwritten without
-``--overwrite``.
+``dplm-explore figure --list`` lists the figures. ``dplm-explore figure NAME`` draws NAME from the
+shipped paper-scale data (``--scale paper``, the default: seconds) or from the quick recipe run
+now (``--scale quick``), and writes ``NAME.html`` (standalone, BokehJS inline) and, with
+``--format html,png,svg``, images through the system Chromium. ``--json`` prints the figure's
+headline numbers as a JSON list of records and writes no file. ``--recompute`` runs the paper
+scale's campaign jobs instead of loading the shipped file (hours; resumable). ``--data FILE``
+reuses a data file or, when FILE does not exist yet, writes the computed data there. Nothing is
+overwritten without ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -29,18 +31,22 @@ def _formats(text: str) -> list[str]:
 def _list(args) -> int:
     from .figures import FIGURES
 
-    rows = [{"name": s.name, "section": s.section, "title": s.title, "quick_s": s.seconds.get("quick"), "paper_s": s.seconds.get("paper")} for s in FIGURES.values()]
+    from .figures import shipped_path
+
+    rows = [{"name": s.name, "section": s.section, "title": s.title, "quick_s": s.seconds, "paper_shipped": shipped_path(s.name).exists()} for s in FIGURES.values()]
     if args.json:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['name']:>6}  Sec. {r['section']:<7} {r['title']}  (quick ~{r['quick_s']:g} s, paper ~{r['paper_s']:g} s on one core)")
+            shipped = "paper-scale data shipped" if r["paper_shipped"] else "paper scale not shipped yet"
+            print(f"{r['name']:>6}  Sec. {r['section']:<7} {r['title']}  (quick ~{r['quick_s']:g} s; {shipped})")
     return 0
 
 
 def _cmd_figure(args) -> int:
     from .export import browser, save_html, save_png, save_svg
-    from .figures import FIGURES, load_figure_data
+    from .figures import FIGURES, figure_data, load_figure_data
+    from .reproduction import headline_records
 
     if args.list:
         return _list(args)
@@ -55,7 +61,7 @@ def _cmd_figure(args) -> int:
     out_dir = Path(args.out_dir)
     outs = {f: out_dir / f"{args.name}.{f}" for f in fmts}
     taken = [str(p) for p in outs.values() if p.exists()]
-    if taken and not args.overwrite:
+    if taken and not args.overwrite and not args.json:
         raise ValueError(f"output exists: {', '.join(taken)}; pass --overwrite to replace")
     progress = not args.json and sys.stderr.isatty()
 
@@ -66,13 +72,20 @@ def _cmd_figure(args) -> int:
         if data.name != spec.name:
             raise ValueError(f"--data {str(data_path)!r} holds data for {data.name}, not {spec.name}")
         source = "loaded"
+    elif args.scale == "paper" and not args.recompute:
+        data = figure_data(spec.name, "paper")
+        source = "shipped"
     else:
-        data = spec.compute(args.scale, seed=args.seed, progress=progress)
+        data = spec.compute(args.scale, seed=args.seed, progress=progress, work=Path(args.dir) if args.dir else None)
         source = "computed"
         if data_path is not None:
-            data.provenance["command"] = f"dplm-explore figure {spec.name} --scale {args.scale} --seed {args.seed} --data {data_path.name}"
+            if args.scale == "quick":
+                data.provenance["command"] = f"dplm-explore figure {spec.name} --scale quick --seed {args.seed} --data {data_path.name}"
             data.save(data_path)
     t_data = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps(headline_records(spec.name, data)))
+        return 0
 
     layout = spec.draw(data)
     timings = {}
@@ -94,11 +107,8 @@ def _cmd_figure(args) -> int:
                 timings[f] = time.perf_counter() - t
     summary = {"figure": spec.name, "scale": data.scale, "data": source, "data_file": str(data_path) if data_path else None, "seed": data.provenance.get("seed"),
                "data_s": t_data, "export_s": timings, "outputs": written, "command": data.provenance.get("command")}
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        for k, v in summary.items():
-            print(f"{k:>10}: {v}")
+    for k, v in summary.items():
+        print(f"{k:>10}: {v}")
     return 0
 
 
@@ -108,12 +118,15 @@ def register(sub) -> None:
                                    "HTML embeds BokehJS (works offline); PNG/SVG use the system Chromium (scripts/install-browser.sh).")
     p.add_argument("name", nargs="?", default=None, help="figure name (see --list)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
-    p.add_argument("--scale", default="quick", choices=["quick", "paper"], help="quick parameters (seconds) or the paper's (long); default quick")
+    p.add_argument("--scale", default="paper", choices=["quick", "paper"],
+                   help="paper: the shipped paper-scale data (default); quick: small parameters computed now (labelled quick)")
+    p.add_argument("--recompute", action="store_true", help="paper scale: run the figure's campaign jobs instead of loading the shipped data (hours)")
+    p.add_argument("--dir", default=None, help="campaign work folder for --recompute (see dplm-explore reproduce)")
     p.add_argument("--data", default=None, help="data file: loaded if it exists, else the computed data are written there")
     p.add_argument("--out-dir", dest="out_dir", default=".", help="directory for NAME.html/.png/.svg (default .)")
     p.add_argument("--format", default="html", help="comma-separated: html,png,svg (default html)")
     p.add_argument("--png-scale", dest="png_scale", type=float, default=1.0, help="PNG pixel scale (default 1)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--seed", type=int, default=2021, help="root seed (default 2021)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print the headline numbers as a JSON list of records (no files written)")
     p.set_defaults(func=_cmd_figure)

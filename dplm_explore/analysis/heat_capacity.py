@@ -49,6 +49,10 @@ __all__ = [
     "heat_capacity_from_bins",
     "fit_cv_low_T",
     "temperature_edges",
+    "heat_capacity_from_replicas",
+    "low_T_fit_limit",
+    "fit_window",
+    "NONEQ_FIT_T_MAX",
 ]
 
 SCHEMES = ("midpoint", "central")
@@ -441,6 +445,55 @@ def _assemble(system, program, T_steps, E_steps, E2_steps, time_steps, hops_step
         energy_drift=np.full(seeds.size, np.nan) if energy_drift is None else np.asarray(energy_drift, float).copy(),
         root_seed=int(root_seed), system=system, program=program, binning=binning, scheme=scheme, provenance=provenance,
     )
+
+
+def heat_capacity_from_replicas(system: dict, program, replicas, *, root_seed: int, dT_bin: float | None = None, n_log_bins: int | None = None,
+                                scheme: str = "midpoint", provenance: dict | None = None) -> HeatCapacity:
+    """A :class:`HeatCapacity` from replicas run elsewhere (for example by the paper-scale
+    campaign): ``replicas`` is a list of dicts with the per-step arrays ``T``, ``time``, ``E``,
+    ``E2``, ``hops``, ``returns`` (as :meth:`Simulation.temperature_bins` gives them, ``returns``
+    int64[s, 4]) and ``seed``, ``drift``, ``wall_s``; ``system``: :func:`system_spec`;
+    ``program``: the :class:`Program` (or its dict) every replica ran."""
+    prog = program if isinstance(program, Program) else Program.from_dict(program)
+    T_steps, _ = prog.compile(0.0)
+    if not replicas:
+        raise ValueError("replicas must hold at least one finished replica; got none")
+    for r in replicas:
+        if r["T"].size != T_steps.size or not np.allclose(r["T"], T_steps):
+            raise ValueError(f"replica with seed {r.get('seed')!r} ran {r['T'].size} steps; the program has {T_steps.size}")
+    stack = {k: np.stack([np.asarray(r[k]) for r in replicas]) for k in ("time", "E", "E2", "hops", "returns")}
+    R = len(replicas)
+    prov = dict(provenance or {}, replica_wall_s=[float(r.get("wall_s", float("nan"))) for r in replicas], complete=True, n_done=R)
+    return _assemble(system, prog.to_dict(), T_steps, stack["E"], stack["E2"], stack["time"], stack["hops"].astype(np.int64), stack["returns"].astype(np.int64),
+                     np.array([int(r["seed"]) for r in replicas], np.int64), np.ones(R, bool), int(root_seed), _binning_rule(dT_bin, n_log_bins, None), scheme,
+                     prov, energy_drift=np.array([float(r.get("drift", float("nan"))) for r in replicas]))
+
+
+def low_T_fit_limit(system: dict) -> float:
+    """Upper end of the low-T fit window of ``C_v / T = c1 + c3 T^2``: ``min(T_I, T_series) / 2``,
+    with ``T_series`` the temperature below which the theory's series (Eq. A13) is within 10 %
+    of the numerical C_v integral. Half of T_I keeps the excess of C_v near T ~ T_I (the
+    relaxations that the initial equilibrium still allows) out of the fit, so it cannot pull c3."""
+    T_I = float(system["T_I"])
+    ref = theory_c1_c3(system["g"], T_I, system["phi_v_realised"])
+    T_s = ref["T_series_10pct"]
+    return 0.5 * min(T_I, T_s if math.isfinite(T_s) else T_I)
+
+
+#: fit window of C_v/T = c1 + c3 T^2 for runs whose start is not an equilibrium well below T_g
+#: (cooled from near or above T_g: Figs. 6, 8), where the theory's series limit does not apply
+NONEQ_FIT_T_MAX = 0.025
+
+
+def fit_window(hc: "HeatCapacity", T_I_ref: float | None = None) -> float:
+    """The stated low-T fit window of a C_v curve: :func:`low_T_fit_limit` for a run started in
+    equilibrium at ``T_I <= T_I_ref`` (default 0.1, the ultrastable regime of Figs. 1 and 7),
+    :data:`NONEQ_FIT_T_MAX` otherwise."""
+    ref = 0.1 if T_I_ref is None else float(T_I_ref)
+    T_I = hc.system.get("T_I")
+    if hc.system.get("init") == "equilibrium" and T_I is not None and float(T_I) <= ref:
+        return low_T_fit_limit(hc.system)
+    return NONEQ_FIT_T_MAX
 
 
 def _theory_curves(system, program, T_eval) -> tuple[np.ndarray, np.ndarray]:

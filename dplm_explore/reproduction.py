@@ -1,0 +1,322 @@
+"""From the campaign's finished jobs to each paper figure's data and headline numbers.
+
+:func:`assemble_figure` gathers the jobs a figure needs (:mod:`dplm_explore.campaign`) into one
+:class:`~dplm_explore.figures.FigureData` with the CPU hours they took; :func:`headline_records`
+turns a figure's data into the numbers the paper reports, one JSON-able record each:
+``figure``, ``quantity``, ``ours``, ``error``, ``paper`` (None if the paper gives none), ``theory``
+(None if none), plus the conditions (``T_I``, ``phi_v``, ``T``, ``g``, ``interval``, ...).
+
+Statistics. Every error is a spread over independent replicas: c1, c3 from the standard error of
+the per-replica fits (:meth:`HeatCapacity.fit`), return probabilities and D from the replica
+standard error, T_g and m_k by jackknife over replicas. The low-T fit window is
+:func:`~dplm_explore.analysis.low_T_fit_limit` (``T <= min(T_I, T_series) / 2``) for
+equilibrium-started runs well below T_g and
+:data:`~dplm_explore.analysis.NONEQ_FIT_T_MAX` for the others (Figs. 6, 8).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .campaign import DEFAULT_WORK_DIR, CoolingGroup, load_replicas, plan
+
+__all__ = ["assemble_figure", "headline_records", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
+
+#: temperature bins of the C_v curves (Figs. 1, 6, 7, 8)
+CV_DT_BIN = 0.001
+#: figures whose data the campaign assembles
+ASSEMBLED = ("fig1", "fig2", "fig3", "fig4a", "fig4b", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10")
+
+#: numbers the paper reports (compared with, never shown as ours)
+PAPER = {
+    "fig4a": {("P_ret", 0.15): 0.8, ("P_ret", 0.1): 0.99, ("Q_ret", 0.01): 0.99},
+    "fig4b": {("q", 0.03): 0.05},
+    "fig5": {"m_k": 13.0, "m_k_ext": 50.0, "T_g_uniform": 0.15},
+    "fig6": {"T_g": 0.24, "c1": 0.0178, "c1_phys": 1.835e-4, "c3_phys": 5.034e-8},
+}
+
+
+def jackknife(values_fn, R: int) -> tuple[float, float]:
+    """``(estimate, error)`` of a statistic of R replicas: ``values_fn(mask)`` computes it from
+    the replicas selected by the boolean mask; the error is the leave-one-out jackknife."""
+    full = float(values_fn(np.ones(R, bool)))
+    if R < 2:
+        return full, float("nan")
+    loo = []
+    for i in range(R):
+        m = np.ones(R, bool)
+        m[i] = False
+        loo.append(float(values_fn(m)))
+    loo = np.array(loo)
+    ok = np.isfinite(loo)
+    if ok.sum() < 2:
+        return full, float("nan")
+    n = int(ok.sum())
+    return full, float(math.sqrt((n - 1) / n * np.sum((loo[ok] - loo[ok].mean()) ** 2)))
+
+
+# ===================================================================================== assembly
+def _jobs(figure: str) -> list:
+    return [j for j in plan() if figure in j.figures]
+
+
+def _heat_capacity(group: CoolingGroup, work: Path, **binning):
+    from .analysis import heat_capacity_from_replicas
+    from .results import base_provenance
+
+    reps = load_replicas(group, work)
+    if not reps:
+        return None, 0.0
+    rows = [dict(r, seed=r["meta"]["seed"], drift=r["meta"]["drift"], wall_s=r["meta"]["wall_s"]) for r in reps]
+    cpu = sum(r["meta"]["cpu_s"] for r in reps)
+    prov = base_provenance(kind="heat capacity", campaign_job=group.describe(), cpu_s=cpu, replica_hops=[int(r["meta"]["n_hops"]) for r in reps],
+                           replica_indices=[int(r["meta"]["replica"]) for r in reps])
+    hc = heat_capacity_from_replicas(group.spec(), group.program(), rows, root_seed=int(group.describe()["root_seed"]), provenance=prov,
+                                     **(binning or {"dT_bin": CV_DT_BIN}))
+    return hc, cpu
+
+
+def _label(group: CoolingGroup, figure: str) -> str:
+    return f"φ_v={group.phi_v:g}" if figure == "fig7" else f"T_I={group.T_I:g}"
+
+
+def _task(name: str, work: Path):
+    job = next(j for j in plan() if j.name == name)
+    d = job.load(work)
+    return d, (d.provenance.get("cpu_s", 0.0) if d else 0.0)
+
+
+def _windows_returns(group: CoolingGroup, work: Path):
+    """Fig. 4a from the snapshot windows of ``group``'s replicas: a ReturnProbabilities per mark
+    with counts pooled over replicas and errors from their scatter."""
+    from .analysis import ReturnProbabilities
+    from .analysis.returns import return_probability
+    from .results import base_provenance
+
+    reps = load_replicas(group, work)
+    marks = list(group.marks)
+    if not reps:
+        return None
+    R = len(reps)
+    ce = np.zeros((R, len(marks), 4), np.int64)
+    cs = np.zeros((R, len(marks), 4), np.int64)
+    Tw = np.full((R, len(marks)), np.nan)
+    for r, rep in enumerate(reps):
+        for w in rep["meta"]["windows"]:
+            k = marks.index(w["mark"])
+            ce[r, k] = w["counts_event"]
+            cs[r, k] = w["counts_snapshot"]
+            Tw[r, k] = w["T"]
+    out = {}
+    for lev, c in (("event", ce), ("snapshot", cs)):
+        pooled = c.sum(axis=0)
+        for j, name in ((0, "P"), (2, "Q")):
+            p, _ = return_probability(pooled[:, j], pooled[:, j + 1])
+            per, _ = return_probability(c[:, :, j], c[:, :, j + 1])
+            n_ok = np.isfinite(per).sum(axis=0)
+            with np.errstate(invalid="ignore"):
+                err = np.where(n_ok >= 2, np.nanstd(per, axis=0, ddof=1) / np.sqrt(np.maximum(n_ok, 1)), np.nan)
+            out[f"{name}_{lev}"], out[f"{name}_{lev}_err"] = p, err
+        out[f"counts_{lev}"] = pooled
+    T = np.nanmean(Tw, axis=0)
+    edges = np.concatenate([[T[-1] * 0.999], 0.5 * (T[1:] + T[:-1])[::-1], [T[0] * 1.001]])
+    return ReturnProbabilities(
+        T_edges=edges, T=T, counts_event=out["counts_event"], counts_snapshot=out["counts_snapshot"], P_ret_event=out["P_event"],
+        P_ret_event_err=out["P_event_err"], Q_ret_event=out["Q_event"], Q_ret_event_err=out["Q_event_err"], P_ret_snapshot=out["P_snapshot"],
+        P_ret_snapshot_err=out["P_snapshot_err"], Q_ret_snapshot=out["Q_snapshot"], Q_ret_snapshot_err=out["Q_snapshot_err"],
+        snapshot_interval=group.snapshot_interval, n_snapshots=int(round(group.window_time / group.snapshot_interval)) * R, hops=0, t0=0.0,
+        t1=group.window_time, system={"params": group.spec(), "n_replicas": R, "marks": marks},
+        provenance=base_provenance(kind="return probabilities (campaign windows)", campaign_job=group.describe(), window_time=group.window_time,
+                                   per_replica_counts_event=ce.tolist(), per_replica_counts_snapshot=cs.tolist()))
+
+
+def assemble_figure(figure: str, work: Path | None = None):
+    """The :class:`FigureData` of ``figure`` (scale 'paper') from the finished campaign jobs in
+    ``work``; raises ValueError if a job it needs has no finished unit."""
+    from .figures import FigureData
+    from .results import base_provenance
+
+    if figure not in ASSEMBLED:
+        raise ValueError(f"figure must be one of {', '.join(ASSEMBLED)}; got {figure!r}")
+    work = Path(work or DEFAULT_WORK_DIR)
+    results: dict[str, Any] = {}
+    cpu: dict[str, float] = {}
+    jobs = _jobs(figure)
+    if figure in ("fig1", "fig7", "fig8"):
+        for g in sorted((j for j in jobs if isinstance(j, CoolingGroup)), key=lambda g: (g.phi_v, g.T_I)):
+            hc, c = _heat_capacity(g, work)
+            if hc is not None:
+                results[_label(g, figure)] = hc
+                cpu[g.name] = c
+    elif figure == "fig4a":
+        g = next(j for j in jobs if isinstance(j, CoolingGroup))
+        hc, c = _heat_capacity(g, work, dT_bin=0.01)
+        w = _windows_returns(g, work)
+        if hc is not None and w is not None:
+            results = {"cooling": hc, "windows": w}
+            cpu[g.name] = c
+    elif figure == "fig6":
+        g = next(j for j in jobs if isinstance(j, CoolingGroup))
+        hc, c = _heat_capacity(g, work)
+        d, c2 = _task("D-fg-L100-p0.031", work)
+        if hc is not None and d is not None:
+            results = {"cooling": hc, "diffusion": d.results["diffusion"]}
+            cpu = {g.name: c, "D-fg-L100-p0.031": c2}
+    elif figure == "fig5":
+        d, c = _task("D-fg-L100-p0.01", work)
+        u, cu = _task("D-u-L100-p0.005", work)
+        if d is not None:
+            results = {"diffusion": d.results["diffusion"]}
+            cpu["D-fg-L100-p0.01"] = c
+        if u is not None and results:
+            results["uniform"] = u.results["diffusion"]
+            cpu["D-u-L100-p0.005"] = cu
+    elif figure == "fig4b":
+        d, c = _task("q-L200-p0.005", work)
+        if d is not None:
+            results, cpu = {"q": d.results["q"]}, {"q-L200-p0.005": c}
+    else:  # fig2, fig3, fig9, fig10: one job
+        d, c = _task("tls-L40-p0.005-T0.25", work)
+        if d is not None:
+            r = d.results
+            keep = {"fig2": ("occupation", "chosen"), "fig3": ("traces_T0.05", "boltzmann", "chosen"),
+                    "fig9": tuple(k for k in r if k.startswith("traces_T")) + ("chosen",), "fig10": ("multilevel", "occupation", "chosen")}[figure]
+            results = {k: r[k] for k in keep}
+            cpu = {"tls-L40-p0.005-T0.25": c}
+    if not results:
+        raise ValueError(f"no finished campaign job for {figure} in {work}; run: dplm-explore reproduce --figures {figure}")
+    jobs_desc = [j.describe() for j in jobs]
+    cmd = f"dplm-explore reproduce --figures {figure} && dplm-explore reproduce --figures {figure} --assemble --out-dir dplm_explore/data"
+    prov = base_provenance(figure=figure, scale="paper", jobs=jobs_desc, cpu_s_by_job=cpu, cpu_hours=sum(cpu.values()) / 3600.0, command=cmd,
+                           shared_jobs=[j.name for j in jobs if len(j.figures) > 1])
+    return FigureData(figure, "paper", {"jobs": [j.name for j in jobs]}, results, prov)
+
+
+# ============================================================================== headline numbers
+def _rec(figure, quantity, ours, error, paper=None, theory=None, **cond) -> dict[str, Any]:
+    def num(x):
+        return None if x is None or not math.isfinite(float(x)) else float(x)
+
+    return {"figure": figure, "quantity": quantity, "ours": num(ours), "error": num(error), "paper": num(paper), "theory": num(theory), **cond}
+
+
+def cv_fit(hc, figure: str):
+    """The low-T fit of one HeatCapacity under the stated window rule (:func:`fit_window`;
+    Fig. 8's runs all take the fixed window, also the T_I = 0.08 and 0.1 ones)."""
+    from .analysis import NONEQ_FIT_T_MAX, fit_window
+
+    return hc.fit(T_max=NONEQ_FIT_T_MAX if figure == "fig8" else fit_window(hc))
+
+
+def _cv_records(figure, data, quantities=("c1", "c3")) -> list[dict]:
+    out = []
+    for key, hc in data.results.items():
+        f = cv_fit(hc, figure)
+        th = f.theory or {}
+        cond = {"T_I": float(hc.system["T_I"]), "phi_v": float(hc.system["phi_v_realised"]), "L": int(hc.system["L"]), "n_replicas": int(hc.n_done),
+                "g": hc.system["g"]["family"], "fit_T_max": f.T_max, "nu": _nu(hc)}
+        for q in quantities:
+            out.append(_rec(figure, q, getattr(f, q), getattr(f, f"{q}_err"), None, th.get(q), **cond))
+    return out
+
+
+def _nu(hc) -> float:
+    ramps = [s for s in hc.program["segments"] if s["kind"] == "ramp"]
+    return float(ramps[0]["nu"]) if ramps else float("nan")
+
+
+def _diffusion_records(figure, d, *, g: str, paper_mk=None, paper_mk_ext=None, paper_Tg=None, with_D=True) -> list[dict]:
+    from .analysis import glass_transition
+
+    out = []
+    R = d.D_replicas.shape[1]
+
+    def stat(mask, which):
+        with np.errstate(invalid="ignore"):
+            Dm = np.nanmean(np.where(mask[None, :], d.D_replicas, np.nan), axis=1) * (1e6 / float(d.system["w0"]))
+        tg, mk = glass_transition(d.T, Dm, d.D_r)
+        return tg if which == "T_g" else mk
+
+    tg, tg_err = jackknife(lambda m: stat(m, "T_g"), R)
+    mk, mk_err = jackknife(lambda m: stat(m, "m_k"), R)
+    cond = {"g": g, "phi_v": float(d.system["phi_v_realised"]), "L": int(d.system["L"]), "D_r": d.D_r, "n_replicas": R}
+    out.append(_rec(figure, "T_g", tg, tg_err, paper_Tg, None, form=None, **cond))
+    out.append(_rec(figure, "m_k", mk, mk_err, paper_mk, None, form=None, **cond))
+    for form, fit in d.fits.items():
+        if "m_k_ext" in fit:
+            out.append(_rec(figure, "m_k", fit["m_k_ext"], None, paper_mk_ext, None, form=form, **dict(cond, D_r=d.D_r_ext)))
+    if with_D:
+        for i, T in enumerate(d.T):
+            out.append(_rec(figure, "D", d.D_scaled[i], d.D_err[i] * (1e6 / float(d.system["w0"])), None, None, T=float(T), **cond))
+    return out
+
+
+def headline_records(figure: str, data) -> list[dict[str, Any]]:
+    """The headline numbers of ``figure`` from its data (see the module docstring)."""
+    from . import theory
+
+    r = data.results
+    if figure in ("fig1", "fig7", "fig8"):
+        return _cv_records(figure, data, ("c1",) if figure == "fig7" else ("c1", "c3"))
+    if figure == "fig4a":
+        w = r.get("windows", r.get("returns"))
+        marks = w.system.get("marks", [None] * w.T.size)
+        R = w.system.get("n_replicas", 1)
+        out = []
+        for j, T in enumerate(w.T):
+            mark = marks[j]
+            Tc = float(mark) if mark is not None else float(T)
+            for q, ev, ev_e, sn, sn_e in (("P_ret", w.P_ret_event, w.P_ret_event_err, w.P_ret_snapshot, w.P_ret_snapshot_err),
+                                          ("Q_ret", w.Q_ret_event, w.Q_ret_event_err, w.Q_ret_snapshot, w.Q_ret_snapshot_err)):
+                paper = PAPER["fig4a"].get((q, mark))
+                out.append(_rec(figure, q, ev[j], ev_e[j], None, None, T=Tc, T_window=float(T), interval=None, n_replicas=R))
+                out.append(_rec(figure, q, sn[j], sn_e[j], paper, None, T=Tc, T_window=float(T), interval=w.snapshot_interval, n_replicas=R))
+        return out
+    if figure == "fig4b":
+        qc = r["q"]
+        return [_rec(figure, "q", qc.q[i], qc.q_err[i], PAPER["fig4b"].get(("q", round(float(T), 6))), qc.q_theory[i], T_I=float(T),
+                     T_eval=qc.T_eval, nu_cool=qc.nu_cool, n_samples=int(qc.n_samples[i])) for i, T in enumerate(qc.T_I)]
+    if figure == "fig5":
+        out = _diffusion_records(figure, r["diffusion"], g="fermi-gauss", paper_mk=PAPER["fig5"]["m_k"], paper_mk_ext=PAPER["fig5"]["m_k_ext"])
+        if "uniform" in r:
+            out += [x for x in _diffusion_records(figure, r["uniform"], g="uniform", paper_Tg=PAPER["fig5"]["T_g_uniform"], with_D=False)
+                    if x["quantity"] == "T_g"]
+        return out
+    if figure == "fig6":
+        hc, d = r["cooling"], r["diffusion"]
+        tg_rec = _diffusion_records(figure, d, g="fermi-gauss", paper_Tg=PAPER["fig6"]["T_g"], with_D=False)
+        T_g = tg_rec[0]["ours"]
+        f = cv_fit(hc, figure)
+        cond = {"T_I": float(hc.system["T_I"]), "phi_v": float(hc.system["phi_v_realised"]), "g": "fermi-gauss", "nu": _nu(hc), "T_g": T_g,
+                "fit_T_max": f.T_max, "n_replicas": int(hc.n_done)}
+        out = [x for x in tg_rec if x["quantity"] == "T_g"]
+        out.append(_rec(figure, "c1", f.c1, f.c1_err, PAPER["fig6"]["c1"], None, units="k_B", **cond))
+        if T_g is not None:
+            u = theory.GlassUnits(T_g)
+            out.append(_rec(figure, "c1", u.c1(f.c1), u.c1(f.c1_err), PAPER["fig6"]["c1_phys"], None, units="J/(K^2 mol)", **cond))
+            out.append(_rec(figure, "c3", u.c3(f.c3), u.c3(f.c3_err), PAPER["fig6"]["c3_phys"], None, units="J/(K^4 mol)", **cond))
+        return out
+    if figure in ("fig2", "fig3", "fig9", "fig10"):
+        ch = r.get("chosen", r.get("tls"))
+        if figure == "fig3":
+            b = r["boltzmann"]
+            return [_rec(figure, "dE", b.dE_fit[j], b.dE_fit_err[j], None, b.dE_config[j], tls="AB"[j], void=int(b.void[j]),
+                         T=[float(t) for t in b.T]) for j in range(b.void.size)]
+        if figure == "fig10":
+            ml = r["multilevel"]
+            return [_rec(figure, "levels", len([f for f in ml.system["levels_fraction"] if f >= 0.01]), None, 4, None, T=float(ml.T),
+                         void=int(ml.system["void"]), tls=ml.system["tls_label"])]
+        if figure == "fig2":
+            occ = r["occupation"]
+            ch = dataclasses.replace(ch, **{f: getattr(ch, f)[:2] for f in ("void", "ratio", "ratio_err", "boltzmann")}) if len(ch.void) > 2 else ch
+            return [_rec(figure, "hops", int(occ.hops[k]), None, 1e7, None, T=float(occ.T_mean[k])) for k in range(occ.hops.size)] + \
+                   [_rec(figure, "p2/p1", ch.ratio[j], ch.ratio_err[j], None, ch.boltzmann[j], tls="AB"[j], T=float(ch.T)) for j in range(ch.void.size)]
+        return [_rec(figure, "transitions", int(np.count_nonzero(np.diff(tr.void_d[:, j]) != 0)), None, None, None, tls="AB"[j], T=float(tr.T))
+                for key, tr in r.items() if key.startswith("traces_T") for j in range(tr.voids.size)]
+    raise ValueError(f"figure must be one of {', '.join(ASSEMBLED)}; got {figure!r}")
+
