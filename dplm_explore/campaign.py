@@ -121,7 +121,7 @@ def _paths(work: Path, group: str, i: int) -> dict[str, Path]:
 
 
 def _write_json(path: Path, obj) -> None:
-    atomic_write(path, lambda fh: fh.write(json.dumps(obj).encode()))
+    atomic_write(path, lambda fh: fh.write(json.dumps(obj).encode()), overwrite=True)
 
 
 class _Stop(Exception):

@@ -32,25 +32,53 @@ def add_g_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args) -> int:
+    from ._io import npz_path, prepare_output
     from .kmc import Simulation
     from .schedules import constant, cooling, heating
 
-    if args.out and Path(args.out).exists() and not args.overwrite:
-        print(f"error: --out {args.out} exists; pass --overwrite to replace it", file=sys.stderr)
-        return 2
-    g = _g_from_args(args)
-    if args.T is not None and args.nu_cool is not None:
-        raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
-    if args.nu_cool is not None:
-        if args.T_final is None:
-            raise ValueError("--nu-cool needs --T-final")
-        prog = cooling(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step) if args.T_final < args.T_I else heating(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step)
+    out = prepare_output(npz_path(args.out), args.overwrite) if args.out else None
+    if args.resume is not None:
+        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None]
+        if given:
+            raise ValueError(f"--resume continues a saved run; {', '.join(given)} describe a new one")
+        if not Path(args.resume).is_file():
+            raise ValueError(f"--resume {args.resume!r}: no such file")
+        sim = Simulation.load(args.resume)
     else:
-        prog = constant(args.T if args.T is not None else args.T_I)
-    sim = Simulation.create(args.L, args.phi_v, g=g, T_I=args.T_I, init=args.init, seed=args.seed, w0=args.w0, program=prog)
+        for flag, dest in (("--L", "L"), ("--phi-v", "phi_v")):
+            if getattr(args, dest) is None:
+                raise ValueError(f"{flag} is required (or --resume a saved run)")
+        if args.init == "equilibrium" and args.T_I is None:
+            raise ValueError("--T-I is required for an equilibrium initial state (or --init random with --T)")
+        for flag, dest in (("--T-I", "T_I"), ("--T", "T"), ("--T-final", "T_final"), ("--nu-cool", "nu_cool"), ("--dT-step", "dT_step"), ("--w0", "w0")):
+            v = getattr(args, dest)
+            if v is not None and not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{flag} must be a positive finite number; got {v!r}")
+        g = _g_from_args(args)
+        if args.T is not None and args.nu_cool is not None:
+            raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
+        if args.nu_cool is not None:
+            if args.T_final is None:
+                raise ValueError("--nu-cool needs --T-final")
+            if args.T_I is None:
+                raise ValueError("--nu-cool ramps from --T-I; give --T-I")
+            prog = (cooling if args.T_final < args.T_I else heating)(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step)
+        else:
+            T = args.T if args.T is not None else args.T_I
+            if T is None:
+                raise ValueError("give --T (the run temperature) with --init random")
+            prog = constant(T)
+        sim = Simulation.create(args.L, args.phi_v, g=g, T_I=args.T_I, init=args.init, seed=args.seed, w0=args.w0, program=prog)
     if args.hops is None and math.isinf(sim.step_tend[-1]):
         raise ValueError("a constant-temperature run needs --hops")
-    rep = sim.advance(args.hops, progress=not args.json and sys.stderr.isatty())
+    try:
+        rep = sim.advance(args.hops, progress=not args.json and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        where = out or prepare_output(Path(f"dplm-explore-run-{sim.seed}-interrupted.npz"), False, what="interrupted state")
+        sim.save(where, overwrite=args.overwrite)
+        print(f"interrupted after {sim.hops} hops at T = {sim.T:.6g}; state saved to {where} "
+              f"(continue: dplm-explore run --resume {where} [--hops N] --out NEW.npz)", file=sys.stderr)
+        return 130
     bins = sim.temperature_bins()
     total_t = float(bins["time"].sum())
     e_mean = float((bins["E_mean"] * bins["time"]).sum() / total_t) / sim.params.n_particles if total_t > 0 else float("nan")
@@ -69,8 +97,8 @@ def _cmd_run(args) -> int:
         "seed": sim.seed,
         "provenance": sim.provenance(),
     }
-    if args.out:
-        summary["out"] = str(sim.save(args.out, overwrite=args.overwrite))
+    if out is not None:
+        summary["out"] = str(sim.save(out, overwrite=args.overwrite))
     if args.json:
         print(json.dumps(summary))
     else:
@@ -78,6 +106,10 @@ def _cmd_run(args) -> int:
             if k != "provenance":
                 print(f"{k:>12}: {v}")
     return 0
+
+
+#: options of ``run`` that describe a new system (refused with --resume)
+_RUN_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--T-I", "T_I"), ("--T", "T"), ("--nu-cool", "nu_cool"), ("--T-final", "T_final"))
 
 
 def _cmd_bench(args) -> int:
@@ -103,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one constant-temperature or cooling/heating run; prints a summary")
-    run.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
-    run.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density")
+    run.add_argument("--L", type=int, default=None, help="lattice size (L x L)")
+    run.add_argument("--phi-v", dest="phi_v", type=float, default=None, help="void density")
+    run.add_argument("--resume", default=None, help="continue a saved run (a state written by --out or by Ctrl-C) instead of building one")
     add_g_options(run)
     run.add_argument("--T-I", dest="T_I", type=float, default=None, help="temperature of the initial equilibrium state")
     run.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
@@ -150,9 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("error: out of memory (try a smaller --L or fewer --hops per call)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

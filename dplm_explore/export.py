@@ -98,7 +98,7 @@ def save_html(obj, path, *, title: str = "dplm-explore", overwrite: bool = False
         raise ValueError(f"title must be a string; got {title!r}")
     path = _target(path, overwrite)
     html = file_html(obj, resources=INLINE, title=title).encode("utf-8")
-    atomic_write(path, lambda fh: fh.write(html))
+    atomic_write(path, lambda fh: fh.write(html), overwrite=overwrite)
     return path
 
 
@@ -186,7 +186,7 @@ def save_png(obj, path, *, overwrite: bool = False, scale: float = 1, driver=Non
         image = get_screenshot_as_png(obj, driver=drv, scale_factor=scale, timeout=timeout)
     buf = io.BytesIO()
     image.save(buf, format="PNG")
-    atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+    atomic_write(path, lambda fh: fh.write(buf.getvalue()), overwrite=overwrite)
     return path
 
 
@@ -201,5 +201,5 @@ def save_svg(obj, path, *, overwrite: bool = False, driver=None, timeout: int = 
     if len(svgs) != 1:
         raise RuntimeError(f"expected one SVG document for the layout; the browser returned {len(svgs)}")
     data = svgs[0].encode("utf-8")
-    atomic_write(path, lambda fh: fh.write(data))
+    atomic_write(path, lambda fh: fh.write(data), overwrite=overwrite)
     return path

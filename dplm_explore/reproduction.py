@@ -320,3 +320,65 @@ def headline_records(figure: str, data) -> list[dict[str, Any]]:
                 for key, tr in r.items() if key.startswith("traces_T") for j in range(tr.voids.size)]
     raise ValueError(f"figure must be one of {', '.join(ASSEMBLED)}; got {figure!r}")
 
+
+
+# ============================================================================ reproduction table
+#: explanations of differences: (fields a record must match, text); each text states the numbers
+#: behind it, all of them computed by this package (see docs/reproduction.md)
+EXPLANATIONS: list[tuple[dict[str, Any], str]] = [
+    ({"figure": "fig4b", "quantity": "q", "T_I": 0.03},
+     "Eq. 5 as printed (tau = 0.1 T/nu) gives theory 0.038, which we measure; tau = T/nu (no 0.1) gives 0.052: the paper's 0.05 matches that reading"),
+]
+
+
+def explanation(rec: dict[str, Any]) -> str:
+    return "; ".join(text for match, text in EXPLANATIONS if all(rec.get(k) == v for k, v in match.items()))
+
+_COND_KEYS = ("T_I", "phi_v", "T", "g", "interval", "form", "units", "tls")
+
+
+def _fmt(x, err=None) -> str:
+    if x is None:
+        return "–"
+    if err is None or not math.isfinite(err) or err == 0:
+        return f"{x:.4g}"
+    digits = max(0, -int(math.floor(math.log10(abs(err)))) + 1)
+    if abs(x) < 1e-3 or abs(x) >= 1e4:
+        return f"{x:.3g} ± {err:.2g}"
+    return f"{x:.{digits}f} ± {err:.{digits}f}"
+
+
+def agreement(rec: dict[str, Any]) -> str | None:
+    """'yes' / 'no' whether ``ours`` is within 2 errors of the paper's number (or, when the paper
+    gives none, of the theory's); None when there is nothing to compare or no error."""
+    ref = rec["paper"] if rec["paper"] is not None else rec["theory"]
+    if ref is None or rec["ours"] is None or rec["error"] is None:
+        return None
+    err = max(rec["error"], 1e-3 * abs(ref))  # a count with no failures has a zero binomial error
+    return "yes" if abs(rec["ours"] - ref) <= 2 * err else "no"
+
+
+def table_rows(records: list[dict[str, Any]]) -> list[str]:
+    """Markdown rows: figure | quantity | conditions | paper | ours ± error | theory | agree | note."""
+    rows = []
+    for r in records:
+        cond = ", ".join(f"{k}={r[k]}" for k in _COND_KEYS if k in r and r[k] is not None and not isinstance(r[k], list))
+        if r.get("interval", 0) is None and "interval" in r:
+            cond = (cond + ", " if cond else "") + "event level"
+        a = agreement(r)
+        note = explanation(r)
+        rows.append(f"| {r['figure']} | {r['quantity']} | {cond} | {_fmt(r['paper'])} | {_fmt(r['ours'], r['error'])} | {_fmt(r['theory'])} | "
+                    f"{a or '–'} | {note} |")
+    return rows
+
+
+def print_rows(figure: str, data=None, quantities=None) -> None:
+    """Print ``figure``'s headline numbers as the rows of docs/reproduction.md (for notebooks)."""
+    from .figures import figure_data
+
+    data = data or figure_data(figure, "paper")
+    recs = [r for r in headline_records(figure, data) if quantities is None or r["quantity"] in quantities]
+    print("| figure | quantity | conditions | paper | ours ± error | theory | agree (2σ) | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in table_rows(recs):
+        print(row)

@@ -98,7 +98,7 @@ def write_json(path, obj: Any, *, overwrite: bool = False) -> Path:
     never silently replacing a file."""
     path = check_writable(path, overwrite)
     data = json.dumps(strict_json(obj), indent=2, allow_nan=False).encode()
-    atomic_write(path, lambda fh: fh.write(data))
+    atomic_write(path, lambda fh: fh.write(data), overwrite=overwrite)
     return path
 
 
@@ -178,7 +178,7 @@ class Result:
         def write(fh):
             np.savez_compressed(fh, __meta__=blob, **arrays)
 
-        atomic_write(path, write)
+        atomic_write(path, write, overwrite=overwrite)
         return path
 
     @classmethod

@@ -43,7 +43,7 @@ class FigureData:
         members["__meta__"] = np.frombuffer(json.dumps(meta, allow_nan=True).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **members)
-        atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+        atomic_write(path, lambda fh: fh.write(buf.getvalue()), overwrite=overwrite)
         return path
 
 

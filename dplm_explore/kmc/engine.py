@@ -605,9 +605,16 @@ class Simulation:
         return float(K._energy_from_scratch(self.occ, self.nbr, *self._inter()))
 
     def pair_V(self, p: int, q: int) -> float:
-        """Interaction between particles ``p`` and ``q`` as the dynamics sees it."""
+        """Interaction between two distinct particles ``p`` and ``q`` (ids in ``[0, N)``) as the
+        dynamics sees it."""
         from ..interactions import _pair_V
 
+        N = self.params.n_particles
+        for name, x in (("p", p), ("q", q)):
+            if not _is_count(x) or int(x) >= N:
+                raise ValueError(f"{name} must be a particle id in [0, {N}); got {x!r}")
+        if int(p) == int(q):
+            raise ValueError(f"p and q must be two different particles; got p = q = {int(p)}")
         return float(_pair_V(int(p), int(q), *self._inter()))
 
     def lattice(self) -> np.ndarray:
@@ -680,7 +687,7 @@ class Simulation:
         meta = {"format": STATE_FORMAT, **self.provenance(), "program_t0": self.program_t0, "key": int(self.key),
                 "tracer_interval": float(self.fs[K.F_SAMPLE_DT])}
         arrays = {n: getattr(self, n) for n in _STATE_ARRAYS}
-        atomic_write(path, lambda fh: np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays))
+        atomic_write(path, lambda fh: np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays), overwrite=overwrite)
         return path
 
     @classmethod
