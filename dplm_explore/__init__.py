@@ -34,7 +34,8 @@ from .kmc import Simulation, SystemParams  # noqa: E402
 from .schedules import Hold, Program, Ramp, chain, constant, cooling, heating  # noqa: E402
 from . import analysis, results, sweep, theory  # noqa: E402
 from .results import load_result  # noqa: E402
-from .sweep import map_tasks, run_sweep  # noqa: E402
+from .parallel import map_tasks  # noqa: E402
+from .sweep import run_sweep  # noqa: E402
 
 __all__ = [
     "__version__",

@@ -17,7 +17,12 @@ def _cmd_app(args) -> int:
               "hops_per_frame": args.hops_per_frame, "window_hops": args.window_hops}
     if args.port < 1 or args.port > 65535:
         raise ValueError(f"port must be in [1, 65535]; got {args.port!r}")
-    return serve(host=args.host, port=args.port, config=config, open_browser=args.open)
+    if args.hops_per_frame < 1:
+        raise ValueError(f"--hops-per-frame must be a positive integer; got {args.hops_per_frame!r}")
+    if args.window_hops < 1:
+        raise ValueError(f"--window-hops must be a positive integer; got {args.window_hops!r}")
+    return serve(host=args.host, port=args.port, config=config, open_browser=args.open, allow_remote=args.allow_remote, max_kernels=args.max_kernels,
+                 token="" if args.no_token else None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8866, help="first port to try (default 8866; the next free one is used)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.add_argument("--allow-remote", dest="allow_remote", action="store_true", help="allow a --host other than a loopback address (prints a warning)")
+    p.add_argument("--no-token", dest="no_token", action="store_true", help="no token in the URL (loopback hosts only; any local user can then open it)")
+    p.add_argument("--max-kernels", dest="max_kernels", type=int, default=4, help="explorer pages served at once (default 4)")
     p.add_argument("--L", type=int, default=100, help="lattice size of the first system (default 100)")
     p.add_argument("--phi-v", dest="phi_v", type=float, default=0.01, help="void density (default 0.01)")
     add_g_options(p)

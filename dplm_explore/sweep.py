@@ -1,10 +1,6 @@
-"""Parameter sweeps and replicas: local processes by default, a Dask distributed cluster on request.
-
-:func:`map_tasks` is the one executor behind every multi-run measurement: it applies a top-level
-(picklable) function to a list of items serially, on a pool of local processes, or on a Dask
-cluster given its scheduler address (or a ``distributed.Client``), and hands each result to a
-callback as soon as it is ready (so callers can checkpoint). Results are returned in input order
-and do not depend on where they ran: every run is fully determined by its integer seed.
+"""Parameter sweeps and replicas: local processes by default, a Dask distributed cluster on request
+(the executor is :func:`dplm_explore.parallel.map_tasks`; results do not depend on where they ran:
+every run is fully determined by its integer seed).
 
 :func:`run_sweep` runs one *task* (``'run'``, ``'cool'``, ``'diffusion'``, ``'hop-energy'``,
 ``'tls'``: see :data:`TASKS`) over the Cartesian product of parameter values times ``n_seeds``
@@ -25,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,101 +29,10 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
+from .parallel import map_tasks
 from .results import Result, base_provenance, load_result, register_result, write_json
 
-__all__ = ["map_tasks", "run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS", "TASK_KEYS"]
-
-
-# ================================================================================== executor
-def _default_workers(n_items: int) -> int:
-    return max(1, min(n_items, os.cpu_count() or 1))
-
-
-def map_tasks(func: Callable, items: Sequence, *, workers: int | None = None, scheduler=None, progress: bool = False, desc: str | None = None,
-              on_result: Callable[[int, Any], None] | None = None) -> list:
-    """``[func(item) for item in items]``, possibly in parallel.
-
-    ``scheduler``: a Dask scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``:
-    run on that cluster (needs ``dask[distributed]``). Otherwise ``workers``: ``None`` (one
-    process per core, at most one per item), ``0`` or ``1`` (serially in this process) or the
-    number of local worker processes (spawned, so they import the package afresh). ``func`` must
-    be a module-level function. ``on_result(i, result)`` is called in this process as each item
-    finishes (in completion order); ``progress`` shows a tqdm bar. The first failing item's
-    exception is re-raised after the other pending items are cancelled.
-    """
-    items = list(items)
-    n = len(items)
-    results: list = [None] * n
-    if n == 0:
-        return results
-    if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
-        raise ValueError(f"workers must be None or a non-negative integer; got {workers!r}")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, desc=desc, unit="task", dynamic_ncols=True)
-
-    def done(i, res):
-        results[i] = res
-        if on_result is not None:
-            on_result(i, res)
-        if bar is not None:
-            bar.update(1)
-
-    try:
-        if scheduler is not None:
-            _map_dask(func, items, scheduler, done)
-        else:
-            w = _default_workers(n) if workers is None else int(workers)
-            if w <= 1:
-                for i, item in enumerate(items):
-                    done(i, func(item))
-            else:
-                _map_processes(func, items, min(w, n), done)
-    finally:
-        if bar is not None:
-            bar.close()
-    return results
-
-
-def _map_processes(func, items, workers, done) -> None:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futs = {pool.submit(func, item): i for i, item in enumerate(items)}
-        pending = set(futs)
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(finished, key=lambda f: futs[f]):
-                    done(futs[f], f.result())
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
-
-
-def _map_dask(func, items, scheduler, done) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("running on a Dask cluster needs dask[distributed] (pip install 'dplm-explore[distributed]')") from exc
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        futs = client.map(func, items, pure=False)
-        index = {f.key: i for i, f in enumerate(futs)}
-        try:
-            for f in as_completed(futs):
-                done(index[f.key], f.result())
-        except BaseException:
-            client.cancel(futs)
-            raise
-    finally:
-        if own:
-            client.close()
+__all__ = ["run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS", "TASK_KEYS"]
 
 
 # ===================================================================================== tasks

@@ -251,7 +251,7 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, 
     equilibrium at its own T; a number builds all at ``T_I``, then holds T (equilibrate!).
     Seeds: ``SeedSequence(seed).spawn(n_T * n_replicas)`` in (T, replica) order. ``out``: result
     file written after every finished run (``complete=False`` until the last)."""
-    from ..sweep import map_tasks
+    from ..parallel import map_tasks
 
     Ts = np.atleast_1d(np.asarray(temperatures, float))
     if Ts.size == 0:

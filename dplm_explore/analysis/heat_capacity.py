@@ -571,13 +571,13 @@ def measure_heat_capacity(
     ``init='random'``) and seed ``SeedSequence(seed).spawn(n_replicas)[i]``. Bins: ``dT_bin``
     (linear), ``n_log_bins`` (logarithmic), explicit ``T_edges``, or one bin per program step
     (default). ``workers``/``scheduler``: replicas run on local processes or a Dask cluster
-    (:func:`dplm_explore.sweep.map_tasks`); results do not depend on where they ran.
+    (:func:`dplm_explore.parallel.map_tasks`); results do not depend on where they ran.
 
     ``out``: result file, written after every finished replica (``complete=False`` until the
     last), never replacing an existing file unless ``overwrite``; ``resume=True`` continues a
     partial file written by an identical earlier call (same system, program, seeds).
     """
-    from ..sweep import map_tasks
+    from ..parallel import map_tasks
 
     spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0)
     if init != "equilibrium":

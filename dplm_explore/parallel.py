@@ -1,0 +1,126 @@
+"""Running independent tasks: serially, on local worker processes or on a Dask cluster.
+
+:func:`map_tasks` is the one executor every measurement and the sweep use. Local workers are
+spawned processes that die with their parent: a worker whose parent is killed (even with
+SIGKILL) gets SIGTERM from the kernel (Linux ``PR_SET_PDEATHSIG``), so no orphan keeps a core
+and its memory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from typing import Any, Callable, Sequence
+
+__all__ = ["map_tasks", "die_with_parent"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to send SIGTERM to this process when its parent dies (Linux; elsewhere a
+    no-op). Used as the worker initializer and as the ``preexec_fn`` of the app's server."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _default_workers(n_items: int) -> int:
+    return max(1, min(n_items, os.cpu_count() or 1))
+
+
+def map_tasks(func: Callable, items: Sequence, *, workers: int | None = None, scheduler=None, progress: bool = False, desc: str | None = None,
+              on_result: Callable[[int, Any], None] | None = None) -> list:
+    """``[func(item) for item in items]``, possibly in parallel.
+
+    ``scheduler``: a Dask scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``:
+    run on that cluster (needs ``dask[distributed]``). Otherwise ``workers``: ``None`` (one
+    process per core, at most one per item), ``0`` or ``1`` (serially in this process) or the
+    number of local worker processes (spawned, so they import the package afresh). ``func`` must
+    be a module-level function. ``on_result(i, result)`` is called in this process as each item
+    finishes (in completion order); ``progress`` shows a tqdm bar. The first failing item's
+    exception is re-raised after the other pending items are cancelled.
+    """
+    items = list(items)
+    n = len(items)
+    results: list = [None] * n
+    if n == 0:
+        return results
+    if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
+        raise ValueError(f"workers must be None or a non-negative integer; got {workers!r}")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=desc, unit="task", dynamic_ncols=True)
+
+    def done(i, res):
+        results[i] = res
+        if on_result is not None:
+            on_result(i, res)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if scheduler is not None:
+            _map_dask(func, items, scheduler, done)
+        else:
+            w = _default_workers(n) if workers is None else int(workers)
+            if w <= 1:
+                for i, item in enumerate(items):
+                    done(i, func(item))
+            else:
+                _map_processes(func, items, min(w, n), done)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _map_processes(func, items, workers, done) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
+        futs = {pool.submit(func, item): i for i, item in enumerate(items)}
+        pending = set(futs)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(finished, key=lambda f: futs[f]):
+                    done(futs[f], f.result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+
+
+def _map_dask(func, items, scheduler, done) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("running on a Dask cluster needs dask[distributed] (pip install 'dplm-explore[distributed]')") from exc
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        futs = client.map(func, items, pure=False)
+        index = {f.key: i for i, f in enumerate(futs)}
+        try:
+            for f in as_completed(futs):
+                done(index[f.key], f.result())
+        except BaseException:
+            client.cancel(futs)
+            raise
+    finally:
+        if own:
+            client.close()
+
+
