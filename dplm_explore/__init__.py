@@ -13,14 +13,8 @@ Public API (modules and names starting with ``_`` are private):
   over parameters and seeds on local processes or Dask (``sweep``).
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("dplm-explore")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.2.0+src"
-
-from .interactions import (  # noqa: E402
+from ._version import __version__
+from .interactions import (
     FermiGauss,
     GDistribution,
     TabulatedG,
@@ -30,12 +24,12 @@ from .interactions import (  # noqa: E402
     g_from_pdf,
     make_g,
 )
-from .kmc import Simulation, SystemParams  # noqa: E402
-from .schedules import Hold, Program, Ramp, chain, constant, cooling, heating  # noqa: E402
-from . import analysis, results, sweep, theory  # noqa: E402
-from .results import load_result  # noqa: E402
-from .parallel import map_tasks  # noqa: E402
-from .sweep import run_sweep  # noqa: E402
+from .kmc import Simulation, SystemParams
+from .schedules import Hold, Program, Ramp, chain, constant, cooling, heating
+from . import analysis, results, sweep, theory
+from .results import load_result
+from .parallel import map_tasks
+from .sweep import run_sweep
 
 __all__ = [
     "__version__",

@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["number", "finite", "positive", "non_negative", "unit_interval", "positive_int"]
+__all__ = ["number", "finite", "positive", "non_negative", "unit_interval", "positive_int", "temperature", "T_MIN", "T_MAX"]
+
+#: temperatures the package computes with, in units of the interaction scale (k_B = 1): below
+#: T_MIN every Boltzmann factor of a unit energy underflows, above T_MAX the theory's grids do
+T_MIN = 1e-6
+T_MAX = 1e6
 
 
 def number(name: str, value: Any) -> float:
@@ -56,3 +61,11 @@ def positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) or not math.isfinite(float(value)) or int(value) != value or int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def temperature(name: str, value: Any) -> float:
+    """A temperature in ``[T_MIN, T_MAX]``."""
+    v = positive(name, value)
+    if not T_MIN <= v <= T_MAX:
+        raise ValueError(f"{name} must lie in [{T_MIN:g}, {T_MAX:g}] (units of the interaction scale); got {value!r}")
+    return v

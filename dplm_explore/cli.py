@@ -128,7 +128,7 @@ def _cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(prog="dplm-explore", description="Distinguishable-particle lattice model: kinetic Monte Carlo, theory and explorer.")
     parser.add_argument("--version", action="version", version=f"dplm-explore {__version__}")

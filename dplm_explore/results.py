@@ -46,7 +46,7 @@ def base_provenance(**extra) -> dict[str, Any]:
     """Package, numpy, numba and Python versions, the platform and a UTC timestamp, plus ``extra``."""
     import numba
 
-    from . import __version__
+    from ._version import __version__
 
     prov = {
         "dplm_explore": __version__,

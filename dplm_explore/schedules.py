@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import positive as _positive
+from ._validate import positive as _positive, temperature as _temperature
 
 __all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain"]
 
@@ -28,7 +28,7 @@ class Hold:
     duration: float = math.inf
 
     def __post_init__(self):
-        object.__setattr__(self, "T", _positive("T", self.T))
+        object.__setattr__(self, "T", _temperature("T", self.T))
         object.__setattr__(self, "duration", _positive("duration", self.duration, allow_inf=True))
 
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
@@ -53,9 +53,9 @@ class Ramp:
     dT_step: float | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "T_start", _positive("T_start", self.T_start))
-        object.__setattr__(self, "T_end", _positive("T_end", self.T_end))
-        object.__setattr__(self, "nu", _positive("nu", self.nu))
+        object.__setattr__(self, "T_start", _temperature("T_start", self.T_start))
+        object.__setattr__(self, "T_end", _temperature("T_end", self.T_end))
+        object.__setattr__(self, "nu", _rate("nu", self.nu))
         if self.T_end == self.T_start:
             raise ValueError(f"T_end must differ from T_start; got both {self.T_start!r}")
         span = abs(self.T_end - self.T_start)
@@ -133,6 +133,18 @@ class Program:
         return cls(tuple(segs))
 
 
+#: ramp rates accepted (temperature per time unit): slower ramps would never end in practice
+NU_MIN = 1e-12
+NU_MAX = 1e12
+
+
+def _rate(name: str, value) -> float:
+    v = _positive(name, value)
+    if not NU_MIN <= v <= NU_MAX:
+        raise ValueError(f"{name} must lie in [{NU_MIN:g}, {NU_MAX:g}] (temperature per time unit); got {value!r}")
+    return v
+
+
 def constant(T: float, duration: float = math.inf) -> Program:
     """Hold ``T`` (for ever by default)."""
     return Program((Hold(T, duration),))
@@ -140,6 +152,7 @@ def constant(T: float, duration: float = math.inf) -> Program:
 
 def cooling(T_I: float, T_final: float, nu_cool: float, *, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
     """Linear cooling from ``T_I`` to ``T_final`` at ``nu_cool``; optionally hold ``T_final``."""
+    T_I, T_final, nu_cool = _temperature("T_I", T_I), _temperature("T_final", T_final), _rate("nu_cool", nu_cool)
     if not float(T_final) < float(T_I):
         raise ValueError(f"T_final must be below T_I for cooling; got T_I={T_I!r}, T_final={T_final!r}")
     segs: list = [Ramp(T_I, T_final, nu_cool, dT_step)]
@@ -150,6 +163,7 @@ def cooling(T_I: float, T_final: float, nu_cool: float, *, dT_step: float | None
 
 def heating(T_start: float, T_end: float, nu: float, *, dT_step: float | None = None) -> Program:
     """Linear heating from ``T_start`` to ``T_end`` at ``nu``."""
+    T_start, T_end, nu = _temperature("T_start", T_start), _temperature("T_end", T_end), _rate("nu", nu)
     if not float(T_end) > float(T_start):
         raise ValueError(f"T_end must be above T_start for heating; got T_start={T_start!r}, T_end={T_end!r}")
     return Program((Ramp(T_start, T_end, nu, dT_step),))

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import integrate, interpolate, optimize, special
 
-from ._validate import finite as _number, positive as _positive
+from ._validate import finite as _number, positive as _positive, temperature as _temperature
 from .interactions import FermiGauss, GDistribution, Uniform, make_g
 
 __all__ = [
@@ -213,7 +213,7 @@ def P_uniform(dE, T_I, dV: float = 1.0, z: int = 4, deriv: int = 0):
 
     each integral being elementary. Derivatives are exact for ``deriv <= z - 2``.
     """
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     dV = _positive("dV", dV)
     z = _z(z)
     n = z - 1
@@ -242,7 +242,7 @@ def P_uniform_low_T(T_I, dV: float = 1.0, z: int = 4) -> tuple[float, float]:
     ``O(exp(-dV/T_I))``. z = 4 gives ``6 T_I^2/dV^3`` and ``1/dV^3``; z = 6 gives
     ``70 T_I^4/dV^5`` and ``15 T_I^2/dV^5``.
     """
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     dV = _positive("dV", dV)
     z = _z(z)
     n = z - 1
@@ -592,7 +592,7 @@ def hop_energy_distribution(g, T_I, z: int = 4, *, points_per_T: float = 400.0, 
     (g is immutable).
     """
     g = _as_g(g)
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     z = _z(z)
     points_per_T = _positive("points_per_T", points_per_T)
     return _hop_energy_cached(g, T_I, z, float(points_per_T), None if h is None else _positive("h", h))
@@ -602,7 +602,7 @@ def P_derivatives_at_zero(g, T_I, z: int = 4, method: str = "auto") -> PZero:
     """``P(0), P'(0), P''(0)`` (continuous density). ``method``: 'auto' (closed form for
     :class:`Uniform` with z >= 4, grid otherwise), 'closed' or 'grid'."""
     g = _as_g(g)
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     z = _z(z)
     if method not in ("auto", "closed", "grid"):
         raise ValueError(f"method must be 'auto', 'closed' or 'grid'; got {method!r}")
@@ -635,7 +635,7 @@ def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4
     (``nu_cool = 1e-4``), not the quoted 0.05 (see ``physics.md`` section 5).
     """
     P = hop_energy_distribution(g, T_I, z)
-    Te = P.T_I if T_eval is None else _positive("T_eval", T_eval)
+    Te = P.T_I if T_eval is None else _temperature("T_eval", T_eval)
     return float(P.cdf(dE_max(Te, nu_cool, w0)))
 
 
@@ -728,7 +728,7 @@ class CvExpansion:
 def Cv_expansion(g, T_I, phi_v, z: int = 4) -> CvExpansion:
     """c1, c3 from (A13) for any g (closed form for uniform), plus the size of the next term."""
     g = _as_g(g)
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     phi_v = _phi_v(phi_v)
     z = _z(z)
     pz = P_derivatives_at_zero(g, T_I, z)
@@ -1153,12 +1153,12 @@ def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = 1e6, z: int
     Eq. 5 cut-off) and ``e_eq``, ``Cv_eq`` at ``T_I``.
     """
     g = _as_g(g)
-    T_I = _positive("T_I", T_I)
+    T_I = _temperature("T_I", T_I)
     phi_v = _phi_v(phi_v)
     z = _z(z)
     nu_cool = _positive("nu_cool", nu_cool)
     w0 = _positive("w0", w0)
-    Te = T_I if T_eval is None else _positive("T_eval", T_eval)
+    Te = T_I if T_eval is None else _temperature("T_eval", T_eval)
     exp = Cv_expansion(g, T_I, phi_v, z)
     P = hop_energy_distribution(g, T_I, z)
     pz = P_derivatives_at_zero(g, T_I, z)

@@ -15,8 +15,9 @@ from typing import Any
 import numba
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._io import atomic_write, check_writable, read_npz
+from .._validate import temperature
 from .._rng import seed_state
 from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
 from ..interactions import GDistribution, Uniform, g_from_dict
@@ -52,6 +53,11 @@ def normalize_seed(seed) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
+
+
+#: attempt rates accepted (the paper's is 1e6): beyond them the total rate over- or underflows
+W0_MIN = 1e-3
+W0_MAX = 1e15
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,8 @@ class SystemParams:
             w0 = float(self.w0)
         except (TypeError, ValueError):
             raise ValueError(f"w0 must be a positive number; got {self.w0!r}") from None
-        if not (w0 > 0 and math.isfinite(w0)):
-            raise ValueError(f"w0 must be positive and finite; got {self.w0!r}")
+        if not (W0_MIN <= w0 <= W0_MAX):
+            raise ValueError(f"w0 must lie in [{W0_MIN:g}, {W0_MAX:g}]; got {self.w0!r}")
         object.__setattr__(self, "w0", w0)
         if self.init not in _INITS:
             raise ValueError(f"init must be one of {_INITS}; got {self.init!r}")
@@ -108,8 +114,7 @@ class SystemParams:
                 T_I = float(self.T_I)
             except (TypeError, ValueError):
                 raise ValueError(f"T_I must be a positive number; got {self.T_I!r}") from None
-            if not (T_I > 0 and math.isfinite(T_I)):
-                raise ValueError(f"T_I must be positive and finite; got {self.T_I!r}")
+            temperature("T_I", T_I)
             object.__setattr__(self, "T_I", T_I)
         if self.bonds not in ("peq", "g"):
             raise ValueError(f"bonds must be 'peq' or 'g'; got {self.bonds!r}")
