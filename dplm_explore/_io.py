@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -94,14 +95,35 @@ def _umask() -> int:
     return mask
 
 
-def read_npz(path, what: str) -> dict[str, np.ndarray]:
+def read_npz(path, what: str, *, max_bytes=None, meta_member: str | None = None) -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` file (no pickles); anything unreadable is a ValueError that
-    names the file and ``what`` it was expected to be."""
+    names the file and ``what`` it was expected to be. ``max_bytes``: a limit on the unpacked
+    size of all members, checked from the zip directory before anything is unpacked; a number,
+    or a function of the raw bytes of ``meta_member`` (read first, at most 1 MB)."""
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            limit = max_bytes
+            if callable(max_bytes):
+                meta_info = next((i for i in infos if i.filename == f"{meta_member}.npy"), None)
+                raw = b""
+                if meta_info is not None and meta_info.file_size <= 2**20:
+                    with zf.open(meta_info) as fh:
+                        raw = bytes(np.lib.format.read_array(fh, allow_pickle=False))
+                limit = max_bytes(raw)
+    except ValueError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{str(path)!r} is not a readable {what} ({exc})") from None
+    if limit is not None:
+        total = sum(i.file_size for i in infos)
+        if total > limit:
+            raise ValueError(f"{str(path)!r} unpacks to {total} bytes, more than the {int(limit)} a {what} of its size can hold; refused")
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
     except Exception as exc:
         raise ValueError(f"{str(path)!r} is not a readable {what} ({exc})") from None

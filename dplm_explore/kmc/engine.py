@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +54,38 @@ def normalize_seed(seed) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
+
+
+#: bytes a system needs per lattice site while it is built and run (its arrays hold about 140;
+#: the construction doubles that for a moment), for the memory check before anything is allocated
+BYTES_PER_SITE = 320
+#: environment variable that raises (or lowers) the memory a system may take, in GB
+MEMORY_LIMIT_ENV = "DPLM_MEMORY_LIMIT_GB"
+
+
+def memory_limit_bytes() -> int:
+    """``$DPLM_MEMORY_LIMIT_GB`` if set, else 80 % of the machine's physical memory."""
+    env = os.environ.get(MEMORY_LIMIT_ENV)
+    if env:
+        try:
+            gb = float(env)
+        except ValueError:
+            raise ValueError(f"{MEMORY_LIMIT_ENV} must be a number of GB; got {env!r}") from None
+        return int(gb * 1e9)
+    try:
+        return int(0.8 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - no sysconf
+        return 16 * 10**9
+
+
+def check_memory(L: int) -> int:
+    """The estimated bytes of an L x L system; ValueError (naming L) above :func:`memory_limit_bytes`."""
+    need = BYTES_PER_SITE * L * L
+    limit = memory_limit_bytes()
+    if need > limit:
+        raise ValueError(f"L={L} needs about {need / 1e9:.3g} GB, above the limit of {limit / 1e9:.3g} GB "
+                         f"(set {MEMORY_LIMIT_ENV} to raise it)")
+    return need
 
 
 #: attempt rates accepted (the paper's is 1e6): beyond them the total rate over- or underflows
@@ -297,6 +330,7 @@ class Simulation:
         if void_moves is not None and not _is_count(void_moves):
             raise ValueError(f"void_moves must be a non-negative integer; got {void_moves!r}")
         params = SystemParams(L=L, phi_v=phi_v, g=g if g is not None else Uniform(), w0=w0, init=init, T_I=T_I, bonds=bonds)
+        check_memory(params.L)
         entropy = normalize_seed(seed)
         construction_seq = np.random.SeedSequence(entropy).spawn(3)[0]
         rng = np.random.default_rng(construction_seq)
@@ -314,6 +348,8 @@ class Simulation:
         0..N-1, or -1 for a void). ``V_table`` (float[N, N], symmetric) fixes every interaction
         (small systems); otherwise pairs come from g by hashing, with ``genesis`` (float[M]
         values for the occupied neighbour pairs in :func:`occupied_pairs` order) stored."""
+        if isinstance(L, (int, np.integer)) and not isinstance(L, bool) and L >= 3:
+            check_memory(int(L))
         occ = np.asarray(occ).reshape(-1)
         if occ.size != L * L:
             raise ValueError(f"occ must have L*L = {L * L} entries; got {occ.size}")
@@ -699,13 +735,15 @@ class Simulation:
     def load(cls, path) -> "Simulation":
         """Restore a state written by :meth:`save`; the run continues bit for bit."""
         path = Path(path)
-        data = read_npz(path, "dplm-explore state")
+        data = read_npz(path, "dplm-explore state", max_bytes=lambda meta: 2 * check_memory(_claimed_L(meta, path)) + 2**20, meta_member="_meta")
         if "_meta" not in data:
             raise ValueError(f"state file {str(path)!r} is not a dplm-explore state (no metadata)")
         try:
             meta = json.loads(bytes(data.pop("_meta")).decode())
         except Exception:
             raise ValueError(f"state file {str(path)!r} has corrupt metadata") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"state file {str(path)!r} has corrupt metadata (a JSON {type(meta).__name__}, not an object)")
         fmt = meta.get("format")
         if fmt not in (STATE_FORMAT, "dplm-explore-state/2"):
             raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r} (or 'dplm-explore-state/2', which loads with empty caches)")
@@ -713,13 +751,28 @@ class Simulation:
         missing = [n for n in needed if n not in data]
         if missing:
             raise ValueError(f"state file {str(path)!r} lacks arrays {missing}")
-        params = SystemParams.from_dict(meta["params"])
+        lacking = [k for k in ("params", "seed", "program", "program_t0", "key") if k not in meta]
+        if lacking:
+            raise ValueError(f"state file {str(path)!r} has metadata without {lacking}")
+        try:
+            params = SystemParams.from_dict(meta["params"])
+            seed = normalize_seed(meta["seed"])
+            program = Program.from_dict(meta["program"]) if meta["program"] else None
+            key = int(meta["key"])
+            program_t0 = float(meta["program_t0"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"state file {str(path)!r} has invalid metadata ({exc})") from None
+        if not 0 <= key < 2**64 or not math.isfinite(program_t0):
+            raise ValueError(f"state file {str(path)!r} has invalid metadata (key {key!r}, program_t0 {program_t0!r})")
+        S = params.L * params.L
+        if data["occ"].shape != (S,):
+            raise ValueError(f"state file {str(path)!r}: array occ has shape {data['occ'].shape}, but the metadata says L = {params.L} ({S} sites)")
         obj = cls.__new__(cls)
         obj.params = params
-        obj.seed = int(meta["seed"])
-        obj.program = Program.from_dict(meta["program"]) if meta["program"] else None
-        obj.program_t0 = float(meta["program_t0"])
-        obj.key = np.uint64(meta["key"])
+        obj.seed = seed
+        obj.program = program
+        obj.program_t0 = program_t0
+        obj.key = np.uint64(key)
         obj.nbr = neighbour_table(params.L)
         obj.offsets = scan_offsets()
         obj.lin = (obj.offsets[..., 0] + params.L * obj.offsets[..., 1]).astype(np.int64)
@@ -774,8 +827,25 @@ class Simulation:
             arr = getattr(self, name)
             if arr.shape != shape or arr.dtype != dtype:
                 raise ValueError(f"{where}: array {name} has shape {arr.shape} and dtype {arr.dtype}, expected {shape} {np.dtype(dtype)}")
+        for name in ("tr_p", "tr_v"):
+            arr = getattr(self, name)
+            if arr.ndim != 1 or arr.dtype != np.int32:
+                raise ValueError(f"{where}: array {name} has shape {arr.shape} and dtype {arr.dtype}, expected (n,) int32")
         if K_steps < 1:
             raise ValueError(f"{where}: empty temperature program")
+        if self.program is not None:
+            T_prog, tend_prog = self.program.compile(self.program_t0)
+            if not (np.array_equal(T_prog, self.step_T) and np.array_equal(tend_prog, self.step_tend)):
+                raise ValueError(f"{where}: the temperature steps disagree with the program in the metadata")
+        for name, arr in (("step_T", self.step_T), ("hist_T", self.hist_T)):
+            if arr.size and not (np.all(np.isfinite(arr)) and np.all(arr > 0)):
+                raise ValueError(f"{where}: {name} holds temperatures that are not positive and finite")
+        t_now = self.fs[K.F_T]
+        if not (math.isfinite(t_now) and t_now >= self.program_t0 - 1e-9 * max(1.0, abs(self.program_t0))):
+            raise ValueError(f"{where}: the clock reads {t_now!r}, before the program's start {self.program_t0!r} or not finite")
+        for name, arr in (("acc_f", self.acc_f), ("void_time", self.void_time), ("v_arrive", self.v_arrive), ("hist_f", self.hist_f)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{where}: {name} holds values that are not finite")
         d = self.dense
         if d.dtype != np.float64 or not (d.shape == (0, 0) or d.shape == (N, N)):
             raise ValueError(f"{where}: array dense has shape {d.shape}, expected (0, 0) or ({N}, {N})")
@@ -812,8 +882,23 @@ class Simulation:
             raise ValueError(f"{where}: the rate tree disagrees with the rates")
         if not np.array_equal(self.bond, _bonds_of(self)):
             raise ValueError(f"{where}: bond energies disagree with the interactions")
+        self._check_rates(where)
         if abs(self.energy_from_scratch() - self.energy) > 1e-6 * max(1.0, abs(self.energy)):
             raise ValueError(f"{where}: stored energy disagrees with the configuration")
+
+    def _check_rates(self, where: str) -> None:
+        """The stored rates and hop energies against a recomputation from the configuration, g,
+        the interaction key, w0 and the current temperature (a state that would run on another
+        trajectory than the one it claims is refused)."""
+        if self.program_done:
+            return
+        T = float(self.step_T[int(self.is_[K.I_STEP])])
+        pw, rates, dEs, tree = self.pw.copy(), self.rates.copy(), self.dEs.copy(), self.tree.copy()
+        c_key, c_stamp, cown, word, iso = self.c_key.copy(), self.c_stamp.copy(), self.cown.copy(), self.word.copy(), self.iso.copy()
+        fs, is_ = self.fs.copy(), self.is_.copy()
+        K._all_rates(self.vpos, pw, rates, dEs, tree, c_key, c_stamp, cown, word, iso, self.occ, self.nbr, self.bond, *self._inter(), self.params.w0, T, fs, is_)
+        if not (np.allclose(rates, self.rates, rtol=1e-9, atol=0.0) and np.allclose(dEs, self.dEs, rtol=1e-9, atol=1e-12) and np.allclose(pw, self.pw, rtol=1e-9, atol=1e-12)):
+            raise ValueError(f"{where}: the stored rates disagree with the configuration, g, w0 and T = {T!r} in the file")
 
     def _validate_caches(self, where: str) -> None:
         """Node-cache slots: words within the depth limit, sites in range and marked, flags 0/1."""
@@ -833,6 +918,17 @@ class Simulation:
                 raise ValueError(f"{where}: {name} holds values other than 0 and 1")
         if not np.all(np.isfinite(self.c_dat)):
             raise ValueError(f"{where}: cached rates are not finite")
+
+
+def _claimed_L(meta_bytes: bytes, path) -> int:
+    """The lattice size a state file's metadata claims (validated), before its arrays are read."""
+    try:
+        L = json.loads(meta_bytes.decode())["params"]["L"]
+    except Exception:
+        return 3  # unreadable metadata is reported by load() itself; allow a tiny file
+    if isinstance(L, bool) or not isinstance(L, int) or L < 3:
+        raise ValueError(f"state file {str(path)!r} has invalid metadata (L = {L!r})")
+    return L
 
 
 def _bonds_of(sim) -> np.ndarray:
