@@ -9,30 +9,9 @@ import sys
 from pathlib import Path
 
 
-def _g_from_args(args):
-    from .interactions import make_g
-
-    params = {}
-    family = args.g
-    if family == "uniform":
-        params = {"V0": args.V0, "dV": args.dV}
-    elif family == "uniform-delta":
-        params = {"G0": args.G0, "dV": args.dV}
-    elif family == "fermi-gauss":
-        params = {"G0": args.G0, "sigma_V": args.sigma_V, "dV": args.dV}
-    return make_g(family, **params)
-
-
-def add_g_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--g", default="uniform", help="g(V) family: uniform, uniform-delta, fermi-gauss (default uniform)")
-    p.add_argument("--G0", type=float, default=0.2, help="weight of the uniform/Fermi part (default 0.2)")
-    p.add_argument("--sigma-V", dest="sigma_V", type=float, default=0.1, help="Fermi/Gaussian width (default 0.1)")
-    p.add_argument("--dV", type=float, default=1.0, help="width / delta position (default 1)")
-    p.add_argument("--V0", type=float, default=0.0, help="lower edge of uniform g (default 0)")
-
-
 def _cmd_run(args) -> int:
     from ._io import npz_path, prepare_output
+    from .cli_options import g_from_args
     from .kmc import Simulation
     from .schedules import constant, cooling, heating
 
@@ -54,7 +33,7 @@ def _cmd_run(args) -> int:
             v = getattr(args, dest)
             if v is not None and not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{flag} must be a positive finite number; got {v!r}")
-        g = _g_from_args(args)
+        g = g_from_args(args)
         if args.T is not None and args.nu_cool is not None:
             raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
         if args.nu_cool is not None:
@@ -127,10 +106,21 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+class UsageError(ValueError):
+    """A command line argparse refuses (unknown option, bad type, missing value)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump): ``error: <prog>: <what is wrong>``."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
 
-    parser = argparse.ArgumentParser(prog="dplm-explore", description="Distinguishable-particle lattice model: kinetic Monte Carlo, theory and explorer.")
+    parser = _Parser(prog="dplm-explore", description="Distinguishable-particle lattice model: kinetic Monte Carlo, theory and explorer.")
     parser.add_argument("--version", action="version", version=f"dplm-explore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -138,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--L", type=int, default=None, help="lattice size (L x L)")
     run.add_argument("--phi-v", dest="phi_v", type=float, default=None, help="void density")
     run.add_argument("--resume", default=None, help="continue a saved run (a state written by --out or by Ctrl-C) instead of building one")
+    from .cli_options import add_g_options
+
     add_g_options(run)
     run.add_argument("--T-I", dest="T_I", type=float, default=None, help="temperature of the initial equilibrium state")
     run.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
@@ -180,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,9 +9,11 @@ def _cmd_app(args) -> int:
     from .app.runner import ProgramConfig, SystemConfig
     from .app.serve import serve
 
-    system = SystemConfig(L=args.L, phi_v=args.phi_v, g_family=args.g, V0=args.V0, dV=args.dV, G0=args.G0, sigma_V=args.sigma_V,
-                          init=args.init, T_I=args.T_I, seed=args.seed, w0=args.w0)
-    system.g()  # validates the g(V) parameters before anything starts
+    from .cli_options import g_from_args
+
+    g = g_from_args(args)  # validates the g(V) parameters before anything starts
+    system = SystemConfig(L=args.L, phi_v=args.phi_v, g_family=args.g, init=args.init, T_I=args.T_I, seed=args.seed, w0=args.w0,
+                          **{k: v for k, v in g.to_dict().items() if k != "family"})
     program = ProgramConfig("hold", args.T_I)
     config = {"system": system.to_dict(), "program": {"mode": program.mode, "T": program.T, "nu": program.nu},
               "hops_per_frame": args.hops_per_frame, "window_hops": args.window_hops}
@@ -26,7 +28,7 @@ def _cmd_app(args) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from .cli import add_g_options
+    from .cli_options import add_g_options
 
     p = sub.add_parser("app", help="start the live explorer on localhost (Voila) and print its URL")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")

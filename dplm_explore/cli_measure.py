@@ -32,9 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+from .cli_options import add_g_options, g_from_args
 
-_G_FAMILIES = ("uniform", "uniform-delta", "fermi-gauss")
+__all__ = ["register"]
 
 
 # ==================================================================================== helpers
@@ -48,11 +48,7 @@ def _add_ramp(p, *, required: bool = True) -> None:
 def _add_system(p: argparse.ArgumentParser, *, T_I_required: bool = True) -> None:
     p.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
     p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v")
-    p.add_argument("--g", default="uniform", choices=_G_FAMILIES, help="interaction distribution g(V) (default uniform)")
-    p.add_argument("--G0", type=float, default=None, help="uniform-delta / fermi-gauss weight G0 (default 0.2)")
-    p.add_argument("--sigma-V", dest="sigma_V", type=float, default=None, help="fermi-gauss width sigma_V (default 0.1)")
-    p.add_argument("--dV", type=float, default=None, help="interaction range dV (default 1)")
-    p.add_argument("--V0", type=float, default=None, help="uniform lower edge V0 (default 0)")
+    add_g_options(p)
     p.add_argument("--w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: fresh entropy, recorded in the result)")
     if T_I_required is not None:
@@ -72,9 +68,7 @@ def _add_parallel(p: argparse.ArgumentParser) -> None:
 
 
 def _g(args):
-    from .cli_theory import build_g
-
-    return build_g(args)
+    return g_from_args(args)
 
 
 def _progress(args) -> bool:
@@ -308,11 +302,7 @@ def _add_tls(sub) -> None:
     p.add_argument("--state", default=None, help="a saved simulation state (dplm-explore run --out) instead of a new cooled system")
     p.add_argument("--L", type=int, default=None)
     p.add_argument("--phi-v", dest="phi_v", type=float, default=None)
-    p.add_argument("--g", default=None, choices=_G_FAMILIES, help="g(V) family of a new system (default uniform)")
-    p.add_argument("--G0", type=float, default=None)
-    p.add_argument("--sigma-V", dest="sigma_V", type=float, default=None)
-    p.add_argument("--dV", type=float, default=None)
-    p.add_argument("--V0", type=float, default=None)
+    add_g_options(p, default_family=None)
     p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--T-I", dest="T_I", type=float, default=None)

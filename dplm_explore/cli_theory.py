@@ -17,18 +17,10 @@ import json
 import sys
 from typing import Any
 
-from .interactions import make_g
+from .cli_options import add_g_options, g_from_args
 from .theory import theory_summary
 
-__all__ = ["register", "run", "build_g"]
-
-#: g-family parameters each family accepts (CLI option dest -> make_g keyword)
-_FAMILY_PARAMS = {
-    "uniform": ("V0", "dV"),
-    "uniform-delta": ("G0", "dV"),
-    "fermi-gauss": ("G0", "sigma_V", "dV"),
-}
-
+__all__ = ["register", "run"]
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``theory`` subcommand to an argparse ``subparsers`` object; returns its parser."""
@@ -37,13 +29,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="analytic TLS theory: P(dE), q, c1, c3 (paper Sec. V, App. A)",
         description="Print the analytic theory's numbers (c1, c3, P(0), P''(0), q, ...) for one parameter set.",
     )
-    p.add_argument("--g", default="uniform", choices=sorted(_FAMILY_PARAMS), help="interaction distribution family (default: uniform)")
     p.add_argument("--T-I", dest="T_I", type=float, required=True, help="equilibration temperature T_I of the initial state")
     p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v in (0, 1)")
-    p.add_argument("--G0", dest="G0", type=float, default=None, help="uniform-delta / fermi-gauss weight G0 (default 0.2)")
-    p.add_argument("--sigma-V", dest="sigma_V", type=float, default=None, help="fermi-gauss width sigma_V (default 0.1)")
-    p.add_argument("--dV", dest="dV", type=float, default=None, help="interaction range dV (default 1)")
-    p.add_argument("--V0", dest="V0", type=float, default=None, help="uniform lower edge V0 (default 0)")
+    add_g_options(p)
     p.add_argument("--nu-cool", dest="nu_cool", type=float, default=1e-4, help="cooling rate for dE_max, Eq. 5 (default 1e-4)")
     p.add_argument("--w0", dest="w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--z", dest="z", type=int, default=4, help="coordination number (default 4)")
@@ -51,19 +39,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=run)
     return p
-
-
-def build_g(args: argparse.Namespace):
-    """The g(V) instance the options describe; options foreign to the family raise ValueError."""
-    family = args.g
-    allowed = _FAMILY_PARAMS.get(family)
-    if allowed is None:
-        raise ValueError(f"g family must be one of {sorted(_FAMILY_PARAMS)}; got {family!r}")
-    given = {k: getattr(args, k, None) for k in ("V0", "dV", "G0", "sigma_V")}
-    foreign = sorted(k for k, v in given.items() if v is not None and k not in allowed)
-    if foreign:
-        raise ValueError(f"option(s) {foreign} do not apply to g family {family!r} (parameters: {list(allowed)})")
-    return make_g(family, **{k: v for k, v in given.items() if v is not None})
 
 
 def _fmt(v: Any) -> str:
@@ -111,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     """Compute :func:`theory_summary` for the parsed options and print it; returns an exit code
     (0, or 2 with a message on stderr for invalid parameters)."""
     try:
-        g = build_g(args)
+        g = g_from_args(args)
         summary = theory_summary(g, args.T_I, args.phi_v, nu_cool=args.nu_cool, w0=args.w0, z=args.z, T_eval=args.T_eval)
     except ValueError as exc:
         print(f"dplm-explore theory: error: {exc}", file=sys.stderr)

@@ -41,7 +41,7 @@ def test_run_cooling_writes_state_once(capsys, tmp_path):
     "extra, match",
     [
         (["--phi-v", "1.5"], "phi_v must lie in"),
-        (["--g", "gaussian"], "g family must be one of"),
+        (["--g", "gaussian"], "invalid choice: 'gaussian'"),
         (["--g", "uniform-delta", "--G0", "2"], "G0 must lie in"),
         (["--g", "fermi-gauss", "--sigma-V", "0"], "sigma_V must be positive"),
     ],

@@ -131,7 +131,7 @@ def test_sweep_command(capsys, tmp_path):
     "argv, match",
     [
         (["cool", "--L", "8", "--phi-v", "0.05", "--T-I", "0.3", "--T-final", "0.3", "--nu", "1", "--out", "{tmp}/a.npz"], "T_final must differ"),
-        (["cool", "--L", "8", "--phi-v", "0.05", "--T-I", "0.3", "--T-final", "0.2", "--nu", "1", "--sigma-V", "0.1", "--out", "{tmp}/a.npz"], "do not apply"),
+        (["cool", "--L", "8", "--phi-v", "0.05", "--T-I", "0.3", "--T-final", "0.2", "--nu", "1", "--sigma-V", "0.1", "--out", "{tmp}/a.npz"], "not a parameter of --g"),
         (["diffusion", "--L", "8", "--phi-v", "0.05", "--T", "0.3", "--hops", "10", "--form", "vft", "--D-r", "-1", "--out", "{tmp}/d.npz"], "D_r must be positive"),
         (["tls", "--hops", "10", "--out", "{tmp}/t.npz"], "without --state"),
         (["sweep", "--task", "run", "--set", "L8", "--out", "{tmp}/s"], "KEY=VALUE"),
