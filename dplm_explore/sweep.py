@@ -153,6 +153,10 @@ TASK_KEYS: dict[str, frozenset] = {
 }
 
 
+#: keys whose values count something: integers only (an integral float such as 1e6 is accepted)
+_INT_KEYS = frozenset({"L", "hops", "n_samples", "equilibrate_hops", "n_log_bins", "min_transitions"})
+
+
 def _check_keys(task: str, params: dict) -> None:
     """ValueError naming any key ``task`` does not read (misspelt, or ignored in this mode)."""
     import difflib
@@ -163,6 +167,10 @@ def _check_keys(task: str, params: dict) -> None:
             close = difflib.get_close_matches(k, sorted(allowed), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"sweep task {task!r} does not use parameter {k!r}{hint}; it reads {sorted(allowed)}")
+        v = params[k]
+        if k in _INT_KEYS and v is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
+                raise ValueError(f"sweep parameter {k} must be an integer; got {v!r}")
     if task == "run":
         ramp = params.get("nu") is not None
         ignored = ("T", "hops", "time") if ramp else ("T_final", "dT_step")

@@ -333,6 +333,8 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, 
         if out is not None:
             current(len(res) == len(items)).save(out, overwrite=True)
 
+    if out is not None:
+        current(False).save(out, overwrite=overwrite)  # claims the name before any work (a concurrent writer gets FileExistsError)
     map_tasks(_diffusion_replica, items, workers=workers, scheduler=scheduler, progress=progress, desc="D(T) runs", on_result=on_result)
     result = current(True)
     if out is not None:

@@ -640,6 +640,8 @@ def measure_heat_capacity(
         if out is not None:
             current(bool(done.all())).save(out, overwrite=True)
 
+    if out is not None and not resume:
+        current(False).save(out, overwrite=overwrite)  # claims the name before any work (a concurrent writer gets FileExistsError)
     todo = [i for i in range(seeds.size) if not done[i]]
     map_tasks(_run_program_replica, [(spec, prog_d, int(seeds[i])) for i in todo], workers=workers, scheduler=scheduler, progress=progress,
               desc="replicas", on_result=lambda j, res: on_result(todo[j], res))

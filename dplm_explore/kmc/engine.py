@@ -735,7 +735,7 @@ class Simulation:
     def load(cls, path) -> "Simulation":
         """Restore a state written by :meth:`save`; the run continues bit for bit."""
         path = Path(path)
-        data = read_npz(path, "dplm-explore state", max_bytes=lambda meta: 2 * check_memory(_claimed_L(meta, path)) + 2**20, meta_member="_meta")
+        data = read_npz(path, "dplm-explore state", max_bytes=lambda meta: _state_size_limit(meta, path), meta_member="_meta")
         if "_meta" not in data:
             raise ValueError(f"state file {str(path)!r} is not a dplm-explore state (no metadata)")
         try:
@@ -854,6 +854,9 @@ class Simulation:
         occ = self.occ
         if not np.array_equal(np.sort(occ[occ >= 0]), np.arange(N)) or not np.array_equal(np.sort(-occ[occ < 0] - 1), np.arange(Nv)):
             raise ValueError(f"{where}: occupancy is not a valid arrangement")
+        for name, arr in (("ppos", self.ppos), ("vpos", self.vpos)):
+            if arr.size and (arr.min() < 0 or arr.max() >= S):
+                raise ValueError(f"{where}: {name} holds sites out of range (positions disagree with the occupancy)")
         if not (np.array_equal(occ[self.ppos], np.arange(N)) and np.array_equal(occ[self.vpos], -(np.arange(Nv) + 1))):
             raise ValueError(f"{where}: positions disagree with the occupancy")
         partners = self.gen[:, :4]
@@ -920,15 +923,23 @@ class Simulation:
             raise ValueError(f"{where}: cached rates are not finite")
 
 
-def _claimed_L(meta_bytes: bytes, path) -> int:
-    """The lattice size a state file's metadata claims (validated), before its arrays are read."""
+#: unpacked bytes read from a state file whose metadata does not say its size (then refused)
+_UNSIZED_STATE_BYTES = 2**26
+
+
+def _state_size_limit(meta_bytes: bytes, path) -> int:
+    """Most bytes a state file may unpack to, from the lattice size its metadata claims (checked
+    against the memory limit), before any array is read."""
     try:
         L = json.loads(meta_bytes.decode())["params"]["L"]
     except Exception:
-        return 3  # unreadable metadata is reported by load() itself; allow a tiny file
+        return _UNSIZED_STATE_BYTES  # load() itself reports the damaged metadata
     if isinstance(L, bool) or not isinstance(L, int) or L < 3:
         raise ValueError(f"state file {str(path)!r} has invalid metadata (L = {L!r})")
-    return L
+    try:
+        return 2 * check_memory(L) + 2**20
+    except ValueError as exc:
+        raise ValueError(f"state file {str(path)!r}: {exc}") from None
 
 
 def _bonds_of(sim) -> np.ndarray:
