@@ -14,7 +14,7 @@ dependent work every hop of ``kmc._kernel._advance`` has to go through, without 
   with probability total / group bound; not the kernel's event order).
 
 Rates are uniform**6 (totals spread over about 11 factors of 2, as at T ~ 0.1). Results are
-printed, not committed; numbers for this machine are in the issue notes.
+printed, not committed; numbers for one machine are in docs/performance.md.
 """
 
 from __future__ import annotations

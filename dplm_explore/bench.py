@@ -1,6 +1,6 @@
 """Engine benchmark: hops per second after compilation, set-up time and memory.
 
-Used by ``dplm-explore bench`` and ``benchmarks/bench_engine.py``; numbers belong in issue notes,
+Used by ``dplm-explore bench`` and ``benchmarks/bench_engine.py``; numbers belong in docs/performance.md,
 never in timed unit tests.
 """
 

@@ -1,4 +1,4 @@
-"""Initial states: exact equilibrium at T_I ("direct construction", physics.md section 3) and the
+"""Initial states: exact equilibrium at T_I ("direct construction", docs/physics.md section 3) and the
 random (infinite-temperature) start.
 
 Integrating the quenched interactions out gives P(arrangement) ~ Z_b(T_I)^(n_vv), n_vv the number
@@ -24,7 +24,7 @@ __all__ = ["InitialState", "equilibrium_state", "random_state", "genesis_bonds",
 
 @jit(_nrt=True)  # allocates its work arrays
 def _relax_voids(is_void, nbr, n_moves, log_zb, rng):
-    """Metropolis lattice gas of voids with weight Z_b per void-void contact (physics.md 3.1).
+    """Metropolis lattice gas of voids with weight Z_b per void-void contact (docs/physics.md 3.1).
 
     is_void: uint8[S] (modified in place); moves relocate a random void to a random particle site
     and are accepted with probability min(1, Z_b^(delta n_vv)). Returns accepted moves."""

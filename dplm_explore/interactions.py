@@ -8,7 +8,7 @@ base class derives the cdf, the inverse cdf, sampling, the bond partition functi
 only needs a density: see :class:`TabulatedG` / :func:`g_from_pdf`. The three families of the paper
 override the numerics with closed forms where they exist.
 
-Definitions follow ``shared/physics.md`` section 2 (units: k_B = 1, energies in units of the
+Definitions follow ``docs/physics.md`` section 2 (units: k_B = 1, energies in units of the
 interaction scale).
 """
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .campaign import DEFAULT_WORK_DIR, CoolingGroup, load_replicas, plan
 
-__all__ = ["assemble_figure", "headline_records", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
+__all__ = ["assemble_figure", "headline_records", "paper_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
 
 #: temperature bins of the C_v curves (Figs. 1, 6, 7, 8)
 CV_DT_BIN = 0.001
@@ -374,11 +374,22 @@ def table_rows(records: list[dict[str, Any]]) -> list[str]:
 
 def print_rows(figure: str, data=None, quantities=None) -> None:
     """Print ``figure``'s headline numbers as the rows of docs/reproduction.md (for notebooks)."""
-    from .figures import figure_data
-
-    data = data or figure_data(figure, "paper")
+    data = data or paper_figure(figure)
+    if data is None:
+        return
     recs = [r for r in headline_records(figure, data) if quantities is None or r["quantity"] in quantities]
     print("| figure | quantity | conditions | paper | ours ± error | theory | agree (2σ) | note |")
     print("|---|---|---|---|---|---|---|---|")
     for row in table_rows(recs):
         print(row)
+
+
+def paper_figure(figure: str):
+    """The shipped paper-scale data of ``figure`` (for notebooks), or None with a printed note
+    when the campaign has not produced them yet."""
+    from .figures import figure_data, shipped_path
+
+    if not shipped_path(figure).exists():
+        print(f"{figure}: the paper-scale data are not shipped yet (the campaign is still computing them: dplm-explore reproduce --figures {figure})")
+        return None
+    return figure_data(figure, "paper")

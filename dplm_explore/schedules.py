@@ -1,6 +1,6 @@
 """Temperature programs: constant T, linear cooling or heating, and chains of them.
 
-A program is compiled into *steps* of piecewise-constant temperature (physics.md section 1): a
+A program is compiled into *steps* of piecewise-constant temperature (docs/physics.md section 1): a
 ramp at rate ``nu`` from ``T_start`` to ``T_end`` is cut into steps of ``dT_step`` (the last one
 shorter), each held at the temperature of its midpoint for ``dT / nu`` time units. The kernel
 recomputes rates at each step boundary and accumulates observables per step, so the steps are also

@@ -1,6 +1,6 @@
 """Analytic theory of the DPLM two-level systems (paper Secs. V-VI and Appendix A).
 
-Everything here follows ``shared/physics.md`` section 5, including the paper's errata:
+Everything here follows ``docs/physics.md`` section 5, including the paper's errata:
 
 * ``Phi`` peaks at ``|dE| = 2.3994 T`` (root of ``x tanh(x/2) = 2``), not 2.35 T;
 * Eq. (A16) is the convolution evaluated at ``dE + 3 dV``; the shift belongs to (A17) only.
@@ -76,8 +76,8 @@ __all__ = [
     "theory_summary",
 ]
 
-#: gas constant in J/(K mol): k_B per particle -> per mole (paper Sec. VI)
-R_GAS = 8.314
+#: molar gas constant (k_B per particle -> per mole, paper Sec. VI), J/(K mol) (CODATA 2018, exact; the paper rounds it to 8.314)
+R_GAS = 8.314462618
 
 
 # =================================================================================== validation
@@ -632,7 +632,7 @@ def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4
 
     ``T_eval`` is the temperature at which Eq. (5) is evaluated; the paper's text implies
     ``T_eval = T_I`` (the default), which gives q(T_I = 0.03) = 0.038 for uniform g
-    (``nu_cool = 1e-4``), not the quoted 0.05 (see ``physics.md`` section 5).
+    (``nu_cool = 1e-4``), not the quoted 0.05 (see ``docs/physics.md`` section 5).
     """
     P = hop_energy_distribution(g, T_I, z)
     Te = P.T_I if T_eval is None else _temperature("T_eval", T_eval)
@@ -773,7 +773,7 @@ def bonds_per_particle(phi_v, z: int = 4, Z_b: float = 1.0) -> float:
     """Mean number of particle-particle bonds per particle in equilibrium.
 
     In exact equilibrium the void arrangement is a lattice gas with weight ``Z_b(T)`` per
-    void-void contact (``physics.md`` section 3). With ``s`` the fraction of lattice bonds joining
+    void-void contact (``docs/physics.md`` section 3). With ``s`` the fraction of lattice bonds joining
     two voids, ``N_pp / N = (z/2)(1 - 2 phi_v + s)/(1 - phi_v)``. ``s`` is taken from the
     quasi-chemical (Bethe) approximation ``s (1 - 2phi_v + s) = Z_b (phi_v - s)^2``, exact to
     O(phi_v^3); ``Z_b = 1`` gives random placement, ``s = phi_v^2``, ``N_pp/N = (z/2)(1-phi_v)``.

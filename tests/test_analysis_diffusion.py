@@ -1,4 +1,4 @@
-"""MSD, D(T), T_g and fragility (Fig. 5; physics.md section 4)."""
+"""MSD, D(T), T_g and fragility (Fig. 5; docs/physics.md section 4)."""
 
 import math
 

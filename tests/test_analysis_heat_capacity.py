@@ -192,7 +192,7 @@ def test_equilibrium_heating_cv_matches_theory():
     fl = theory.Cv_eq(hc.T_bins[inner], Uniform(), hc.system["phi_v_realised"])
     assert np.all(np.abs(hc.Cv_fluct[inner] / fl - 1) < 0.3)
     # energy bookkeeping stays exact: the incremental energy of every replica matches a full
-    # recomputation at the end of the run (physics.md section 4)
+    # recomputation at the end of the run (docs/physics.md section 4)
     assert np.all(np.isfinite(hc.e_bins))
     assert hc.energy_drift.shape == (4,) and np.all(hc.energy_drift < 1e-9), hc.energy_drift
     assert np.array_equal(coarse.energy_drift, hc.energy_drift)

@@ -1,4 +1,4 @@
-"""Measured P(dE) of hop attempts and q against the theory (Fig. 4b; physics.md sections 4-5)."""
+"""Measured P(dE) of hop attempts and q against the theory (Fig. 4b; docs/physics.md sections 4-5)."""
 
 import numpy as np
 import pytest

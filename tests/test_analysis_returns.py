@@ -1,4 +1,4 @@
-"""Event- and snapshot-level return probabilities (Fig. 4a; physics.md section 4)."""
+"""Event- and snapshot-level return probabilities (Fig. 4a; docs/physics.md section 4)."""
 
 import numpy as np
 import pytest

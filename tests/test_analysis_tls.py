@@ -1,4 +1,4 @@
-"""TLS catalogue, Boltzmann check, traces, event replay (paper Figs. 2-3; physics.md sections 4, 7)."""
+"""TLS catalogue, Boltzmann check, traces, event replay (paper Figs. 2-3; docs/physics.md sections 4, 7)."""
 
 import math
 

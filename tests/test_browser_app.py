@@ -35,7 +35,7 @@ def test_explorer_streams_follows_a_clicked_void_and_survives_widget_storms(app)
         bokeh_ready(page)
         assert page.external == []  # offline: nothing but localhost
         # the page-level BokehJS switches are on (if a BokehJS upgrade renames what they patch,
-        # this says so: re-check bokeh/bokeh#15286 and the profile in the issue notes)
+        # this says so: re-check bokeh/bokeh#15286 and the profile in docs/performance.md)
         assert page.evaluate("""() => {
             const B = window.Bokeh;
             return B.require("core/visuals/visual").VisualProperties.prototype.__dplm_no_css === true

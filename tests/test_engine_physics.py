@@ -1,4 +1,4 @@
-"""Physics validation of the engine (fixed seeds, stated tolerances; physics.md section 7)."""
+"""Physics validation of the engine (fixed seeds, stated tolerances; docs/physics.md section 7)."""
 
 import itertools
 import math

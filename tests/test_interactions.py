@@ -63,7 +63,7 @@ def test_fermi_gauss_normalisation_and_weight_above_dV():
     raw = lambda v: g._raw(v)
     total = integrate.quad(raw, 0, 1, points=[1.0])[0] + integrate.quad(raw, 1, 10)[0]
     assert g.norm == pytest.approx(total, rel=1e-9)
-    assert 5e-7 < g.norm - 1 < 2e-6  # physics.md: correction ~1e-6
+    assert 5e-7 < g.norm - 1 < 2e-6  # docs/physics.md: correction ~1e-6
     above = integrate.quad(g.density, 1.0, 10.0)[0]
     assert above == pytest.approx(1 - g.cdf(1.0), abs=1e-6)
     assert 0.40 < above < 0.42  # "about 41% of its weight lies above V = dV"

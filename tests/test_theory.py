@@ -1,4 +1,4 @@
-"""Tests of dplm_explore.theory (paper Secs. V-VI, App. A; physics.md sections 5 and 7).
+"""Tests of dplm_explore.theory (paper Secs. V-VI, App. A; docs/physics.md sections 5 and 7).
 
 Every test compares against an independent computation (quadrature, Monte Carlo with a fixed
 seed, a direct non-FFT convolution, a lattice-gas simulation, finite differences) with a stated

@@ -1,4 +1,4 @@
-"""Analyses behind the paper's figures, as tested library code (physics.md section 4).
+"""Analyses behind the paper's figures, as tested library code (docs/physics.md section 4).
 
 * :mod:`.heat_capacity` — C_v(T) of cooling/heating runs over replicas, the C_v/T vs T^2 fit of
   c1, c3 next to the theory (Figs. 1, 7, 8): :func:`measure_heat_capacity`,

@@ -7,7 +7,7 @@ measurement (``time`` time units, one number or one per temperature, or ``hops``
 ``1 - fit_from`` of the run divided by 4 (2-d; lattice spacing^2 per time unit; ``method='slope'``)
 or ``MSD(t_end) / (4 t_end)`` (``method='ratio'``). Replicas give the error bar (standard error).
 
-High-T check (physics.md section 4): ``D -> phi_v w0 f`` with ``f = 0.46694`` for small phi_v.
+High-T check (docs/physics.md section 4): ``D -> phi_v w0 f`` with ``f = 0.46694`` for small phi_v.
 
 T_g and m_k: ``D`` scales as ``w0`` (time is measured in units of 1/w0), so the comparison
 with the reference value ``D_r`` (paper: 0.1 at ``w0 = 1e6``) uses ``D_scaled = D * 1e6 / w0``.

@@ -266,7 +266,7 @@ class HeatCapacity(Result):
       (:func:`theory.Cv_tls` with the Eq. 5 cut-off at ``nu_cool``; NaN without ``T_I``);
     * ``seeds`` int64[R] (``SeedSequence(root_seed).spawn``), ``done`` bool[R];
     * ``energy_drift`` float[R]: at the end of each replica, ``|E_incremental - E_scratch| /
-      |E_scratch|`` (the engine's tracked energy against a full recomputation, physics.md
+      |E_scratch|`` (the engine's tracked energy against a full recomputation, docs/physics.md
       section 4; NaN for replicas not done, or in files written before it was recorded).
 
     ``system``: :func:`system_spec`; ``program``: the program's dict; ``binning``: edges rule;

@@ -1,7 +1,7 @@
 """Void occupation maps p_i^void (paper Fig. 2 and the inset of Fig. 10).
 
 ``p_i^void`` is the fraction of a window's duration during which site ``i`` held a void
-(physics.md section 4); the window is a number of particle hops (paper: 1e7 hops on 40 x 40).
+(docs/physics.md section 4); the window is a number of particle hops (paper: 1e7 hops on 40 x 40).
 The maps add up to the number of voids. The void positions at the start of each window are
 recorded (the black squares of Fig. 2). Maps are indexed ``[y, x]`` (site ``s = x + L y``).
 """

@@ -1,7 +1,7 @@
 """Return probabilities P_ret (particles) and Q_ret (voids) during a temperature program (Fig. 4a).
 
 ``P_ret`` is the probability that the next hop of a particle reverses its previous hop; ``Q_ret``
-the same for voids (physics.md section 4). Two levels are measured on the same run:
+the same for voids (docs/physics.md section 4). Two levels are measured on the same run:
 
 * **event level** (exact): the engine counts, in every program step, the hops that reverse the
   same particle's (void's) previous hop and those that do not (a hop counts only if the

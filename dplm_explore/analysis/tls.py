@@ -1,7 +1,7 @@
 """Two-level systems (paper Figs. 2-3, 9-10): catalogue, Boltzmann check, displacement traces.
 
 A void is a **TLS** over a window of hops when every site it visits is one of exactly two sites
-and it hopped at least ``min_transitions`` times (physics.md section 4). State 1 is the site the
+and it hopped at least ``min_transitions`` times (docs/physics.md section 4). State 1 is the site the
 void held at the start of the window, state 2 the other one. For each TLS:
 
 * ``p1``, ``p2``: measured time fractions (they add up to 1), ``ratio = p2 / p1``;
