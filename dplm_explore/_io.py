@@ -58,7 +58,9 @@ def atomic_write(path: Path, write: Callable, *, overwrite: bool = False) -> Non
     part-way leaves any existing file untouched and no partial file behind. Files get mode
     0644 less the process umask, like any file the user creates."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
         os.fchmod(fd, FILE_MODE & ~_umask())

@@ -59,6 +59,8 @@ def _cmd_figure(args) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed!r}")
     out_dir = Path(args.out_dir)
+    if not args.json:
+        out_dir.mkdir(parents=True, exist_ok=True)  # --out-dir names a folder to fill: made if missing
     outs = {f: out_dir / f"{args.name}.{f}" for f in fmts}
     taken = [str(p) for p in outs.values() if p.exists()]
     if taken and not args.overwrite and not args.json:
@@ -80,7 +82,7 @@ def _cmd_figure(args) -> int:
         source = "computed"
         if data_path is not None:
             if args.scale == "quick":
-                data.provenance["command"] = f"dplm-explore figure {spec.name} --scale quick --seed {args.seed} --data {data_path.name}"
+                data.provenance["command"] = f"dplm-explore figure {spec.name} --scale quick --seed {args.seed} --data {data_path}"
             data.save(data_path)
     t_data = time.perf_counter() - t0
     if args.json:

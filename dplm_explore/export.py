@@ -170,6 +170,16 @@ def _driver_for(driver, scale_factor: float = 1):
             yield drv
 
 
+def _without_toolbars(obj) -> None:
+    """Images show the plots only: every toolbar of ``obj`` is hidden (the layout is changed)."""
+    from bokeh.models import GridPlot, Plot
+
+    for m in obj.select({"type": Plot}):
+        m.toolbar_location = None
+    for m in obj.select({"type": GridPlot}):
+        m.toolbar_location = None
+
+
 def save_png(obj, path, *, overwrite: bool = False, scale: float = 1, driver=None, timeout: int = 30) -> Path:
     """Render ``obj`` to a PNG of (layout width x scale) by (layout height x scale) pixels.
 
@@ -178,6 +188,7 @@ def save_png(obj, path, *, overwrite: bool = False, scale: float = 1, driver=Non
     _check_layout(obj)
     scale = _validate.positive("scale", scale)
     path = _target(path, overwrite)
+    _without_toolbars(obj)
     if driver is not None and getattr(driver, "dplm_scale_factor", scale) < scale:
         raise ValueError(f"scale must not exceed the browser's scale_factor {driver.dplm_scale_factor:g}; got {scale!r}")
     from bokeh.io.export import get_screenshot_as_png
@@ -194,6 +205,7 @@ def save_svg(obj, path, *, overwrite: bool = False, driver=None, timeout: int = 
     """Render ``obj`` (the whole layout, one file) as SVG. ``driver`` as in :func:`save_png`."""
     _check_layout(obj)
     path = _target(path, overwrite)
+    _without_toolbars(obj)
     from bokeh.io.export import get_svg
 
     with _driver_for(driver) as drv:

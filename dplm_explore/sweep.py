@@ -394,7 +394,16 @@ def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None,
         if tdir is not None:
             r.save(tdir / f"task-{t.index:05d}.npz", overwrite=True)
 
-    map_tasks(_execute, [(task, t.params, t.seed) for t in todo], workers=workers, scheduler=scheduler, progress=progress, desc=f"sweep {task}", on_result=on_result)
+    try:
+        map_tasks(_execute, [(task, t.params, t.seed) for t in todo], workers=workers, scheduler=scheduler, progress=progress, desc=f"sweep {task}",
+                  on_result=on_result)
+    except ValueError:
+        if out_dir is not None and not resume and not per_task:
+            # nothing ran (the parameters were refused): leave no plan behind, so the corrected sweep starts afresh
+            (out_dir / "plan.json").unlink(missing_ok=True)
+            if tdir is not None and tdir.exists() and not any(tdir.iterdir()):
+                tdir.rmdir()
+        raise
     result = _collect(task, grid_j, base_j, root, tasks, per_task, dict(prov, wall_s=time.perf_counter() - t0))
     if out_dir is not None:
         result.save(out_dir / "sweep.npz", overwrite=True)

@@ -357,3 +357,45 @@ def test_the_kernel_keeps_at_most_max_unacked_frames_unacknowledged(ex):
     assert p.may_draw()
     p.ack.tags = [n0]  # a late duplicate of an older one changes nothing
     assert p.acked_n == n0 + ACK_EVERY and p.may_draw()
+
+
+def test_followed_voids_after_a_deep_quench_keep_frames_small_and_fast():
+    """Quenched from T = 0.1 to 1e-3 and 1e-4 with every void followed, the total rate falls by
+    up to 60 orders of magnitude within a frame; the tracer thins itself, so a frame stays a few
+    hundred samples per void (not billions: that used to exhaust memory). Run in a child process
+    limited to 3 GB so that a regression fails instead of taking the machine."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+        from dplm_explore.app import runner as R
+        r = R.Runner.create(R.SystemConfig(L=60, phi_v=0.02, T_I=0.1), R.ProgramConfig("hold", 0.1), hops_per_frame=20_000, window_hops=50_000)
+        r.follow(list(range(72)))
+        r.step(); r.step()
+        for T in (1e-3, 1e-4):
+            r.set_program(R.ProgramConfig("hold", T))
+            before = {v: len(tr.t) for v, tr in r._traces.items()}
+            r.step()
+            grown = max(len(tr.t) - before[v] for v, tr in r._traces.items())
+            assert grown <= 2 * R._MAX_WAITING_SAMPLES, (T, grown)
+        print("ok")
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and p.stdout.strip().endswith("ok"), p.stderr[-2000:]
+
+
+def test_tracer_with_max_samples_thins_and_doubles_its_interval():
+    from dplm_explore import Simulation, constant
+
+    sim = Simulation.create(L=20, phi_v=0.02, T_I=0.1, seed=3, program=constant(0.1))
+    dt = 1e-7
+    sim.track(voids=[0, 1], interval=dt, max_samples=100)
+    sim.advance(50_000)
+    t, _, xv = sim.samples()
+    assert 50 <= t.size <= 100 + 4096
+    assert sim.sample_interval > dt and np.all(np.diff(t) > 0)
+    with pytest.raises(ValueError, match="max_samples must be an integer >= 2; got 1"):
+        sim.track(voids=[0], interval=1.0, max_samples=1)

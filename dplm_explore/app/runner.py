@@ -175,6 +175,8 @@ def coarse_grain(a: np.ndarray, m: int) -> np.ndarray:
 
 _TRACE_POINTS = 1500  # per followed void; every frame sends them all
 _SAMPLES_PER_FRAME = 200
+#: tracer samples a frame may collect before the tracer thins them (doubling its interval)
+_MAX_WAITING_SAMPLES = 4 * _SAMPLES_PER_FRAME
 MAX_FOLLOWED = 8
 
 
@@ -331,6 +333,8 @@ class Runner:
             n = hops - done
             if math.isfinite(budget_s) and self._rate == self._rate:
                 n = min(n, max(1000, int(self._rate * budget_s)))
+            if self._traces:
+                self._bound_samples(sim, hops)
             h0 = self._window.hops
             self._window.run(n)
             done += self._window.hops - h0
@@ -377,6 +381,17 @@ class Runner:
             if not 0.25 < sim.sample_interval / dt < 4:
                 self._retrack(sim, dt)
 
+    def _bound_samples(self, sim, hops: int) -> None:
+        """Before each chunk: if the tracer would take far more than _SAMPLES_PER_FRAME samples
+        over a frame of ``hops`` hops at the current total rate (the temperature dropped, so time
+        per hop grew), lengthen its interval now rather than at the frame's end."""
+        rate = sim.total_rate
+        if not rate > 0:
+            return
+        want = hops / rate / _SAMPLES_PER_FRAME
+        if sim.sample_interval < 0.25 * want:
+            self._retrack(sim, want)
+
     def _retrack(self, sim, interval: float | None = None) -> None:
         if interval is None:
             interval = sim.sample_interval
@@ -385,7 +400,7 @@ class Runner:
                 h0, t0, _ = self._occ_hist[0]
                 per_hop = (sim.t - t0) / (sim.hops - h0) if sim.hops > h0 else 1.0 / (sim.params.n_voids * sim.params.w0)
                 interval = max(per_hop * self.hops_per_frame / _SAMPLES_PER_FRAME, 1e-300)
-        sim.track(voids=list(self._traces), interval=interval, capacity=4096)
+        sim.track(voids=list(self._traces), interval=interval, capacity=4096, max_samples=_MAX_WAITING_SAMPLES)
 
     def _make_frame(self) -> Frame:
         sim = self.sim

@@ -438,9 +438,14 @@ class Simulation:
         self.is_[K.I_NSAMP] = 0
         self._samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def track(self, *, particles=(), voids=(), interval: float, capacity: int = 4096) -> None:
+    def track(self, *, particles=(), voids=(), interval: float, capacity: int = 4096, max_samples: int | None = None) -> None:
         """Sample the unwrapped positions of chosen particles and voids every ``interval`` time
-        units from now on (read them with :meth:`samples`)."""
+        units from now on (read them with :meth:`samples`). ``max_samples``: when more samples than
+        this wait to be read, every other one is dropped and the interval doubled (a live view
+        stays bounded however slow the dynamics gets; the kept samples are still exact)."""
+        if max_samples is not None and not (_is_count(max_samples) and max_samples >= 2):
+            raise ValueError(f"max_samples must be an integer >= 2; got {max_samples!r}")
+        self._max_samples = None if max_samples is None else int(max_samples)
         particles = np.asarray(list(particles) if not isinstance(particles, np.ndarray) else particles).reshape(-1)
         voids = np.asarray(list(voids) if not isinstance(voids, np.ndarray) else voids).reshape(-1)
         for name, arr in (("particles", particles), ("voids", voids)):
@@ -468,6 +473,11 @@ class Simulation:
         if n:
             self._samples.append((self.samp_t[:n].copy(), self.samp_p[:n].copy(), self.samp_v[:n].copy()))
             self.is_[K.I_NSAMP] = 0
+        cap = getattr(self, "_max_samples", None)
+        if cap is not None and sum(c[0].size for c in self._samples) > cap:
+            t, p, v = (np.concatenate([c[k] for c in self._samples]) for k in range(3))
+            self._samples = [(t[1::2], p[1::2], v[1::2])]
+            self.fs[K.F_SAMPLE_DT] *= 2.0
 
     def samples(self, clear: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times float[n], particle positions float[n, a, 2], void positions float[n, b, 2]) of the
