@@ -34,11 +34,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 
 __all__ = [
     "CoolingGroup", "TaskJob", "PLAN", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
-    "run_campaign", "campaign_status", "load_replicas",
+    "run_campaign", "campaign_status", "load_replicas", "unit_done",
 ]
 
 #: root of every job's seed (each job's own root is derived from it and the job's name)
@@ -93,7 +94,7 @@ class CoolingGroup:
         return system_spec(self.L, self.phi_v, g=self.g, T_I=self.T_I)
 
     def program(self):
-        from .analysis import make_program
+        from .schedules import make_program
 
         return make_program(self.T_I, self.T_final, self.nu)
 
@@ -273,18 +274,61 @@ class TaskJob:
 
 
 # ========================================================================================= plan
+#: q(T_I) from directly constructed states (Fig. 4b)
+Q_T_I = (0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3)
+#: each D(T) run lasts until the particles' MSD is about this (lattice spacings squared)
+MSD_TARGET = 10.0
+#: pilot hops that estimate D before the run length is chosen; cap on one run's hops
+PILOT_HOPS = 20_000_000
+MAX_RUN_HOPS = 600_000_000
+#: the paper's Fig. 2 windows: marks and hops per window
+FIG2_MARKS = (0.2, 0.15, 0.1, 0.05)
+FIG2_HOPS = 10_000_000
+
+
+def _trace_events() -> int:
+    from .analysis import trajectories
+
+    return trajectories.TRACE_EVENTS
+
+
+def _q_job() -> TaskJob:
+    return TaskJob("q-L200-p0.005", ("fig4b",), {"L": 200, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": list(Q_T_I), "n_states": 8, "nu_cool": NU_SLOW,
+                                               "w0": 1e6}, tasks.q_curve_task)
+
+
+def _tls_job() -> TaskJob:
+    return TaskJob("tls-L40-p0.005-T0.25", ("fig2", "fig3", "fig9", "fig10"),
+                   {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_SLOW, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
+                    "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "trace_events": _trace_events(), "multilevel_T": 0.1,
+                    "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
+                    "w0": 1e6}, tasks.tls_history_task)
+
+
+def _dj(name, figures, L, phi_v, g, T, n_replicas, forms) -> TaskJob:
+    return TaskJob(name, figures, {"L": L, "phi_v": phi_v, "g": dict(g), "T": list(T), "n_replicas": n_replicas, "forms": list(forms), "msd_target": MSD_TARGET,
+                                   "pilot_hops": PILOT_HOPS, "max_run_hops": MAX_RUN_HOPS, "w0": 1e6}, tasks.diffusion_task)
+
+
+def _later_jobs() -> list[TaskJob]:
+    return [
+        _tls_job(),
+        _dj("D-fg-L100-p0.01", ("fig5",), 100, 0.01, GLYCEROL, (0.5, 0.4, 0.35, 0.31, 0.28, 0.26, 0.245, 0.23), 2, ("vft", "myega", "parabolic")),
+        _dj("D-fg-L100-p0.031", ("fig6",), 100, 0.031, GLYCEROL, (0.4, 0.33, 0.29, 0.27, 0.25, 0.24, 0.23, 0.22), 2, ("vft",)),
+        _dj("D-u-L100-p0.005", ("fig5",), 100, 0.005, UNIFORM, (0.3, 0.25, 0.2, 0.18, 0.17, 0.16, 0.15, 0.14), 2, ("vft",)),
+    ]
+
+
 def _cool(name, L, phi_v, T_I, n, figures, **kw) -> CoolingGroup:
     return CoolingGroup(name, L, phi_v, T_I, n, tuple(figures), **kw)
 
 
 def _plan() -> list:
-    from . import campaign_tasks as t
-
     return [
-        t.q_job(),
+        _q_job(),
         _cool("u-L200-p0.005-T0.05", 200, 0.005, 0.05, 72, ["fig1", "fig7"]),
         _cool("u-L200-p0.005-T0.03", 200, 0.005, 0.03, 240, ["fig1"]),
-        *t.later_jobs(),
+        *_later_jobs(),
         _cool("u-L200-p0.0025-T0.05", 200, 0.0025, 0.05, 128, ["fig7"]),
         _cool("u-L200-p0.0075-T0.05", 200, 0.0075, 0.05, 44, ["fig7"]),
         _cool("u-L200-p0.01-T0.05", 200, 0.01, 0.05, 32, ["fig7"]),
@@ -321,7 +365,8 @@ def plan_for(figures: Iterable[str] | None = None) -> list:
 PLAN = plan
 
 
-def _unit_done(job, unit: str, work: Path) -> bool:
+def unit_done(job, unit: str, work: Path) -> bool:
+    """Whether ``unit`` of ``job`` has its result file in ``work``."""
     if job.kind == "task":
         return job.path(work).exists()
     i = int(unit.rsplit("/r", 1)[1])
@@ -334,7 +379,7 @@ def campaign_status(figures=None, work: Path | None = None) -> list[dict[str, An
     rows = []
     for job in plan_for(figures):
         units = job.units()
-        done = [u for u in units if _unit_done(job, u, work)]
+        done = [u for u in units if unit_done(job, u, work)]
         cpu = 0.0
         if job.kind == "cooling":
             cpu = sum(r["meta"]["cpu_s"] for r in load_replicas(job, work))
@@ -355,7 +400,7 @@ def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float 
     n = 0
     for job in plan_for(figures):
         for unit in job.units():
-            if _unit_done(job, unit, work):
+            if unit_done(job, unit, work):
                 continue
             if max_units is not None and n >= max_units:
                 return n

@@ -13,7 +13,7 @@ def _cmd_run(args) -> int:
     from ._io import npz_path, prepare_output
     from .cli_options import g_from_args
     from .kmc import Simulation
-    from .schedules import constant, cooling, heating
+    from .schedules import constant, make_program
 
     out = prepare_output(npz_path(args.out), args.overwrite) if args.out else None
     if args.resume is not None:
@@ -41,7 +41,7 @@ def _cmd_run(args) -> int:
                 raise ValueError("--nu-cool needs --T-final")
             if args.T_I is None:
                 raise ValueError("--nu-cool ramps from --T-I; give --T-I")
-            prog = (cooling if args.T_final < args.T_I else heating)(args.T_I, args.T_final, args.nu_cool, dT_step=args.dT_step)
+            prog = make_program(args.T_I, args.T_final, args.nu_cool, args.dT_step)
         else:
             T = args.T if args.T is not None else args.T_I
             if T is None:

@@ -46,7 +46,7 @@ def _list(args) -> int:
 def _cmd_figure(args) -> int:
     from .export import browser, save_html, save_png, save_svg
     from .figures import FIGURES, figure_data, load_figure_data
-    from .reproduction import headline_records
+    from .reproduction import headline_records, recompute_figure
 
     if args.list:
         return _list(args)
@@ -78,7 +78,7 @@ def _cmd_figure(args) -> int:
         data = figure_data(spec.name, "paper")
         source = "shipped"
     else:
-        data = spec.compute(args.scale, seed=args.seed, progress=progress, work=Path(args.dir) if args.dir else None)
+        data = recompute_figure(spec.name, args.scale, work=Path(args.dir) if args.dir else None, seed=args.seed, progress=progress)
         source = "computed"
         if data_path is not None:
             if args.scale == "quick":

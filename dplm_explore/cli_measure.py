@@ -230,7 +230,7 @@ _TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--G0"
 
 def _cooled_or_loaded(args):
     from .kmc import Simulation
-    from .analysis.heat_capacity import make_program
+    from .schedules import make_program
 
     if args.state is not None:
         if args.T_final is not None or args.nu is not None:
@@ -436,7 +436,9 @@ def _add_sweep(sub) -> None:
                        description="Run TASK for every combination of --grid values (on top of --set values) and --seeds seeds. Tasks: run (constant T "
                                    "or ramp summary), cool (one replica's C_v), diffusion (D at T), hop-energy (q, P(dE) moments), tls (TLS counts "
                                    "after cooling). Every finished task is saved at once in OUT/tasks/, the collection in OUT/sweep.npz.")
-    p.add_argument("--task", required=True, choices=["run", "cool", "diffusion", "hop-energy", "tls"])
+    from .sweep import sweep_tasks
+
+    p.add_argument("--task", required=True, choices=sorted(sweep_tasks()))
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fixed parameter, e.g. --set L=32 --set g=fermi-gauss")
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...", help="swept parameter, e.g. --grid phi_v=0.005,0.01")
     p.add_argument("--seeds", type=int, default=1, help="seeds per parameter point (default 1)")

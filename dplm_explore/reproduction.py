@@ -25,7 +25,7 @@ import numpy as np
 
 from .campaign import DEFAULT_WORK_DIR, CoolingGroup, load_replicas, plan
 
-__all__ = ["assemble_figure", "headline_records", "paper_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
+__all__ = ["assemble_figure", "headline_records", "paper_figure", "paper_parameters", "recompute_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
 
 #: temperature bins of the C_v curves (Figs. 1, 6, 7, 8)
 CV_DT_BIN = 0.001
@@ -191,10 +191,13 @@ def assemble_figure(figure: str, work: Path | None = None):
     if not results:
         raise ValueError(f"no finished campaign job for {figure} in {work}; run: dplm-explore reproduce --figures {figure}")
     jobs_desc = [j.describe() for j in jobs]
+    from .campaign import unit_done
+
+    progress = {j.name: {"done": sum(unit_done(j, u, work) for u in j.units()), "planned": len(j.units())} for j in jobs}
     cmd = f"dplm-explore reproduce --figures {figure} && dplm-explore reproduce --figures {figure} --assemble --out-dir dplm_explore/data"
-    prov = base_provenance(figure=figure, scale="paper", jobs=jobs_desc, cpu_s_by_job=cpu, cpu_hours=sum(cpu.values()) / 3600.0, command=cmd,
+    prov = base_provenance(figure=figure, scale="paper", jobs=jobs_desc, jobs_progress=progress, cpu_s_by_job=cpu, cpu_hours=sum(cpu.values()) / 3600.0, command=cmd,
                            shared_jobs=[j.name for j in jobs if len(j.figures) > 1])
-    return FigureData(figure, "paper", {"jobs": [j.name for j in jobs]}, results, prov)
+    return FigureData(figure, "paper", paper_parameters(figure), results, prov)
 
 
 # ============================================================================== headline numbers
@@ -393,3 +396,26 @@ def paper_figure(figure: str):
         print(f"{figure}: the paper-scale data are not shipped yet (the campaign is still computing them: dplm-explore reproduce --figures {figure})")
         return None
     return figure_data(figure, "paper")
+
+
+def paper_parameters(figure: str) -> dict:
+    """The campaign jobs behind ``figure``'s paper-scale data (its ``params``)."""
+    from .campaign import plan_for
+
+    return {"jobs": [j.name for j in plan_for([figure])]}
+
+
+def recompute_figure(figure: str, scale: str = "quick", *, work: Path | None = None, seed: int | None = None, progress: bool = False):
+    """``figure``'s data computed now: ``"quick"`` runs its quick recipe (a minute); ``"paper"``
+    runs its campaign jobs (hours on one core; resumable in ``work``) and assembles them."""
+    from .campaign import run_campaign
+    from .figures import FIGURES
+
+    if figure not in FIGURES:
+        raise ValueError(f"figure must be one of {', '.join(FIGURES)}; got {figure!r}")
+    if scale == "quick":
+        return FIGURES[figure].compute("quick", progress=progress, **({} if seed is None else {"seed": seed}))
+    if scale != "paper":
+        raise ValueError(f"scale must be 'quick' or 'paper'; got {scale!r}")
+    run_campaign([figure], work=work, progress=progress)
+    return assemble_figure(figure, work)

@@ -217,10 +217,8 @@ def load_result(path) -> Result:
     """Load any result written by :meth:`Result.save` (the class is read from the file)."""
     path = Path(path)
     data, meta = read_tagged_npz(path, "result", RESULT_FORMAT)
-    # make sure the analysis result classes are registered
-    from . import analysis  # noqa: F401
-    from . import sweep  # noqa: F401
-
+    # the result classes register themselves when their modules are imported, which the
+    # package's __init__ does before any of its modules can be used
     kind = meta.get("kind")
     cls = _REGISTRY.get(kind)
     if cls is None:

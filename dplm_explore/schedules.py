@@ -17,7 +17,7 @@ import numpy as np
 
 from ._validate import positive as _positive, temperature as _temperature
 
-__all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain"]
+__all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain", "make_program"]
 
 
 @dataclass(frozen=True)
@@ -180,3 +180,12 @@ def chain(*parts: "Program | Hold | Ramp | Sequence") -> Program:
         else:
             segs.extend(p)
     return Program(tuple(segs))
+
+
+def make_program(T_I: float, T_final: float, nu: float, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
+    """Cooling (``T_final < T_I``) or heating ramp from ``T_I`` to ``T_final`` at rate ``nu``."""
+    if float(T_final) < float(T_I):
+        return cooling(T_I, T_final, nu, dT_step=dT_step, hold_after=hold_after)
+    if hold_after:
+        raise ValueError(f"hold_after applies to cooling only; got hold_after={hold_after!r} with T_final >= T_I")
+    return heating(T_I, T_final, nu, dT_step=dT_step)

@@ -3,7 +3,7 @@
 every run is fully determined by its integer seed).
 
 :func:`run_sweep` runs one *task* (``'run'``, ``'cool'``, ``'diffusion'``, ``'hop-energy'``,
-``'tls'``: see :data:`TASKS`) over the Cartesian product of parameter values times ``n_seeds``
+``'tls'``: see :func:`sweep_tasks`) over the Cartesian product of parameter values times ``n_seeds``
 seeds. The seeds come from ``np.random.SeedSequence(seed).spawn(n_seeds)`` and the same seed list
 is used at every parameter point (common random numbers: differences between points are not
 blurred by different initial states). With ``out_dir`` every finished task is written at once to
@@ -25,51 +25,32 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
 from .parallel import map_tasks
+from .tasks import TASKS, need, register_task, task_g
 from .results import Result, base_provenance, load_result, register_result, write_json
 
-__all__ = ["run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "TASKS", "TASK_KEYS"]
+__all__ = ["run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "sweep_tasks"]
 
 
 # ===================================================================================== tasks
-_G_KEYS = ("V0", "dV", "G0", "sigma_V")
-
-
-def _g_of(p: dict):
-    from .analysis._common import as_g
-    from .interactions import make_g
-
-    fam = p.get("g", "uniform")
-    if isinstance(fam, dict):
-        return as_g(fam)
-    kw = {k: p[k] for k in _G_KEYS if p.get(k) is not None}
-    return make_g(fam, **kw)
-
-
-def _need(p: dict, *keys):
-    missing = [k for k in keys if p.get(k) is None]
-    if missing:
-        raise ValueError(f"sweep task parameters lack {missing}; got {sorted(p)}")
-
-
+@register_task("run", {"T_I", "init", "T", "hops", "time", "nu", "T_final", "dT_step"})
 def _task_run(p: dict, seed: int) -> dict[str, Any]:
     """One run (constant ``T`` for ``hops``/``time``, or a ramp ``T_I -> T_final`` at ``nu``):
     final and mean energy per particle, hops, time, event-level return probabilities."""
-    from .analysis.heat_capacity import make_program
     from .kmc import Simulation
-    from .schedules import constant
+    from .schedules import constant, make_program
 
-    _need(p, "L", "phi_v")
+    need(p, "L", "phi_v")
     if p.get("nu") is not None:
-        _need(p, "T_I", "T_final")
+        need(p, "T_I", "T_final")
         prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     else:
         prog = constant(p.get("T", p.get("T_I")))
-    sim = Simulation.create(p["L"], p["phi_v"], g=_g_of(p), T_I=p.get("T_I"), init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
+    sim = Simulation.create(p["L"], p["phi_v"], g=task_g(p), T_I=p.get("T_I"), init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
     t0 = time.perf_counter()
     if p.get("nu") is not None:
         sim.advance()
@@ -89,68 +70,13 @@ def _task_run(p: dict, seed: int) -> dict[str, Any]:
     }
 
 
-def _task_cool(p: dict, seed: int) -> dict[str, Any]:
-    """One replica of a ramp ``T_I -> T_final`` at ``nu``: its C_v(T) (``dT_bin`` or one bin per
-    step, ``scheme``) and the bin energies."""
-    from .analysis.heat_capacity import _assemble, _binning_rule, _run_program_replica, make_program
-    from .analysis._common import system_spec
 
-    _need(p, "L", "phi_v", "T_I", "T_final", "nu")
-    init = p.get("init", "equilibrium")
-    spec = system_spec(p["L"], p["phi_v"], g=_g_of(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
-    prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step")).to_dict()
-    r = _run_program_replica((spec, prog, seed))
-    hc = _assemble(spec, prog, r["T"], r["E"][None], r["E2"][None], r["time"][None], r["hops"][None], r["returns"][None], np.array([seed]), np.array([True]), seed,
-                   _binning_rule(p.get("dT_bin"), p.get("n_log_bins"), None), p.get("scheme", "midpoint"), {}, energy_drift=np.array([r["drift"]]))
-    return {"T": hc.T, "Cv": hc.Cv, "T_bins": hc.T_bins, "e_bins": hc.e_bins[0], "Cv_eq_theory": hc.Cv_eq_theory, "hops": r["n_hops"], "wall_s": r["wall_s"],
-            "energy_drift": float(hc.energy_drift[0])}
+def sweep_tasks() -> dict:
+    """Every sweep task by name (:class:`dplm_explore.tasks.Task`), the measurement modules
+    imported so that they have registered theirs."""
+    from . import analysis  # noqa: F401  (the measurements register their tasks on import)
 
-
-def _task_diffusion(p: dict, seed: int) -> dict[str, Any]:
-    """MSD and D at constant ``T`` (equilibrium start at T unless ``T_I`` is given)."""
-    from .analysis.diffusion import _diffusion_task
-
-    _need(p, "L", "phi_v", "T")
-    return _diffusion_task(p, seed, _g_of(p))
-
-
-def _task_hop_energy(p: dict, seed: int) -> dict[str, Any]:
-    """Measured hop-attempt energies of an equilibrium state at ``T_I`` (after an optional ramp
-    to ``T_final`` at ``nu``): mean, std, q at ``T_eval`` vs theory."""
-    from .analysis.hop_energy import _hop_energy_task
-
-    _need(p, "L", "phi_v", "T_I")
-    return _hop_energy_task(p, seed, _g_of(p))
-
-
-def _task_tls(p: dict, seed: int) -> dict[str, Any]:
-    """Cool ``T_I -> T_final`` at ``nu``, then catalogue TLS over ``hops`` hops at T_final."""
-    from .analysis.tls import _tls_task
-
-    _need(p, "L", "phi_v", "T_I", "T_final", "nu", "hops")
-    return _tls_task(p, seed, _g_of(p))
-
-
-#: task name -> function(params, seed) -> dict of numbers / arrays
-TASKS: dict[str, Callable[[dict, int], dict]] = {
-    "run": _task_run,
-    "cool": _task_cool,
-    "diffusion": _task_diffusion,
-    "hop-energy": _task_hop_energy,
-    "tls": _task_tls,
-}
-
-
-_SYSTEM_KEYS = frozenset({"L", "phi_v", "g", *_G_KEYS, "w0"})
-
-#: task name -> the parameter keys it reads (anything else is a misspelling or ignored)
-TASK_KEYS: dict[str, frozenset] = {
-    "run": _SYSTEM_KEYS | {"T_I", "init", "T", "hops", "time", "nu", "T_final", "dT_step"},
-    "cool": _SYSTEM_KEYS | {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme"},
-    "diffusion": _SYSTEM_KEYS | {"T", "T_I", "init", "time", "hops", "n_samples", "fit_from", "method", "equilibrate_time", "equilibrate_hops"},
-    "hop-energy": _SYSTEM_KEYS | {"T_I", "isolated_only", "T_eval", "nu_cool", "T_final", "nu"},
-    "tls": _SYSTEM_KEYS | {"T_I", "init", "T_final", "nu", "dT_step", "hops", "min_transitions"},
-}
+    return TASKS
 
 
 #: keys whose values count something: integers only (an integral float such as 1e6 is accepted)
@@ -161,7 +87,7 @@ def _check_keys(task: str, params: dict) -> None:
     """ValueError naming any key ``task`` does not read (misspelt, or ignored in this mode)."""
     import difflib
 
-    allowed = TASK_KEYS[task]
+    allowed = sweep_tasks()[task].keys
     for k in params:
         if k not in allowed:
             close = difflib.get_close_matches(k, sorted(allowed), n=1)
@@ -183,7 +109,7 @@ def _check_keys(task: str, params: dict) -> None:
 def _execute(item) -> dict[str, Any]:
     """Worker entry point: ``item = (task, params, seed)``."""
     task, params, seed = item
-    return TASKS[task](dict(params), int(seed))
+    return sweep_tasks()[task].func(dict(params), int(seed))
 
 
 # ===================================================================================== plan
@@ -204,8 +130,8 @@ def plan_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None
     ``n_seeds`` seeds, in row-major order (last grid key fastest, seeds fastest of all)."""
     from .analysis._common import positive_int, spawn_seeds
 
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}; got {task!r}")
+    if task not in sweep_tasks():
+        raise ValueError(f"task must be one of {sorted(sweep_tasks())}; got {task!r}")
     base = dict(base or {})
     grid = {str(k): list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v] for k, v in (grid or {}).items()}
     for k, v in grid.items():
@@ -215,7 +141,7 @@ def plan_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None
     root, seeds = spawn_seeds(seed, n_seeds)
     keys = list(grid)
     for k in set(base) | set(keys):
-        if k not in TASK_KEYS[task]:
+        if k not in sweep_tasks()[task].keys:
             _check_keys(task, {k: None})
     tasks = []
     for point, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
@@ -342,7 +268,7 @@ def _collect(task: str, grid: dict, base: dict, root: int, tasks: list[SweepTask
 
 def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None, n_seeds: int = 1, seed=None, workers: int | None = None, scheduler=None,
               out_dir=None, resume: bool = False, overwrite: bool = False, progress: bool = False) -> SweepResult:
-    """Run ``task`` (a key of :data:`TASKS`) over ``grid`` x ``n_seeds`` seeds (see the module
+    """Run ``task`` (a key of :func:`sweep_tasks`) over ``grid`` x ``n_seeds`` seeds (see the module
     docstring); returns the :class:`SweepResult` (also written to ``out_dir/sweep.npz``)."""
     root, tasks = plan_sweep(task, grid, base=base, n_seeds=n_seeds, seed=seed)
     grid_j = json.loads(json.dumps({k: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v] for k, v in (grid or {}).items()}, default=_json_default))

@@ -10,6 +10,7 @@ from bokeh.models import GlyphRenderer, Label, Legend
 
 from dplm_explore import figures
 from dplm_explore.figures import FIGURES, load_figure_data
+from dplm_explore.reproduction import paper_parameters
 
 DATA_DIR = figures.DATA_DIR
 
@@ -43,9 +44,8 @@ def _tiny(name, cache):
 def test_registry_covers_every_paper_figure():
     assert set(FIGURES) == {f"fig{i}" for i in (1, 2, 3, 5, 6, 7, 8, 9, 10)} | {"fig4a", "fig4b"}
     for spec in FIGURES.values():
-        assert set(spec.params) == set(figures.SCALES)
         # every figure's paper scale is made of campaign jobs, each serving that figure
-        jobs = spec.params["paper"]["jobs"]
+        jobs = paper_parameters(spec.name)["jobs"]
         assert jobs, spec.name
         assert set(TINY[spec.name]) <= set(spec.params["quick"]), spec.name
 
@@ -82,14 +82,14 @@ def test_figure_data_round_trip(tmp_path, tiny_data):
 
 def test_bad_parameters_are_value_errors():
     spec = FIGURES["fig4b"]
-    with pytest.raises(ValueError, match="scale must be one of"):
+    with pytest.raises(ValueError, match="scale must be 'quick' for a recipe"):
         spec.parameters("huge")
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) for fig4b: \['Lx'\]"):
         spec.parameters("quick", Lx=3)
     with pytest.raises(ValueError, match="seed must be a non-negative integer; got -1"):
         spec.compute("quick", seed=-1)
-    with pytest.raises(ValueError, match="the paper scale takes no overrides"):
-        spec.parameters("paper", L=3)
+    with pytest.raises(ValueError, match="scale must be 'quick' for a recipe"):
+        spec.parameters("paper")
 
 
 def test_factories_mark_paper_numbers_as_references(tiny_data):
@@ -130,7 +130,7 @@ def test_shipped_data_files_have_provenance_and_draw():
     for f in files:
         d = load_figure_data(f)
         assert f.name == f"{d.name}_paper.npz" and d.scale == "paper"
-        assert d.params == FIGURES[d.name].parameters("paper"), f"{f.name}: its jobs differ from the campaign plan's"
+        assert d.params == paper_parameters(d.name), f"{f.name}: its jobs differ from the campaign plan's"
         prov = d.provenance
         for key in ("dplm_explore", "numba", "created_utc", "command", "cpu_hours", "cpu_s_by_job", "jobs"):
             assert key in prov, (f.name, key)

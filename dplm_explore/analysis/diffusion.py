@@ -34,6 +34,7 @@ from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import constant
 from .._validate import finite
 from ._common import as_g, build_simulation, non_negative, positive, positive_int, spawn_seeds, system_spec, window_start
+from ..tasks import need, register_task, task_g
 
 __all__ = ["MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition"]
 
@@ -356,3 +357,10 @@ def _diffusion_task(p: dict, seed: int, g) -> dict:
     w0 = float(p.get("w0", 1e6))
     return {"D": d["D"], "D_scaled": d["D"] * W0_REF / w0, "D_voids": d["D_voids"], "msd_final": float(d["msd"][-1]), "hops": d["hops"],
             "D_f_limit": spec["phi_v_realised"] * w0 * F_VACANCY, "t": d["t"], "msd": d["msd"]}
+
+
+@register_task("diffusion", {"T", "T_I", "init", "time", "hops", "n_samples", "fit_from", "method", "equilibrate_time", "equilibrate_hops"})
+def _sweep_diffusion(p: dict, seed: int) -> dict:
+    """MSD and D at constant ``T`` (equilibrium start at T unless ``T_I`` is given)."""
+    need(p, "L", "phi_v", "T")
+    return _diffusion_task(p, seed, task_g(p))

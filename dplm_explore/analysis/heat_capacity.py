@@ -38,8 +38,10 @@ import numpy as np
 
 from .. import theory
 from ..results import Result, base_provenance, check_writable, register_result
-from ..schedules import Program, cooling, heating
+from ..schedules import Program, make_program
+from ._binning import SCHEMES, bin_steps, heat_capacity_from_bins, temperature_edges
 from ._common import as_g, build_simulation, positive, positive_int, spawn_seeds, system_spec
+from ..tasks import need, register_task, task_g
 
 __all__ = [
     "HeatCapacity",
@@ -53,91 +55,8 @@ __all__ = [
     "low_T_fit_limit",
     "fit_window",
     "NONEQ_FIT_T_MAX",
+    "theory_c1_c3",
 ]
-
-SCHEMES = ("midpoint", "central")
-
-
-# =================================================================================== binning
-def temperature_edges(T_lo: float, T_hi: float, *, dT_bin: float | None = None, n_log_bins: int | None = None) -> np.ndarray:
-    """Bin edges from ``T_lo`` to ``T_hi``: linear with width ``dT_bin`` (the last bin may be
-    narrower) or ``n_log_bins`` logarithmically spaced bins (for the log-log view, Fig. 8b)."""
-    T_lo = positive("T_lo", T_lo)
-    T_hi = positive("T_hi", T_hi)
-    if not T_hi > T_lo:
-        raise ValueError(f"T_hi must exceed T_lo; got T_lo={T_lo!r}, T_hi={T_hi!r}")
-    if (dT_bin is None) == (n_log_bins is None):
-        raise ValueError(f"give exactly one of dT_bin and n_log_bins; got dT_bin={dT_bin!r}, n_log_bins={n_log_bins!r}")
-    if dT_bin is not None:
-        dT_bin = positive("dT_bin", dT_bin)
-        n = max(1, int(math.ceil((T_hi - T_lo) / dT_bin - 1e-9)))
-        edges = T_lo + dT_bin * np.arange(n + 1)
-        edges[-1] = T_hi
-        return edges
-    n = positive_int("n_log_bins", n_log_bins)
-    return np.geomspace(T_lo, T_hi, n + 1)
-
-
-def bin_steps(T, time_, E, E2, edges) -> dict[str, np.ndarray]:
-    """Group program steps into temperature bins.
-
-    ``T`` float[s]: step temperatures; ``time_``, ``E``, ``E2`` float[s] or float[R, s]: time
-    spent in each step and time-averaged E and E^2 (R replicas of the same program). ``edges``
-    float[m + 1] increasing; a step belongs to the bin holding its temperature (the last edge
-    included). Returns arrays of shape [m] or [R, m]: ``T`` (time-weighted mean temperature),
-    ``E``, ``E2`` (time-weighted means) and ``time``; bins without time hold NaN (time 0)."""
-    T = np.asarray(T, float)
-    edges = np.asarray(edges, float)
-    if T.ndim != 1:
-        raise ValueError(f"T must be 1-d (the program's step temperatures); got shape {T.shape}")
-    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"edges must be an increasing 1-d array of at least 2 values; got {edges!r}")
-    one = np.asarray(time_).ndim == 1
-    tm, Em, E2m = (np.atleast_2d(np.asarray(a, float)) for a in (time_, E, E2))
-    if not (tm.shape == Em.shape == E2m.shape and tm.shape[-1] == T.size):
-        raise ValueError(f"time_, E, E2 must have shape [s] or [R, s] with s = {T.size}; got {tm.shape}, {Em.shape}, {E2m.shape}")
-    m = edges.size - 1
-    idx = np.searchsorted(edges, T, side="right") - 1
-    idx[T == edges[-1]] = m - 1
-    inside = (idx >= 0) & (idx < m)
-    idx = np.where(inside, idx, 0)
-    out = {k: np.zeros((tm.shape[0], m)) for k in ("time", "T", "E", "E2")}
-    for r in range(tm.shape[0]):
-        w = np.where(inside & (tm[r] > 0) & np.isfinite(Em[r]), tm[r], 0.0)
-        out["time"][r] = np.bincount(idx, weights=w, minlength=m)
-        out["T"][r] = np.bincount(idx, weights=T * w, minlength=m)
-        out["E"][r] = np.bincount(idx, weights=np.where(w > 0, Em[r], 0.0) * w, minlength=m)
-        out["E2"][r] = np.bincount(idx, weights=np.where(w > 0, E2m[r], 0.0) * w, minlength=m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for k in ("T", "E", "E2"):
-            out[k] = np.where(out["time"] > 0, out[k] / out["time"], np.nan)
-    if one:
-        out = {k: v[0] for k, v in out.items()}
-    return out
-
-
-def heat_capacity_from_bins(T, e, scheme: str = "midpoint") -> tuple[np.ndarray, np.ndarray]:
-    """``(T_eval, C_v)`` from bin temperatures ``T`` float[m] and per-particle bin energies
-    ``e`` float[..., m] (see the module docstring for the schemes). Bins with NaN temperature are
-    dropped; the output is sorted by increasing T."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
-    T = np.asarray(T, float)
-    e = np.asarray(e, float)
-    keep = np.isfinite(T)
-    T = T[keep]
-    e = e[..., keep]
-    order = np.argsort(T)
-    T = T[order]
-    e = e[..., order]
-    if scheme == "midpoint":
-        if T.size < 2:
-            return np.zeros(0), np.zeros(e.shape[:-1] + (0,))
-        return 0.5 * (T[1:] + T[:-1]), np.diff(e, axis=-1) / np.diff(T)
-    if T.size < 3:
-        return np.zeros(0), np.zeros(e.shape[:-1] + (0,))
-    return T[1:-1], (e[..., 2:] - e[..., :-2]) / (T[2:] - T[:-2])
-
 
 # ==================================================================================== fitting
 @dataclass(frozen=True)
@@ -331,7 +250,7 @@ class HeatCapacity(Result):
         """Event-level P_ret and Q_ret per temperature bin (Fig. 4a), pooled over the finished
         replicas from the engine's return counters: ``T`` (bin temperature), ``P_ret``,
         ``P_ret_err``, ``Q_ret``, ``Q_ret_err`` (binomial), ``counts`` int64[m, 4]."""
-        from .returns import return_probability
+        from ._binning import return_probability
 
         edges = self.T_edges
         m = edges.size - 1
@@ -531,15 +450,6 @@ def _relative_drift(sim) -> float:
     return float(diff / abs(e_full)) if e_full != 0 else float(diff)
 
 
-def make_program(T_I: float, T_final: float, nu: float, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
-    """Cooling (``T_final < T_I``) or heating ramp from ``T_I`` to ``T_final`` at rate ``nu``."""
-    if float(T_final) < float(T_I):
-        return cooling(T_I, T_final, nu, dT_step=dT_step, hold_after=hold_after)
-    if hold_after:
-        raise ValueError(f"hold_after applies to cooling only; got hold_after={hold_after!r} with T_final >= T_I")
-    return heating(T_I, T_final, nu, dT_step=dT_step)
-
-
 def measure_heat_capacity(
     L: int,
     phi_v: float,
@@ -661,3 +571,17 @@ def _jsonable(d):
     import json
 
     return json.loads(json.dumps(d))
+
+
+@register_task("cool", {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme"})
+def _sweep_cool(p: dict, seed: int) -> dict[str, Any]:
+    """One replica of a ramp ``T_I -> T_final`` at ``nu``: its C_v(T) (``dT_bin`` or one bin per
+    step, ``scheme``) and the bin energies."""
+    need(p, "L", "phi_v", "T_I", "T_final", "nu")
+    init = p.get("init", "equilibrium")
+    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
+    prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
+    r = _run_program_replica((spec, prog.to_dict(), seed))
+    hc = heat_capacity_from_replicas(spec, prog, [r], root_seed=seed, dT_bin=p.get("dT_bin"), n_log_bins=p.get("n_log_bins"), scheme=p.get("scheme", "midpoint"))
+    return {"T": hc.T, "Cv": hc.Cv, "T_bins": hc.T_bins, "e_bins": hc.e_bins[0], "Cv_eq_theory": hc.Cv_eq_theory, "hops": r["n_hops"], "wall_s": r["wall_s"],
+            "energy_drift": float(hc.energy_drift[0])}

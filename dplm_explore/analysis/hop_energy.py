@@ -29,6 +29,7 @@ import numpy as np
 from .. import theory
 from ..results import Result, base_provenance, register_result
 from ._common import as_g, positive, positive_int, spawn_seeds
+from ..tasks import need, register_task, task_g
 
 __all__ = ["HopEnergies", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve", "QCurve"]
 
@@ -175,7 +176,7 @@ def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: 
     first (then they are no longer in equilibrium), compared with the theory at ``T_ref``
     (default ``T_I``)."""
     from ..kmc import Simulation
-    from .heat_capacity import make_program
+    from ..schedules import make_program
 
     g = as_g(g)
     root, seeds = spawn_seeds(seed, n_states)
@@ -239,3 +240,11 @@ def _hop_energy_task(p: dict, seed: int, g) -> dict:
                              nu_cool=p.get("nu_cool", 1e-4), w0=p.get("w0", 1e6), T_final=p.get("T_final"), nu=p.get("nu"))
     return {"q": r.q, "q_err": r.q_err, "q_theory": r.q_theory, "mean": r.mean, "std": r.std, "mean_theory": r.mean_theory, "std_theory": r.std_theory,
             "n_samples": int(r.dE.size), "ks_stat": r.ks_stat}
+
+
+@register_task("hop-energy", {"T_I", "isolated_only", "T_eval", "nu_cool", "T_final", "nu"})
+def _sweep_hop_energy(p: dict, seed: int) -> dict:
+    """Measured hop-attempt energies of an equilibrium state at ``T_I`` (after an optional ramp
+    to ``T_final`` at ``nu``): mean, std, q at ``T_eval`` vs theory."""
+    need(p, "L", "phi_v", "T_I")
+    return _hop_energy_task(p, seed, task_g(p))

@@ -16,7 +16,7 @@ import numpy as np
 from ..lattice import site_xy
 from ..results import Result, base_provenance, register_result
 from ._common import positive, positive_int, window_start
-from .heat_capacity import make_program
+from ..schedules import make_program
 
 __all__ = ["VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling"]
 

@@ -29,20 +29,10 @@ import numpy as np
 
 from ..results import Result, base_provenance, register_result
 from ._common import positive, window_start
-from .heat_capacity import make_program, temperature_edges
+from ..schedules import make_program
+from ._binning import return_probability, temperature_edges
 
 __all__ = ["ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability"]
-
-
-def return_probability(returns, nonreturns) -> tuple[np.ndarray, np.ndarray]:
-    """``(p, err)``: ``returns / (returns + nonreturns)`` and its binomial standard error
-    (NaN where there are no counts)."""
-    r = np.asarray(returns, float)
-    n = r + np.asarray(nonreturns, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, r / n, np.nan)
-        err = np.where(n > 0, np.sqrt(p * (1 - p) / n), np.nan)
-    return p, err
 
 
 class SnapshotReturnCounter:

@@ -31,6 +31,7 @@ from ..results import Result, base_provenance, register_result
 from ..schedules import constant
 from ._common import positive, positive_int, window_start
 from .events import EventWindow
+from ..tasks import need, register_task, task_g
 
 __all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
 
@@ -335,7 +336,7 @@ def _int_ids(name: str, ids) -> np.ndarray:
 def _tls_task(p: dict, seed: int, g) -> dict:
     """Sweep task: cool, then catalogue TLS at T_final."""
     from ..kmc import Simulation
-    from .heat_capacity import make_program
+    from ..schedules import make_program
 
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     sim = Simulation.create(p["L"], p["phi_v"], g=g, T_I=p["T_I"], init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
@@ -400,3 +401,10 @@ def plant_tls(L: int, void_sites, partner_dirs, dE, *, V_bond: float = -10.0) ->
         q1 = occ[nbr[a_site, (d + 1) & 3]]
         V[p, q1] = V[q1, p] = float(de)
     return occ, V
+
+
+@register_task("tls", {"T_I", "init", "T_final", "nu", "dT_step", "hops", "min_transitions"})
+def _sweep_tls(p: dict, seed: int) -> dict:
+    """Cool ``T_I -> T_final`` at ``nu``, then catalogue TLS over ``hops`` hops at T_final."""
+    need(p, "L", "phi_v", "T_I", "T_final", "nu", "hops")
+    return _tls_task(p, seed, task_g(p))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import dataclasses
+
 import numpy as np
 
 from .._jit import jit
@@ -20,7 +22,10 @@ from ..lattice import DIRECTIONS, site_xy
 from .tls import Traces
 from ._common import positive_int, window_start
 
-__all__ = ["EventLog", "record_window"]
+__all__ = ["EventLog", "record_window", "measure_tls_history", "TRACE_EVENTS"]
+
+#: events of the traced walkers kept per window by :func:`measure_tls_history`
+TRACE_EVENTS = 4000
 
 
 @jit
@@ -144,3 +149,100 @@ def record_window(sim, hops: int) -> EventLog:
     _hopping_particles(log, sim.nbr, occ, vpos, part)
     return EventLog(void=log[:, 0].copy(), direction=log[:, 1].copy(), particle=part, t=ts.copy(), t0=float(t0), t1=float(sim.t), vsite0=vsite0,
                     vxy0=vxy0, pxy0=pxy0, T_mean=T_mean, end_T=float(sim.T), L=int(sim.params.L), start=start)
+
+
+def _pick_multilevel(logs_T, prefer) -> tuple[int, dict]:
+    """The void of the T = 0.1 window to show as a multi-level system: among voids whose four
+    most-held sites hold >= 99 % of the window with each >= 1 %, the first of ``prefer`` (the
+    TLS voids), else the one with most hops; failing that, the preferred void as it is."""
+    ok = []
+    for v in range(logs_T.vsite0.size):
+        lv = logs_T.levels(v)
+        f = lv["fraction"]
+        if f.size >= 4 and f[:4].sum() >= 0.99 and f[3] >= 0.01:
+            ok.append(v)
+    for v in prefer:
+        if v in ok:
+            return int(v), logs_T.levels(v)
+    if ok:
+        v = max(ok, key=lambda v: int(np.count_nonzero(logs_T.void == v)))
+        return int(v), logs_T.levels(v)
+    return int(prefer[-1]), logs_T.levels(prefer[-1])
+
+
+def measure_tls_history(L: int, phi_v: float, *, g, T_I: float, T_final: float, nu: float, T_marks, hops: int, T_hold: float, seed: int,
+                        min_transitions: int = 4, trace_events: int = TRACE_EVENTS, multilevel_T: float = 0.1, boltzmann_T=(0.05,),
+                        boltzmann_hops: int = 1_000_000, boltzmann_equilibrate_hops: int = 0, max_attempts: int = 8, w0: float = 1e6) -> dict:
+    """The history of the TLS of one cooling run (paper Figs. 2, 3, 9, 10).
+
+    A system in equilibrium at ``T_I`` is cooled at ``nu``; at each of ``T_marks`` (decreasing) a
+    window of ``hops`` hops is recorded hop by hop (cooling continues) and gives the void
+    occupation map. Then ``T_hold`` is held and the TLS catalogued over ``hops`` hops; the two
+    with the most transitions (A, B) are traced exactly through every earlier window
+    (``trace_events`` events each), a multi-level void at ``multilevel_T`` is picked (B or A if
+    it qualifies) with the three particles that hop with it, and A and B are held at each of
+    ``boltzmann_T`` for the p2/p1 check. The paper shows a run in which two TLS emerged; a run
+    with fewer is recorded in ``rejected`` and the next seed (``seed + attempt``) is tried.
+
+    Returns a dict of Results: ``occupation``, ``tls`` (catalogue), ``chosen`` (A, B),
+    ``traces_T<mark>`` per window, ``multilevel``, ``boltzmann``."""
+    p = {"L": L, "phi_v": phi_v, "g": g, "T_I": T_I, "T_final": T_final, "nu": nu, "T_marks": list(T_marks), "hops": positive_int("hops", hops),
+         "T_hold": T_hold, "min_transitions": min_transitions, "trace_events": trace_events, "multilevel_T": multilevel_T,
+         "boltzmann_T": list(boltzmann_T), "boltzmann_hops": boltzmann_hops, "boltzmann_equilibrate_hops": boltzmann_equilibrate_hops, "w0": w0,
+         "max_attempts": positive_int("max_attempts", max_attempts)}
+    if multilevel_T not in p["T_marks"]:
+        raise ValueError(f"multilevel_T must be one of T_marks {p['T_marks']}; got {multilevel_T!r}")
+    rejected = []
+    for attempt in range(p["max_attempts"]):
+        out = _history_once(p, int(seed) + attempt)
+        if out is not None:
+            out["chosen"].provenance["attempts"] = {"accepted_seed": seed + attempt, "rejected": rejected}
+            return out
+        rejected.append(int(seed) + attempt)
+    raise RuntimeError(f"no run with two TLS at T = {p['T_hold']} in {p['max_attempts']} seeds ({rejected})")
+
+
+def _history_once(p: dict, seed: int) -> dict | None:
+    from ..lattice import site_xy
+    from ..results import base_provenance
+    from ..schedules import constant
+    from .occupation import VoidOccupation, cooling_simulation
+    from .tls import find_tls, measure_tls_boltzmann
+
+    sim = cooling_simulation(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=p["g"], seed=seed, w0=p["w0"])
+    logs, maps = [], []
+    for T in p["T_marks"]:
+        sim.advance(until_T=float(T))
+        sim.reset_void_occupation()
+        log = record_window(sim, p["hops"])
+        maps.append(sim.void_occupation() / (log.t1 - log.t0))
+        logs.append(log)
+    L = sim.params.L
+    sites = np.stack([lg.vsite0 for lg in logs])
+    occ = VoidOccupation(p=np.stack(maps), initial_sites=sites, initial_xy=site_xy(sites, L).astype(np.int64),
+                         T_start=np.array([lg.start["T_start"] for lg in logs]), T_end=np.array([lg.end_T for lg in logs]),
+                         T_mean=np.array([lg.T_mean for lg in logs]), t0=np.array([lg.t0 for lg in logs]), t1=np.array([lg.t1 for lg in logs]),
+                         hops=np.array([lg.hops for lg in logs], np.int64), hops_requested=int(p["hops"]),
+                         system={"params": sim.params.to_dict(), "seed": int(sim.seed), "T_marks": list(p["T_marks"])},
+                         provenance=base_provenance(kind="void occupation during cooling", program=sim.program.to_dict(), event_level=True))
+    sim.set_program(constant(float(p["T_hold"])))
+    cat = find_tls(sim, p["hops"], min_transitions=p["min_transitions"], context={"after": "fig2 occupation windows", "T_hold": p["T_hold"]})
+    if len(cat.void) < 2:
+        return None
+    order = np.argsort(-cat.n_transitions, kind="stable")[:2]
+    fields = ("void", "site1", "site2", "xy1", "xy2", "p1", "p2", "ratio", "ratio_err", "n_transitions", "dE", "boltzmann", "z")
+    chosen = dataclasses.replace(cat, **{f: getattr(cat, f)[order] for f in fields})
+    ab = [int(v) for v in chosen.void]
+    out = {"occupation": occ, "tls": cat, "chosen": chosen}
+    for T, lg in zip(p["T_marks"], logs):
+        out[f"traces_T{T:g}"] = lg.traces(voids=ab, max_events=p["trace_events"], system={"L": L, "seed": int(sim.seed)})
+    i_ml = [k for k, T in enumerate(p["T_marks"]) if abs(T - p["multilevel_T"]) < 1e-12][0]
+    v_ml, lv = _pick_multilevel(logs[i_ml], ab[::-1])
+    parts = logs[i_ml].partners(v_ml, 3)
+    ml = logs[i_ml].traces(voids=[v_ml], particles=parts, max_events=p["trace_events"],
+                           system={"L": L, "seed": int(sim.seed), "void": v_ml, "is_tls_void": v_ml in ab,
+                                   "tls_label": "AB"[ab.index(v_ml)] if v_ml in ab else None, "levels_sites": lv["sites"].tolist(),
+                                   "levels_xy": lv["xy"].tolist(), "levels_fraction": lv["fraction"].tolist()})
+    out["multilevel"] = ml
+    out["boltzmann"] = measure_tls_boltzmann(sim, chosen, p["boltzmann_T"], p["boltzmann_hops"], equilibrate_hops=p["boltzmann_equilibrate_hops"])
+    return out

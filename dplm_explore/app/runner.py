@@ -26,8 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validate import positive, positive_int
-from ..analysis import EventWindow, TLSCatalogue, return_probability, tls_from_window
-from ..analysis.heat_capacity import theory_c1_c3
+from ..analysis import EventWindow, TLSCatalogue, bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges, theory_c1_c3, tls_from_window
 from ..interactions import GDistribution, make_g
 from ..kmc import Simulation
 from ..kmc.engine import SystemParams
@@ -175,6 +174,8 @@ def coarse_grain(a: np.ndarray, m: int) -> np.ndarray:
 
 _TRACE_POINTS = 1500  # per followed void; every frame sends them all
 _SAMPLES_PER_FRAME = 200
+#: temperature bins of the live e(T), C_v and return-probability curves
+_CURVE_BINS = 60
 #: tracer samples a frame may collect before the tracer thins them (doubling its interval)
 _MAX_WAITING_SAMPLES = 4 * _SAMPLES_PER_FRAME
 MAX_FOLLOWED = 8
@@ -434,7 +435,9 @@ def _theory(g, T_I: float, phi_v: float) -> dict[str, Any] | None:
 
 
 def _curves(sim) -> dict[str, np.ndarray]:
-    """Per-temperature-bin curves of everything run so far (bins of width span/60)."""
+    """Per-temperature-bin curves of everything run so far (_CURVE_BINS bins over the range run),
+    with the analyses' own definitions (:mod:`dplm_explore.analysis._binning`): C_v the midpoint
+    difference quotient of bin energies, the fluctuation C_v from the within-step variance."""
     b = sim.temperature_bins()
     T = np.asarray(b["T"], float)
     tm = np.asarray(b["time"], float)
@@ -444,31 +447,21 @@ def _curves(sim) -> dict[str, np.ndarray]:
     if not ok.any():
         return {k: empty for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret", "T_Cv", "Cv")}
     T_lo, T_hi = float(T[ok].min()), float(T[ok].max())
-    if T_hi > T_lo:
-        edges = np.linspace(T_lo, T_hi, 61)
-        idx = np.clip(np.searchsorted(edges, T, side="right") - 1, 0, 59)
-    else:
-        idx = np.zeros(T.size, np.int64)
-    m = int(idx.max()) + 1
-    w = np.where(ok, tm, 0.0)
-
-    def tsum(x):
-        return np.bincount(idx, weights=np.where(ok, x, 0.0) * w, minlength=m)
-
-    wt = np.bincount(idx, weights=w, minlength=m)
-    keep = wt > 0
+    lo, hi = T_lo * (1 - 1e-9), T_hi * (1 + 1e-9)
+    edges = temperature_edges(lo, hi, dT_bin=(hi - lo) / _CURVE_BINS) if T_hi > T_lo else np.array([lo, hi])
+    Em, E2m = np.asarray(b["E_mean"], float), np.asarray(b["E2_mean"], float)
+    bins = bin_steps(T, tm, Em, E2m, edges)
+    var = E2m - Em**2
+    var_b = bin_steps(T, tm, var, var, edges)["E"]
+    keep = bins["time"] > 0
+    idx, inside = bin_index(T, edges)
+    cnt = {k: np.bincount(idx[inside & ok], weights=np.asarray(b[k], float)[inside & ok], minlength=edges.size - 1)[keep]
+           for k in ("p_returns", "p_nonreturns", "v_returns", "v_nonreturns")}
+    Tb = bins["T"][keep]
     with np.errstate(invalid="ignore", divide="ignore"):
-        Tb = tsum(T)[keep] / wt[keep]
-        E = tsum(b["E_mean"])[keep] / wt[keep]
-        E2 = tsum(b["E2_mean"])[keep] / wt[keep]
-        cv_f = np.maximum(E2 - E * E, 0.0) / (N * Tb * Tb)
-    cnt = {k: np.bincount(idx, weights=np.asarray(b[k], float), minlength=m)[keep] for k in ("p_returns", "p_nonreturns", "v_returns", "v_nonreturns")}
+        cv_f = np.maximum(var_b[keep], 0.0) / (N * Tb * Tb)
     P, _ = return_probability(cnt["p_returns"], cnt["p_nonreturns"])
     Q, _ = return_probability(cnt["v_returns"], cnt["v_nonreturns"])
-    order = np.argsort(Tb)
-    Tb, e = Tb[order], (E / N)[order]
-    if Tb.size >= 2:
-        T_cv, cv = 0.5 * (Tb[1:] + Tb[:-1]), np.diff(e) / np.diff(Tb)
-    else:
-        T_cv, cv = empty, empty
-    return {"T": Tb, "e": e, "Cv_fluct": cv_f[order], "P_ret": P[order], "Q_ret": Q[order], "T_Cv": T_cv, "Cv": cv}
+    e = bins["E"][keep] / N
+    T_cv, cv = heat_capacity_from_bins(Tb, e)
+    return {"T": Tb, "e": e, "Cv_fluct": cv_f, "P_ret": P, "Q_ret": Q, "T_Cv": T_cv, "Cv": cv}

@@ -7,8 +7,8 @@ with two scales:
   figure's analyses run now, and the figure is labelled *quick scale*;
 * ``"paper"`` — the paper's parameters, computed once by the campaign
   (:mod:`dplm_explore.campaign`, ``dplm-explore reproduce``) and shipped as
-  ``dplm_explore/data/<name>_paper.npz``: :func:`figure_data` loads the shipped file in seconds;
-  ``recompute=True`` runs the figure's campaign jobs (hours; resumable) and assembles them again.
+  ``dplm_explore/data/<name>_paper.npz``: :func:`figure_data` loads the shipped file in seconds
+  (:func:`dplm_explore.reproduction.recompute_figure` runs the figure's campaign jobs again).
 
 Example::
 
@@ -146,10 +146,10 @@ def _draw_fig6(results):
 
 
 def _compute_tls_set(p, seed, progress):
-    """Figs. 9, 10 at quick scale: the campaign's TLS pipeline with small parameters."""
-    from ..campaign_tasks import _tls40
+    """Figs. 9, 10 at quick scale: the TLS history of one cooling run, small parameters."""
+    from ..analysis import measure_tls_history
 
-    return _tls40(p, seed, progress)
+    return measure_tls_history(**dict(p, g=make_g(**p["g"])), seed=seed)
 
 
 def _draw_fig9(r):
@@ -199,21 +199,13 @@ class FigureSpec:
 
     @property
     def params(self) -> dict[str, dict]:
-        return {"quick": dict(self.quick), "paper": self.paper_parameters()}
-
-    def paper_parameters(self) -> dict:
-        """The campaign jobs behind the paper-scale data (see :mod:`dplm_explore.campaign`)."""
-        from ..campaign import plan_for
-
-        return {"jobs": [j.name for j in plan_for([self.name])]}
+        """The quick recipe's parameters (the paper scale's are campaign jobs:
+        :func:`dplm_explore.reproduction.paper_parameters`)."""
+        return {"quick": dict(self.quick)}
 
     def parameters(self, scale: str = "quick", **overrides) -> dict:
-        if scale not in SCALES:
-            raise ValueError(f"scale must be one of {SCALES}; got {scale!r}")
-        if scale == "paper":
-            if overrides:
-                raise ValueError(f"the paper scale takes no overrides (its parameters are the campaign's jobs); got {sorted(overrides)}")
-            return self.paper_parameters()
+        if scale != "quick":
+            raise ValueError(f"scale must be 'quick' for a recipe (the paper scale is made by the campaign: dplm-explore reproduce); got {scale!r}")
         p = json.loads(json.dumps(self.quick))
         unknown = set(overrides) - set(p)
         if unknown:
@@ -221,20 +213,13 @@ class FigureSpec:
         p.update(overrides)
         return p
 
-    def compute(self, scale: str = "quick", *, seed: int = QUICK_SEED, progress: bool = False, work=None, **overrides) -> FigureData:
-        """Quick scale: run the recipe now. Paper scale: run the figure's campaign jobs (resumable,
-        in ``work``; hours) and assemble their results."""
+    def compute(self, scale: str = "quick", *, seed: int = QUICK_SEED, progress: bool = False, **overrides) -> FigureData:
+        """Run the quick recipe now (the figure then says *quick scale*)."""
         from ..results import base_provenance
 
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
         p = self.parameters(scale, **overrides)
-        if scale == "paper":
-            from ..campaign import run_campaign
-            from ..reproduction import assemble_figure
-
-            run_campaign([self.name], work=work, progress=progress)
-            return assemble_figure(self.name, work)
         t0 = time.perf_counter()
         results = self._compute(p, int(seed), progress)
         cmd = f"dplm-explore figure {self.name} --scale {scale} --seed {int(seed)}"
@@ -256,8 +241,14 @@ class FigureSpec:
                 k.note(p, "QUICK SCALE: small test parameters, not the paper's")
         elif scale == "paper":
             cpu = data.provenance.get("cpu_hours")
+            prog = data.provenance.get("jobs_progress", {})
+            missing = [name for name, p in prog.items() if p["done"] == 0]
+            partial = [f"{name} {p['done']}/{p['planned']}" for name, p in prog.items() if 0 < p["done"] < p["planned"]]
             for p in list(layout.select({"type": Figure}))[:1]:
                 k.note(p, f"paper scale (dplm-explore campaign{f', {cpu:.2f} CPU-h' if cpu is not None else ''})")
+                if missing or partial:
+                    k.note(p, "campaign still running: " + "; ".join(([f"not yet computed: {', '.join(missing)}"] if missing else [])
+                                                                     + ([f"replicas so far: {', '.join(partial)}"] if partial else [])))
         return layout
 
 
@@ -316,16 +307,17 @@ _register(FigureSpec(
     _compute_tls_set, _draw_fig10, 30))
 
 
-def figure_data(name: str, scale: str = "quick", *, seed: int = QUICK_SEED, progress: bool = False, recompute: bool = False, work=None) -> FigureData:
-    """The data of figure ``name``. Paper scale: the shipped file (``recompute=True`` runs the
-    campaign jobs and assembles them instead). Quick scale: the recipe, run now."""
+def figure_data(name: str, scale: str = "quick", *, seed: int = QUICK_SEED, progress: bool = False) -> FigureData:
+    """The data of figure ``name``: paper scale, the shipped file (made by the campaign:
+    ``dplm-explore reproduce``; :func:`dplm_explore.reproduction.recompute_figure` redoes it);
+    quick scale, the recipe run now."""
     if name not in FIGURES:
         raise ValueError(f"name must be one of {', '.join(FIGURES)}; got {name!r}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}; got {scale!r}")
-    if scale == "paper" and not recompute:
+    if scale == "paper":
         path = shipped_path(name)
         if not path.exists():
             raise ValueError(f"no shipped paper-scale data for {name} ({path.name}); compute it with: dplm-explore reproduce --figures {name}")
         return load_figure_data(path)
-    return FIGURES[name].compute(scale, seed=seed, progress=progress, work=work)
+    return FIGURES[name].compute(scale, seed=seed, progress=progress)
