@@ -101,7 +101,8 @@ def read_npz(path, what: str, *, max_bytes=None, meta_member: str | None = None)
     """Every array of an ``.npz`` file (no pickles); anything unreadable is a ValueError that
     names the file and ``what`` it was expected to be. ``max_bytes``: a limit on the unpacked
     size of all members, checked from the zip directory before anything is unpacked; a number,
-    or a function of the raw bytes of ``meta_member`` (read first, at most 1 MB)."""
+    or a function of the raw bytes of ``meta_member`` (read first, at most 1 MB) and the members'
+    declared sizes (name -> bytes)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")
@@ -115,7 +116,7 @@ def read_npz(path, what: str, *, max_bytes=None, meta_member: str | None = None)
                 if meta_info is not None and meta_info.file_size <= 2**20:
                     with zf.open(meta_info) as fh:
                         raw = bytes(np.lib.format.read_array(fh, allow_pickle=False))
-                limit = max_bytes(raw)
+                limit = max_bytes(raw, {i.filename: i.file_size for i in infos})
     except ValueError:
         raise
     except Exception as exc:

@@ -399,3 +399,19 @@ def test_tracer_with_max_samples_thins_and_doubles_its_interval():
     assert sim.sample_interval > dt and np.all(np.diff(t) > 0)
     with pytest.raises(ValueError, match="max_samples must be an integer >= 2; got 1"):
         sim.track(voids=[0], interval=1.0, max_samples=1)
+
+
+def test_served_exports_stay_inside_the_export_root(tmp_path, monkeypatch):
+    from dplm_explore.app.explorer import export_folder
+
+    monkeypatch.setenv("DPLM_EXPORT_ROOT", str(tmp_path))
+    assert export_folder("slides") == (tmp_path / "slides").resolve()
+    assert export_folder(str(tmp_path / "a" / "b")) == (tmp_path / "a" / "b").resolve()
+    for bad in ("../outside", "/etc", str(tmp_path / ".." / "x"), "~"):
+        with pytest.raises(ValueError, match="lies outside"):
+            export_folder(bad)
+    (tmp_path / "link").symlink_to("/tmp")
+    with pytest.raises(ValueError, match="lies outside"):
+        export_folder("link/x")
+    monkeypatch.delenv("DPLM_EXPORT_ROOT")
+    assert export_folder("rel").is_absolute()

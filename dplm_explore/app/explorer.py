@@ -17,6 +17,7 @@ import contextlib
 import html
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -92,6 +93,25 @@ _NO_CSS_VISUALS_JS = """
   if (tries > 0) { setTimeout(function () { patch(tries - 1); }, 50); }
 })(600);
 """
+
+
+#: environment variable naming the folder a served explorer may export into (set by ``dplm-explore app``)
+EXPORT_ROOT_ENV = "DPLM_EXPORT_ROOT"
+
+
+def export_folder(name) -> Path:
+    """The absolute export folder for ``name``: inside ``$DPLM_EXPORT_ROOT`` when that is set
+    (a relative name is taken from there; a name that leaves it is a ValueError), else the
+    name as given (relative to the working folder)."""
+    root = os.environ.get(EXPORT_ROOT_ENV)
+    p = Path(str(name)).expanduser()
+    if not root:
+        return p.resolve()
+    root_p = Path(root).resolve()
+    full = (root_p / p).resolve() if not p.is_absolute() else p.resolve()
+    if full != root_p and root_p not in full.parents:
+        raise ValueError(f"export folder {str(name)!r} lies outside {str(root_p)!r}, the folder this explorer may write to")
+    return full
 
 
 def load_bokehjs() -> None:
@@ -352,23 +372,37 @@ class Explorer:
 
     def export(self, directory=None, formats=("html", "png")) -> list[Path]:
         """Write the current figures to ``directory`` as standalone HTML (inline BokehJS) and
-        PNG; file names carry the hop count, existing files are never replaced."""
+        PNG; file names carry the hop count, existing files are never replaced. Served by
+        ``dplm-explore app``, the folder must lie inside the folder the app was started in
+        (``$DPLM_EXPORT_ROOT``; a relative name is taken from there): a visitor cannot write
+        anywhere else."""
         from ..export import save_html, save_png
 
-        d = Path(directory or self.export_dir.value).expanduser()
+        try:
+            d = export_folder(directory or self.export_dir.value)
+        except ValueError as exc:
+            self.message.value = f"<span style='color:crimson'>Export refused: {html.escape(str(exc))}</span>"
+            return []
         stem = f"dplm_L{self.system.L}_seed{self.system.seed}_hop{self.runner.latest.hops}"
-        out = []
+        out, failed = [], []
         try:
             d.mkdir(parents=True, exist_ok=True)
             layout = self.snapshot()
-            if "html" in formats:
-                out.append(save_html(layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
-            if "png" in formats:
-                out.append(save_png(layout, d / f"{stem}.png"))
         except (OSError, ValueError, RuntimeError) as exc:
             self.message.value = f"<span style='color:crimson'>Export failed: {html.escape(str(exc))}</span>"
             return out
-        self._say("Exported " + ", ".join(str(p) for p in out))
+        for fmt in formats:
+            try:
+                if fmt == "html":
+                    out.append(save_html(layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
+                elif fmt == "png":
+                    out.append(save_png(layout, d / f"{stem}.png"))
+            except (OSError, ValueError, RuntimeError, ImportError) as exc:
+                failed.append(f"{fmt.upper()} not written ({exc})")
+        if not out:
+            self.message.value = f"<span style='color:crimson'>Export failed: {html.escape('; '.join(failed))}</span>"
+            return out
+        self._say("Exported " + ", ".join(str(p) for p in out) + (". " + "; ".join(failed) if failed else ""))
         return out
 
     def snapshot(self):

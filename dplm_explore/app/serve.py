@@ -128,6 +128,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8866, config: dict | None = No
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(template_root()), env.get("JUPYTER_PATH", "")) if p)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(voila_config_dir()), env.get("JUPYTER_CONFIG_PATH", "")) if p)
     env[_CAP_ENV] = str(max_kernels)
+    env.setdefault("DPLM_EXPORT_ROOT", os.getcwd())  # exports land where the app was started, never elsewhere
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     proc = subprocess.Popen(voila_command(port, host, open_browser, token), env=env, preexec_fn=die_with_parent)
     say(f"dplm-explore: the explorer is at {url}  (Ctrl-C stops it)")

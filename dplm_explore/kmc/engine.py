@@ -56,6 +56,9 @@ def normalize_seed(seed) -> int:
     raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
 
 
+#: members of a state file holding tracer samples taken but not read yet (optional)
+_PENDING_SAMPLES = ("pending_t", "pending_p", "pending_v")
+_MAX_PENDING_BYTES = 2**30
 #: bytes a system needs per lattice site while it is built and run (its arrays hold about 140;
 #: the construction doubles that for a moment), for the memory check before anything is allocated
 BYTES_PER_SITE = 320
@@ -738,6 +741,8 @@ class Simulation:
         meta = {"format": STATE_FORMAT, **self.provenance(), "program_t0": self.program_t0, "key": int(self.key),
                 "tracer_interval": float(self.fs[K.F_SAMPLE_DT])}
         arrays = {n: getattr(self, n) for n in _STATE_ARRAYS}
+        if self._samples:  # tracer samples not read yet travel with the state
+            arrays.update(zip(_PENDING_SAMPLES, (np.concatenate([c[k] for c in self._samples]) for k in range(3))))
         atomic_write(path, lambda fh: np.savez(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays), overwrite=overwrite)
         return path
 
@@ -745,7 +750,7 @@ class Simulation:
     def load(cls, path) -> "Simulation":
         """Restore a state written by :meth:`save`; the run continues bit for bit."""
         path = Path(path)
-        data = read_npz(path, "dplm-explore state", max_bytes=lambda meta: _state_size_limit(meta, path), meta_member="_meta")
+        data = read_npz(path, "dplm-explore state", max_bytes=lambda meta, sizes: _state_size_limit(meta, sizes, path), meta_member="_meta")
         if "_meta" not in data:
             raise ValueError(f"state file {str(path)!r} is not a dplm-explore state (no metadata)")
         try:
@@ -804,6 +809,13 @@ class Simulation:
         obj.samp_p = np.zeros((cap, obj.tr_p.size, 2), dtype=np.int32)
         obj.samp_v = np.zeros((cap, obj.tr_v.size, 2), dtype=np.int32)
         obj._samples = []
+        if all(k in data for k in _PENDING_SAMPLES):
+            t, sp, sv = (data[k] for k in _PENDING_SAMPLES)
+            n = t.shape[0] if t.ndim == 1 else -1
+            if not (t.dtype == np.float64 and sp.shape == (n, obj.tr_p.size, 2) and sv.shape == (n, obj.tr_v.size, 2)
+                    and sp.dtype == np.int32 and sv.dtype == np.int32 and np.all(np.isfinite(t))):
+                raise ValueError(f"state file {str(path)!r}: the pending tracer samples are damaged")
+            obj._samples = [(t.copy(), sp.copy(), sv.copy())]
         obj.fs[K.F_SAMPLE_DT] = interval
         return obj
 
@@ -937,17 +949,24 @@ class Simulation:
 _UNSIZED_STATE_BYTES = 2**26
 
 
-def _state_size_limit(meta_bytes: bytes, path) -> int:
+def _state_size_limit(meta_bytes: bytes, sizes: dict, path) -> int:
     """Most bytes a state file may unpack to, from the lattice size its metadata claims (checked
-    against the memory limit), before any array is read."""
+    against the memory limit), before any array is read; pending tracer samples add their own
+    size, up to :data:`_MAX_PENDING_BYTES` each."""
+    pending = 0
+    for k in _PENDING_SAMPLES:
+        n = sizes.get(f"{k}.npy", 0)
+        if n > _MAX_PENDING_BYTES:
+            raise ValueError(f"state file {str(path)!r}: member {k} declares {n} bytes, more than {_MAX_PENDING_BYTES}; refused")
+        pending += n
     try:
         L = json.loads(meta_bytes.decode())["params"]["L"]
     except Exception:
-        return _UNSIZED_STATE_BYTES  # load() itself reports the damaged metadata
+        return _UNSIZED_STATE_BYTES + pending  # load() itself reports the damaged metadata
     if isinstance(L, bool) or not isinstance(L, int) or L < 3:
         raise ValueError(f"state file {str(path)!r} has invalid metadata (L = {L!r})")
     try:
-        return 2 * check_memory(L) + 2**20
+        return 2 * check_memory(L) + 2**20 + pending
     except ValueError as exc:
         raise ValueError(f"state file {str(path)!r}: {exc}") from None
 
