@@ -99,6 +99,7 @@ API = [
     (lambda: _sim().advance(until_T=5.0), ["until_T", "5.0"]),
     (lambda: _sim().advance(chunk_hops=0), ["chunk_hops", "0"]),
     (lambda: _sim().advance(), ["advance() needs hops"]),
+    (lambda: _sim().advance(time=1e300), ["1e+300", "give hops or wall"]),
     (lambda: _sim().pair_V(10**9, 0), ["p", "1000000000"]),
     (lambda: _sim().pair_V(-1, 0), ["p", "-1"]),
     (lambda: _sim().pair_V(0, -2), ["q", "-2"]),

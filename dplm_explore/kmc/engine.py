@@ -56,6 +56,9 @@ def normalize_seed(seed) -> int:
     raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
 
 
+#: an advance() without hops or wall that would take more hops than this (at the current total
+#: rate, about a day on one core) is refused rather than left to run unseen
+MAX_UNBOUNDED_HOPS = 1e12
 #: members of a state file holding tracer samples taken but not read yet (optional)
 _PENDING_SAMPLES = ("pending_t", "pending_p", "pending_v")
 _MAX_PENDING_BYTES = 2**30
@@ -543,6 +546,12 @@ class Simulation:
             t_stop = min(t_stop, t_T)
         if hops is None and wall is None and math.isinf(t_stop) and math.isinf(self.step_tend[-1]):
             raise ValueError("advance() needs hops, a finite time, until_T or wall when the program never ends")
+        if hops is None and wall is None:
+            span = min(t_stop, float(self.step_tend[-1])) - t_start
+            expected = span * self.total_rate
+            if expected > MAX_UNBOUNDED_HOPS:
+                raise ValueError(f"advance() would run about {expected:.3g} hops ({span:.3g} time units at the current total rate "
+                                 f"{self.total_rate:.3g}); give hops or wall to bound it")
         remaining = math.inf if hops is None else int(hops)
         wall0 = _now()
         done_total = 0
