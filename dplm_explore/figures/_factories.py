@@ -46,6 +46,8 @@ def _cv_panel(runs: Mapping[str, Any], *, title: str, T_max: float | None = None
         if not log and np.isfinite(hc.Cv_tls_theory).any():
             k.curve(p, hc.T[sel], hc.Cv_tls_theory[sel], color=c, dash="dashed", width=1.5)
     k.finish(p)
+    if p.legend:
+        p.legend.location = "top_left"
     return p
 
 
@@ -64,6 +66,9 @@ def _cv_over_T_panel(runs: Mapping[str, Any], *, title: str, theory_dash="dashed
             if fit.theory:
                 k.curve(p, x, fit.theory["c1"] + fit.theory["c3"] * x, color=c, dash=theory_dash, width=1.5, label=f"{theory_label}" if i == 0 else None)
     k.finish(p)
+    if p.legend:
+        p.width += 230
+        p.add_layout(p.legend[0], "right")
     return p
 
 

@@ -26,7 +26,7 @@ def figure(title: str, x_label: str, y_label: str, **kw):
     p.toolbar.logo = None
     for ax in (p.xaxis, p.yaxis):
         if not isinstance(ax[0].formatter, LogTickFormatter):
-            ax[0].formatter = BasicTickFormatter(precision=2, power_limit_low=-3, power_limit_high=4)
+            ax[0].formatter = BasicTickFormatter(power_limit_low=-3, power_limit_high=4)
         ax[0].ticker.desired_num_ticks = 5
     p.axis.major_label_text_font_size = "11pt"
     p.axis.axis_label_text_font_size = "12pt"

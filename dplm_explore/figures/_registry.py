@@ -242,13 +242,12 @@ class FigureSpec:
         elif scale == "paper":
             cpu = data.provenance.get("cpu_hours")
             prog = data.provenance.get("jobs_progress", {})
-            missing = [name for name, p in prog.items() if p["done"] == 0]
-            partial = [f"{name} {p['done']}/{p['planned']}" for name, p in prog.items() if 0 < p["done"] < p["planned"]]
+            missing = sum(p["done"] == 0 for p in prog.values())
+            partial = sum(0 < p["done"] < p["planned"] for p in prog.values())
             for p in list(layout.select({"type": Figure}))[:1]:
                 k.note(p, f"paper scale (dplm-explore campaign{f', {cpu:.2f} CPU-h' if cpu is not None else ''})")
                 if missing or partial:
-                    k.note(p, "campaign still running: " + "; ".join(([f"not yet computed: {', '.join(missing)}"] if missing else [])
-                                                                     + ([f"replicas so far: {', '.join(partial)}"] if partial else [])))
+                    k.note(p, f"campaign running: {missing} of {len(prog)} jobs to come, {partial} partial")
         return layout
 
 
