@@ -26,6 +26,7 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -391,25 +392,36 @@ def campaign_status(figures=None, work: Path | None = None) -> list[dict[str, An
 
 
 def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float = CHECKPOINT_S, progress: bool = False,
-                 max_units: int | None = None, log: Callable[[str], None] = print) -> int:
-    """Run every unfinished unit of the jobs serving ``figures`` in plan order, one at a time;
-    returns the number of units run. Interrupting (Ctrl-C, SIGTERM) checkpoints the running
-    replica; the next call continues it."""
+                 max_units: int | None = None, workers: int = 1, log: Callable[[str], None] = print) -> int:
+    """Run every unfinished unit of the jobs serving ``figures`` in plan order (one at a time,
+    or on ``workers`` local processes); returns the number of units run. Interrupting (Ctrl-C,
+    SIGTERM) checkpoints the running replicas; the next call continues them."""
+    from .parallel import map_tasks
+
     work = Path(work or DEFAULT_WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for job in plan_for(figures):
-        for unit in job.units():
-            if unit_done(job, unit, work):
-                continue
-            if max_units is not None and n >= max_units:
-                return n
-            t0 = time.perf_counter()
-            log(f"[{time.strftime('%H:%M:%S')}] {unit}: start")
-            job.run_unit(unit, work, checkpoint_s=checkpoint_s, progress=progress)
-            log(f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s")
-            n += 1
-    return n
+    todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, work)]
+    if max_units is not None:
+        todo = todo[:max_units]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    items = [(name, unit, str(work), float(checkpoint_s), bool(progress)) for name, unit in todo]
+    if workers == 1:
+        for item in items:
+            log(_run_named_unit(item))
+    else:
+        map_tasks(_run_named_unit, items, workers=workers, on_result=lambda i, line: log(line))
+    return len(items)
+
+
+def _run_named_unit(item) -> str:
+    """One unit, by job name (a top-level function, so that worker processes can run it)."""
+    name, unit, work, checkpoint_s, progress = item
+    job = next(j for j in plan() if j.name == name)
+    t0 = time.perf_counter()
+    print(f"[{time.strftime('%H:%M:%S')}] {unit}: start", file=sys.stderr, flush=True)
+    job.run_unit(unit, Path(work), checkpoint_s=checkpoint_s, progress=progress)
+    return f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s"
 
 
 def _jsonable(x):

@@ -22,10 +22,10 @@ def _cmd_reproduce(args) -> int:
             for r in rows:
                 print(f"{r['job']:<26} {r['done']:>3}/{r['planned']:<3} {r['cpu_s'] / 3600:7.3f} CPU-h  {','.join(r['figures'])}")
         return 0
-    if args.workers != 1:
-        raise ValueError(f"--workers must be 1 (jobs run one at a time; start more processes on other work folders for more); got {args.workers!r}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be a positive integer; got {args.workers!r}")
     try:
-        n = run_campaign(figures, work=work, checkpoint_s=args.checkpoint_s, progress=args.verbose, max_units=args.max_units,
+        n = run_campaign(figures, work=work, checkpoint_s=args.checkpoint_s, progress=args.verbose, max_units=args.max_units, workers=args.workers,
                          log=lambda s: print(s, file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         print(f"interrupted: the running replica was checkpointed in {work}; run the same command again to continue", file=sys.stderr)
@@ -61,7 +61,7 @@ def register(sub) -> None:
     p = sub.add_parser("reproduce", help="run the paper-scale campaign behind every figure (resumable, checkpointed)")
     p.add_argument("--figures", nargs="*", default=None, help="only the jobs these figures need (default: all)")
     p.add_argument("--dir", default=None, help="work folder for checkpoints and job results (default $DPLM_CAMPAIGN_DIR or ~/.cache/dplm-explore/campaign)")
-    p.add_argument("--workers", type=int, default=1, help="processes (1)")
+    p.add_argument("--workers", type=int, default=1, help="replicas run at once on local processes (default 1)")
     p.add_argument("--checkpoint-s", dest="checkpoint_s", type=float, default=300.0, help="seconds between checkpoints of a running replica (300)")
     p.add_argument("--max-units", dest="max_units", type=int, default=None, help="stop after this many job units")
     p.add_argument("--status", action="store_true", help="print what is done and the CPU time spent, then exit")

@@ -207,7 +207,7 @@ CLI = [
     (["app", "--max-kernels", "0"], ["max_kernels", "0"]),
     (["figure", "fig99"], ["fig99"]),
     (["figure", "fig4b", "--format", "gif"], ["--format", "'gif'"]),
-    (["reproduce", "--workers", "3"], ["--workers", "3"]),
+    (["reproduce", "--workers", "0"], ["--workers", "0"]),
     (["reproduce", "--assemble", "--figures", "fig99", "--out-dir", "{tmp}"], ["--figures", "fig99"]),
 ]
 

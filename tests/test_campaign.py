@@ -1,0 +1,106 @@
+"""The paper-scale campaign on a tiny plan: replicas checkpoint and resume bit for bit, finished
+units are skipped, a figure assembles from them with provenance and headline records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dplm_explore import campaign
+from dplm_explore.campaign import CoolingGroup, TaskJob, campaign_status, load_replicas, run_campaign
+
+
+def _q_task(p, seed, progress):
+    from dplm_explore.analysis import measure_q_curve
+
+    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], n_states=1, seed=seed)}
+
+
+TINY = [
+    TaskJob("tiny-q", ("fig4b",), {"L": 24, "phi_v": 0.01, "T_I": [0.05, 0.1]}, _q_task),
+    CoolingGroup("tiny-cool", 14, 0.02, 0.05, 3, ("fig1", "fig7"), T_final=0.01, nu=2e-2),
+    CoolingGroup("tiny-marks", 14, 0.02, 0.12, 2, ("fig4a",), T_final=0.02, nu=5e-2, marks=(0.1, 0.05), window_time=0.01),
+]
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setattr(campaign, "_PLAN_CACHE", list(TINY))
+    return TINY
+
+
+def test_run_skip_status_and_assemble(tiny, tmp_path):
+    from dplm_explore.reproduction import assemble_figure, headline_records
+
+    n = run_campaign(["fig1", "fig4b", "fig4a"], work=tmp_path, log=lambda s: None)
+    assert n == 1 + 3 + 2
+    assert run_campaign(["fig1", "fig4b", "fig4a"], work=tmp_path, log=lambda s: None) == 0  # all done: nothing reruns
+    rows = {r["job"]: r for r in campaign_status(None, tmp_path)}
+    assert rows["tiny-cool"]["done"] == 3 and rows["tiny-cool"]["cpu_s"] > 0
+    reps = load_replicas(tiny[1], tmp_path)
+    assert [r["meta"]["replica"] for r in reps] == [0, 1, 2]
+    assert all(r["meta"]["drift"] < 1e-9 for r in reps)
+    assert len({r["meta"]["seed"] for r in reps}) == 3
+    d = assemble_figure("fig1", tmp_path)
+    assert d.scale == "paper" and d.provenance["cpu_hours"] > 0 and d.provenance["jobs_progress"]["tiny-cool"] == {"done": 3, "planned": 3}
+    assert d.provenance["command"].startswith("dplm-explore reproduce --figures fig1")
+    hc = d.results["T_I=0.05"]
+    assert hc.n_done == 3 and hc.Cv_replicas.shape[0] == 3
+    recs = headline_records("fig4a", assemble_figure("fig4a", tmp_path))
+    assert {r["T"] for r in recs} == {0.1, 0.05}
+    assert {r["interval"] for r in recs} == {None, campaign.SNAPSHOT_INTERVAL}
+    json.dumps(recs)
+
+
+def test_checkpointed_replica_continues_bit_for_bit(tiny, tmp_path):
+    """A replica checkpointed at every chunk and interrupted, then continued, ends with exactly
+    the arrays of the same replica run in one go."""
+    group = CoolingGroup("tiny-long", 20, 0.03, 0.1, 1, ("fig1",), T_final=0.02, nu=2e-2)
+    campaign._run_replica(group, 0, tmp_path / "a", checkpoint_s=1e9, progress=False)
+    assert load_replicas(group, tmp_path / "a")[0]["meta"]["n_hops"] > 2000
+    # interrupted run: SIGTERM-like stop after the first checkpoint, then a second session
+    calls = {"n": 0}
+
+    from dplm_explore.kmc import Simulation
+
+    orig = Simulation.advance
+
+    def stop_after_two(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return orig(self, 300, **k)  # short chunks: a checkpoint after each
+
+    Simulation.advance = stop_after_two
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            campaign._run_replica(group, 0, tmp_path / "b", checkpoint_s=0.0, progress=False)
+    finally:
+        Simulation.advance = orig
+    prog = json.loads((tmp_path / "b" / group.name / "r000.progress.json").read_text())
+    assert prog["hops"] > 0 and not (tmp_path / "b" / group.name / "r000.npz").exists()
+    campaign._run_replica(group, 0, tmp_path / "b", checkpoint_s=1e9, progress=False)
+    a = load_replicas(group, tmp_path / "a")[0]
+    b = load_replicas(group, tmp_path / "b")[0]
+    for k in ("T", "time", "E", "E2", "hops", "returns"):
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    assert a["meta"]["n_hops"] == b["meta"]["n_hops"] and b["meta"]["sessions"] == 2
+    assert list((tmp_path / "b" / group.name).glob("*.state*.npz")) == []
+
+
+def test_replica_seeds_do_not_depend_on_the_count():
+    a = CoolingGroup("g", 14, 0.02, 0.05, 3, ("fig1",))
+    b = CoolingGroup("g", 14, 0.02, 0.05, 7, ("fig1",))
+    assert np.array_equal(a.seeds(), b.seeds()[:3])
+    assert not np.array_equal(a.seeds(), CoolingGroup("h", 14, 0.02, 0.05, 3, ("fig1",)).seeds())
+
+
+def test_the_real_plan_serves_every_figure():
+    from dplm_explore.figures import FIGURES
+
+    served = {f for j in campaign.plan() for f in j.figures}
+    assert set(FIGURES) <= served
+    names = [j.name for j in campaign.plan()]
+    assert len(names) == len(set(names))
