@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_figure(sub)
     from .cli_campaign import register as register_campaign
     register_campaign(sub)
+    from .cli_binder import register as register_binder
+    register_binder(sub)
     return parser
 
 

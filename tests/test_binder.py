@@ -29,12 +29,21 @@ def test_binder_spec_files():
     assert "from dplm_explore import" in (BINDER / "postBuild").read_text()
 
 
-def test_readme_badge_opens_the_explorer():
+def test_binder_links_are_made_for_the_repository_at_hand():
+    """No placeholder: the link comes from the git remote, for the upstream or any fork."""
+    from dplm_explore.cli_binder import NOTEBOOK, binder_url
+
     readme = (ROOT / "README.md").read_text()
-    m = re.search(r"\(https://mybinder\.org/v2/gh/([^/]+)/([^/]+)/([^?]+)\?urlpath=([^)\s]+)\)", readme)
-    assert m, "no Binder badge link in README.md"
-    assert m.group(4) == "lab/tree/notebooks/00_explorer.ipynb"
-    assert (ROOT / "notebooks" / "00_explorer.ipynb").exists()
+    assert "OWNER" not in readme and "dplm-explore binder-url" in readme
+    assert (ROOT / NOTEBOOK).exists()
+    want = "https://mybinder.org/v2/gh/alice/dplm-explore/main?urlpath=lab/tree/notebooks/00_explorer.ipynb"
+    for remote in ("https://github.com/alice/dplm-explore", "https://github.com/alice/dplm-explore.git", "git@github.com:alice/dplm-explore.git",
+                   "ssh://git@github.com/alice/dplm-explore.git"):
+        assert binder_url(remote) == want
+    assert binder_url("git@github.com:bob/fork.git", "dev").startswith("https://mybinder.org/v2/gh/bob/fork/dev?")
+    for bad in ("https://gitlab.com/a/b", "not a url", "https://github.com/onlyowner"):
+        with pytest.raises(ValueError, match="--remote must be a GitHub repository URL"):
+            binder_url(bad)
 
 
 @pytest.mark.slow
