@@ -2,7 +2,6 @@
 built the way repo2docker builds it, running postBuild and the notebooks with nbval."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys
