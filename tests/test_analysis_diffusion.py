@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from dplm_explore import theory
 from dplm_explore.analysis import F_VACANCY, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion
+from dplm_explore.analysis import fragility
 from dplm_explore.results import load_result
 
 
@@ -43,7 +43,7 @@ def test_fit_diffusion_coefficient():
 
 def test_glass_transition_on_synthetic_vft_data():
     """Model-free T_g and m_k by interpolation reproduce a known VFT law between dense points,
-    and theory.fit_fragility (used for the fits) recovers the same."""
+    and fragility.fit_fragility (used for the fits) recovers the same."""
     A, B, T0 = 4.0, 0.5, 0.08
     T = np.linspace(0.13, 0.4, 40)
     D = 10 ** (A - B / (T - T0))
@@ -52,7 +52,7 @@ def test_glass_transition_on_synthetic_vft_data():
     mk_exact = B / (1 - T0 / Tg_exact) ** 2 / Tg_exact
     Tg, mk = glass_transition(T, D, 0.1)
     assert Tg == pytest.approx(Tg_exact, rel=1e-3)
-    f = theory.fit_fragility(T, D, "vft", 0.1)
+    f = fragility.fit_fragility(T, D, "vft", 0.1)
     assert f.T_g == pytest.approx(Tg_exact, rel=1e-6)
     assert f.m_k == pytest.approx(mk_exact, rel=1e-6)
     assert mk == pytest.approx(mk_exact, rel=0.02)

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from dplm_explore.analysis import fragility
+
 from dplm_explore import FermiGauss, Simulation, Uniform, UniformDelta, constant, cooling, heating, make_g, theory
 from dplm_explore.analysis import measure_diffusion, measure_heat_capacity, spawn_seeds, temperature_edges
 from dplm_explore.schedules import Hold, Ramp
@@ -120,7 +122,7 @@ API = [
     (lambda: theory.dE_max(0.05, w0=-1), ["w0", "-1"]),
     (lambda: theory.hop_energy_distribution(Uniform(), 0.0), ["T_I", "0.0"]),
     (lambda: theory.GlassUnits(-0.2), ["T_g", "-0.2"]),
-    (lambda: theory.fit_fragility([0.3, 0.2], [1.0, 0.1], form="arrhenius"), ["form", "'arrhenius'"]),
+    (lambda: fragility.fit_fragility([0.3, 0.2], [1.0, 0.1], form="arrhenius"), ["form", "'arrhenius'"]),
     # analyses
     (lambda: measure_heat_capacity(20, 0.01, T_I=0.05, T_final=0.05, nu=1e-2), ["T_final", "0.05"]),
     (lambda: measure_heat_capacity(20, 0.01, T_I=0.05, T_final=0.01, nu=0), ["nu", "0"]),

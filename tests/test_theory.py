@@ -16,6 +16,9 @@ from contextlib import redirect_stderr, redirect_stdout
 import numba
 import numpy as np
 import pytest
+
+from dplm_explore.analysis import fragility
+from dplm_explore.theory import _uniform
 from scipy import integrate, optimize
 
 from dplm_explore import theory as th
@@ -267,7 +270,7 @@ def test_Cv_integral_against_quadrature_of_closed_form():
 def test_c1_c3_reproduce_eq10_as_T_I_to_0():
     for T_I in (0.01, 0.02):
         pz = th.P_derivatives_at_zero(Uniform(), T_I, method="grid")  # independent of the closed form
-        c1, c3 = th._c1(pz.P0, 0.005, 4), th._c3(pz.P2, 0.005, 4)
+        c1, c3 = _uniform._c1(pz.P0, 0.005, 4), _uniform._c3(pz.P2, 0.005, 4)
         c1e, c3e = th.c1_c3_eq10(T_I, 0.005)
         assert c1 == pytest.approx(c1e, rel=1e-8)
         assert c3 == pytest.approx(c3e, rel=1e-5)
@@ -448,20 +451,20 @@ TRUE_FRAGILITY = {
 
 def _true_Tg_mk(form, p, D_r):
     """T_g by brentq on the known curve, m_k by a finite difference in 1/T (independent)."""
-    f = lambda T: th._log10D(form, p, T) - math.log10(D_r)  # noqa: E731
+    f = lambda T: fragility._log10D(form, p, T) - math.log10(D_r)  # noqa: E731
     lo = p.get("T0", 0.0) + 1e-6 if form == "vft" else 1e-3
     Tg = optimize.brentq(f, lo, 0.69, xtol=1e-14)
     e = 1e-6
-    slope = (th._log10D(form, p, 1 / (1 / Tg + e)) - th._log10D(form, p, 1 / (1 / Tg - e))) / (2 * e)
+    slope = (fragility._log10D(form, p, 1 / (1 / Tg + e)) - fragility._log10D(form, p, 1 / (1 / Tg - e))) / (2 * e)
     return Tg, -slope / Tg
 
 
-@pytest.mark.parametrize("form", th.FRAGILITY_FORMS)
+@pytest.mark.parametrize("form", fragility.FRAGILITY_FORMS)
 def test_fragility_fit_recovers_synthetic_data(form):
     p = TRUE_FRAGILITY[form]
     T = np.linspace(0.25, 0.6, 15)
-    D = 10 ** th._log10D(form, p, T)
-    fit = th.fit_fragility(T, D, form=form, D_r=0.1, D_r_ext=1e-14)
+    D = 10 ** fragility._log10D(form, p, T)
+    fit = fragility.fit_fragility(T, D, form=form, D_r=0.1, D_r_ext=1e-14)
     assert fit.form == form
     for k, v in p.items():
         assert fit.params[k] == pytest.approx(v, rel=1e-6)
@@ -472,15 +475,15 @@ def test_fragility_fit_recovers_synthetic_data(form):
     assert fit.at(1e-14) == pytest.approx((fit.T_g_ext, fit.m_k_ext))
     # with 1 % noise in D, T_g at D_r (inside the data) is still found to 1 %
     rng = np.random.default_rng(5)
-    noisy = th.fit_fragility(T, D * 10 ** (0.005 * rng.standard_normal(T.size)), form=form)
+    noisy = fragility.fit_fragility(T, D * 10 ** (0.005 * rng.standard_normal(T.size)), form=form)
     assert noisy.T_g == pytest.approx(fit.T_g, rel=0.01)
 
 
 def test_fragility_extrapolation_depends_on_form():
     p = TRUE_FRAGILITY["vft"]
     T = np.linspace(0.25, 0.6, 15)
-    D = 10 ** th._log10D("vft", p, T)
-    fits = {f: th.fit_fragility(T, D, form=f) for f in th.FRAGILITY_FORMS}
+    D = 10 ** fragility._log10D("vft", p, T)
+    fits = {f: fragility.fit_fragility(T, D, form=f) for f in fragility.FRAGILITY_FORMS}
     assert fits["vft"].rms < 1e-8 < fits["parabolic"].rms
     assert abs(fits["parabolic"].m_k_ext - fits["vft"].m_k_ext) > 5
 
@@ -506,8 +509,8 @@ def test_fragility_extrapolation_depends_on_form():
         (lambda: th.P_uniform(0.0, 0.05, z=1), "z must be an integer >= 2"),
         (lambda: th.hop_energy_distribution(Uniform(), 0.05, z=2.5), "z must be an integer >= 2"),
         (lambda: th.P_uniform(0.0, 0.05, deriv=3), "deriv must be an integer"),
-        (lambda: th.fit_fragility([0.3, 0.4, 0.5, 0.6], [1e-3, 1e-2, 1e-1, 1.0], form="arrhenius"), "form must be one of"),
-        (lambda: th.fit_fragility([0.3, 0.4, 0.5, 0.6], [1e-3, 0.0, 1e-1, 1.0]), "D must be positive"),
+        (lambda: fragility.fit_fragility([0.3, 0.4, 0.5, 0.6], [1e-3, 1e-2, 1e-1, 1.0], form="arrhenius"), "form must be one of"),
+        (lambda: fragility.fit_fragility([0.3, 0.4, 0.5, 0.6], [1e-3, 0.0, 1e-1, 1.0]), "D must be positive"),
         (lambda: th.GlassUnits(T_g_sim=0.0), "T_g_sim must be positive"),
         (lambda: th.bond_excitation_paper(1.0, 0.24), r"G0 must lie in \(0, 1\)"),
         (lambda: th.P_derivatives_at_zero(FermiGauss(), 0.1, method="closed"), "closed form needs uniform"),

@@ -22,6 +22,7 @@ Every measurement returns a :class:`dplm_explore.results.Result` (numpy arrays p
 from ._common import build_simulation, spawn_seeds, system_spec
 from .diffusion import F_VACANCY, MSD, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion, measure_msd
 from .events import EventWindow, run_event_window
+from .fragility import FRAGILITY_FORMS, FragilityFit, fit_fragility
 from ..schedules import make_program
 from ._binning import bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges
 from .heat_capacity import CvFit, HeatCapacity, NONEQ_FIT_T_MAX, fit_cv_low_T, fit_window, heat_capacity_from_replicas, low_T_fit_limit, measure_heat_capacity, theory_c1_c3
@@ -39,5 +40,5 @@ __all__ = [
     "ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability",
     "HopEnergies", "QCurve", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve",
     "MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition",
-    "EventWindow", "run_event_window", "EventLog", "record_window", "measure_tls_history",
+    "EventWindow", "run_event_window", "FRAGILITY_FORMS", "FragilityFit", "fit_fragility", "EventLog", "record_window", "measure_tls_history",
 ]

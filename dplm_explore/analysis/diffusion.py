@@ -15,7 +15,7 @@ with the reference value ``D_r`` (paper: 0.1 at ``w0 = 1e6``) uses ``D_scaled = 
 estimates are reported: model-free (a local quadratic in 1/T through log10 D at the two measured
 points bracketing ``D_r`` and the nearer neighbour, differentiated at 1/T_g; see
 :func:`glass_transition`) and from fits of the chosen forms ('vft', 'myega',
-'parabolic') by :func:`dplm_explore.theory.fit_fragility`, which also extrapolate to
+'parabolic') by :func:`dplm_explore.fit_fragility`, which also extrapolate to
 ``D_r_ext`` (paper: 1e-14) — an extrapolation that depends strongly on the form, so every
 fit records its form.
 """
@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import theory
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import constant
 from .._validate import finite
+from .fragility import FRAGILITY_FORMS, FragilityFit, fit_fragility
 from ._common import as_g, build_simulation, non_negative, positive, positive_int, spawn_seeds, system_spec, window_start
 from ..tasks import need, register_task, task_g
 
@@ -225,10 +225,10 @@ class Diffusion(Result):
     options: dict
     provenance: dict
 
-    def fit(self, form: str = "vft") -> theory.FragilityFit:
-        """:func:`theory.fit_fragility` of this table (``D_scaled``) with ``form``."""
+    def fit(self, form: str = "vft") -> FragilityFit:
+        """:func:`fit_fragility` of this table (``D_scaled``) with ``form``."""
         ok = np.isfinite(self.D_scaled) & (self.D_scaled > 0)
-        return theory.fit_fragility(self.T[ok], self.D_scaled[ok], form, self.D_r, self.D_r_ext)
+        return fit_fragility(self.T[ok], self.D_scaled[ok], form, self.D_r, self.D_r_ext)
 
 
 def _fits(T, Ds, forms, D_r, D_r_ext) -> dict:
@@ -236,7 +236,7 @@ def _fits(T, Ds, forms, D_r, D_r_ext) -> dict:
     ok = np.isfinite(Ds) & (Ds > 0)
     for form in forms:
         try:
-            f = theory.fit_fragility(T[ok], Ds[ok], form, D_r, D_r_ext)
+            f = fit_fragility(T[ok], Ds[ok], form, D_r, D_r_ext)
             out[form] = {"form": form, "params": dict(f.params), "T_g": f.T_g, "m_k": f.m_k, "T_g_ext": f.T_g_ext, "m_k_ext": f.m_k_ext, "rms": f.rms,
                          "n_points": f.n_points}
         except ValueError as exc:
@@ -272,8 +272,8 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, 
         hops = positive_int("hops", hops)
     forms = tuple([forms] if isinstance(forms, str) else forms)
     for f in forms:
-        if f not in theory.FRAGILITY_FORMS:
-            raise ValueError(f"forms must be among {theory.FRAGILITY_FORMS}; got {f!r}")
+        if f not in FRAGILITY_FORMS:
+            raise ValueError(f"forms must be among {FRAGILITY_FORMS}; got {f!r}")
     method = _check_method(method)
     fit_from = _check_fit_from(fit_from)
     equilibrate_time = non_negative("equilibrate_time", equilibrate_time)

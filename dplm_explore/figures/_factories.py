@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import theory
+from ..analysis.fragility import fit_fragility
 from ..interactions import make_g
 from . import _kit as k
 
@@ -300,7 +301,7 @@ def diffusion_figure(diff, *, paper_note: str | None = "paper (φ_v=0.01): m_k =
         if "params" not in fit or grid.size == 0:
             continue
         try:
-            ff = theory.fit_fragility(diff.T[ok], diff.D_scaled[ok], form=form, D_r=diff.D_r)
+            ff = fit_fragility(diff.T[ok], diff.D_scaled[ok], form=form, D_r=diff.D_r)
         except ValueError:
             continue
         k.curve(p, 1 / grid, 10 ** ff.log10_D(grid), color=k.COLORS[(i + 1) % len(k.COLORS)], dash="dashed", label=f"{form} fit: T_g={ff.T_g:.3f}, m_k={ff.m_k:.1f}")

@@ -1,0 +1,55 @@
+"""Argument checks and small helpers shared by the theory modules."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._validate import finite as _number
+from ..interactions import GDistribution, make_g
+
+
+def _positive_array(name: str, value: Any) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be positive numbers; got {value!r}") from None
+    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
+        raise ValueError(f"{name} must be positive and finite; got {value!r}")
+    return a
+
+
+def _phi_v(value: Any) -> float:
+    v = _number("phi_v", value)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"phi_v must lie in (0, 1); got {value!r}")
+    return v
+
+
+def _z(value: Any) -> int:
+    msg = f"z must be an integer >= 2; got {value!r}"
+    if isinstance(value, bool):
+        raise ValueError(msg)
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(msg) from None
+    if not (math.isfinite(f) and f.is_integer() and f >= 2):
+        raise ValueError(msg)
+    return int(f)
+
+
+def _as_g(g: Any) -> GDistribution:
+    """A g(V) instance from an instance or a family name (unknown names raise ValueError)."""
+    if isinstance(g, GDistribution):
+        return g
+    if isinstance(g, str):
+        return make_g(g)
+    raise ValueError(f"g must be a GDistribution or a family name; got {g!r}")
+
+
+def _out(a):
+    a = np.asarray(a, dtype=float)
+    return float(a) if a.ndim == 0 else a
