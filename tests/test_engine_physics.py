@@ -129,7 +129,6 @@ def test_refining_the_temperature_step_changes_nothing_beyond_noise():
 def test_constructed_void_arrangement_has_the_lattice_gas_contact_density():
     """Void-void contacts of the direct construction follow the Z_b-weighted lattice gas
     (quasi-chemical estimate from the theory module), clearly below random placement."""
-    from dplm_explore import theory
 
     L, phi, T_I = 60, 0.1, 0.05  # Z_b(0.05) = 0.05: contacts strongly suppressed
     g = Uniform()
