@@ -152,44 +152,41 @@ def record_window(sim, hops: int) -> EventLog:
 
 
 def _pick_multilevel(logs_T, prefer) -> tuple[int, dict]:
-    """The void of the T = 0.1 window to show as a multi-level system: among voids whose four
-    most-held sites hold >= 99 % of the window with each >= 1 %, the first of ``prefer`` (the
-    TLS voids), else the one with most hops; failing that, the preferred void as it is."""
-    ok = []
-    for v in range(logs_T.vsite0.size):
-        lv = logs_T.levels(v)
-        f = lv["fraction"]
-        if f.size >= 4 and f[:4].sum() >= 0.99 and f[3] >= 0.01:
-            ok.append(v)
-    for v in prefer:
-        if v in ok:
-            return int(v), logs_T.levels(v)
-    if ok:
-        v = max(ok, key=lambda v: int(np.count_nonzero(logs_T.void == v)))
-        return int(v), logs_T.levels(v)
-    return int(prefer[-1]), logs_T.levels(prefer[-1])
+    """The void of the T = 0.1 window to show as a multi-level system: the one with the most
+    levels held at least 1 % of the window (at most four counted; among equals the first of
+    ``prefer``, the TLS voids, then the one that hopped most)."""
+    def n_levels(v):
+        return min(4, int(np.count_nonzero(logs_T.levels(v)["fraction"] >= 0.01)))
+
+    hops = np.bincount(logs_T.void, minlength=logs_T.vsite0.size)
+    rank = {v: i for i, v in enumerate(prefer)}
+    best = max(range(logs_T.vsite0.size), key=lambda v: (n_levels(v), -rank.get(v, len(rank)), int(hops[v])))
+    return int(best), logs_T.levels(best)
 
 
 def measure_tls_history(L: int, phi_v: float, *, g, T_I: float, T_final: float, nu: float, T_marks, hops: int, T_hold: float, seed: int,
                         min_transitions: int = 4, trace_events: int = TRACE_EVENTS, multilevel_T: float = 0.1, boltzmann_T=(0.05,),
-                        boltzmann_hops: int = 1_000_000, boltzmann_equilibrate_hops: int = 0, max_attempts: int = 8, w0: float = 1e6) -> dict:
+                        boltzmann_hops: int = 1_000_000, boltzmann_equilibrate_hops: int = 0, max_attempts: int = 8, max_log_ratio: float = 5.0,
+                        w0: float = 1e6) -> dict:
     """The history of the TLS of one cooling run (paper Figs. 2, 3, 9, 10).
 
     A system in equilibrium at ``T_I`` is cooled at ``nu``; at each of ``T_marks`` (decreasing) a
     window of ``hops`` hops is recorded hop by hop (cooling continues) and gives the void
     occupation map. Then ``T_hold`` is held and the TLS catalogued over ``hops`` hops; the two
     with the most transitions (A, B) are traced exactly through every earlier window
-    (``trace_events`` events each), a multi-level void at ``multilevel_T`` is picked (B or A if
-    it qualifies) with the three particles that hop with it, and A and B are held at each of
-    ``boltzmann_T`` for the p2/p1 check. The paper shows a run in which two TLS emerged; a run
-    with fewer is recorded in ``rejected`` and the next seed (``seed + attempt``) is tried.
+    (``trace_events`` events each), a multi-level void at ``multilevel_T`` is picked (the void
+    with most levels held >= 1 %, B or A among equals) with the three particles that hop with it,
+    and A and B are held at each of ``boltzmann_T`` for the p2/p1 check. A and B are the two TLS
+    whose levels are both held most (smallest |ln p2/p1|, at most ``max_log_ratio``: bistable
+    traces like the paper's). The paper shows a run in which two such TLS emerged; a run with
+    fewer is recorded in ``rejected`` and the next seed (``seed + attempt``) is tried.
 
     Returns a dict of Results: ``occupation``, ``tls`` (catalogue), ``chosen`` (A, B),
     ``traces_T<mark>`` per window, ``multilevel``, ``boltzmann``."""
     p = {"L": L, "phi_v": phi_v, "g": g, "T_I": T_I, "T_final": T_final, "nu": nu, "T_marks": list(T_marks), "hops": positive_int("hops", hops),
          "T_hold": T_hold, "min_transitions": min_transitions, "trace_events": trace_events, "multilevel_T": multilevel_T,
          "boltzmann_T": list(boltzmann_T), "boltzmann_hops": boltzmann_hops, "boltzmann_equilibrate_hops": boltzmann_equilibrate_hops, "w0": w0,
-         "max_attempts": positive_int("max_attempts", max_attempts)}
+         "max_attempts": positive_int("max_attempts", max_attempts), "max_log_ratio": float(max_log_ratio)}
     if multilevel_T not in p["T_marks"]:
         raise ValueError(f"multilevel_T must be one of T_marks {p['T_marks']}; got {multilevel_T!r}")
     rejected = []
@@ -227,9 +224,13 @@ def _history_once(p: dict, seed: int) -> dict | None:
                          provenance=base_provenance(kind="void occupation during cooling", program=sim.program.to_dict(), event_level=True))
     sim.set_program(constant(float(p["T_hold"])))
     cat = find_tls(sim, p["hops"], min_transitions=p["min_transitions"], context={"after": "fig2 occupation windows", "T_hold": p["T_hold"]})
-    if len(cat.void) < 2:
+    # A and B: the two TLS whose levels are both held most (smallest |ln p2/p1|), as the
+    # paper's bistable traces; a run with fewer than two within max_log_ratio is rejected
+    balance = np.abs(np.log(np.where((cat.p1 > 0) & (cat.p2 > 0), cat.p2 / np.where(cat.p1 > 0, cat.p1, 1.0), np.inf)))
+    eligible = np.flatnonzero(balance <= p["max_log_ratio"])
+    if eligible.size < 2:
         return None
-    order = np.argsort(-cat.n_transitions, kind="stable")[:2]
+    order = eligible[np.argsort(balance[eligible], kind="stable")[:2]]
     fields = ("void", "site1", "site2", "xy1", "xy2", "p1", "p2", "ratio", "ratio_err", "n_transitions", "dE", "boltzmann", "z")
     chosen = dataclasses.replace(cat, **{f: getattr(cat, f)[order] for f in fields})
     ab = [int(v) for v in chosen.void]
