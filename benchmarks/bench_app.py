@@ -148,12 +148,12 @@ def lab_record(a) -> dict:
             run_all_in_lab(page, url, "bench.ipynb")
             rec["page_ready_s"] = round(time.perf_counter() - t0, 2)
             _follow(page, a.follow, rec)
-            page.get_by_role("button", name="▶ Run", exact=True).click()
+            page.get_by_role("button", name="Run", exact=True).click()
             rec.update(_measure_stream(page, a.seconds))
             if a.profile > 0:
                 rec["js_self_time"] = js_profile(page, a.profile)
                 rec["timeline"] = timeline(page, a.profile)
-            page.get_by_role("button", name="⏸ Pause", exact=True).click()
+            page.get_by_role("button", name="Pause", exact=True).click()
     return rec
 
 

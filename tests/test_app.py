@@ -212,16 +212,20 @@ def test_explorer_says_when_a_change_needs_a_new_system_and_never_resets_by_itse
     assert ex.pending.value == ""
 
 
-def test_explorer_program_widgets_apply_now_or_explain_why_not(ex):
+def test_explorer_program_widgets_apply_on_apply_or_explain_why_not(ex):
     ex.step()
-    ex.mode.value = "cool"  # target = current T: nothing to cool yet
-    ex.T_target.value = 0.05
-    assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value)
+    before = ex.runner.program
+    ex.mode.value = "cool"
+    ex.T_target.value = 0.05  # typing a target does not quench: it waits for Apply
+    assert ex.runner.program == before and "press Apply" in ex.program_pending.value
+    ex.apply_button.click()
+    assert ex.runner.program == ProgramConfig("cool", 0.05, ex.nu.value) and ex.program_pending.value == ""
     assert "cool to T = 0.05" in ex.message.value
     prog = ex.runner.sim.program
     ex._on_program_change()  # delivered twice: the ramp is not restarted
     assert ex.runner.sim.program is prog
     ex.mode.value = "heat"  # heating to a lower T is impossible: said, program unchanged
+    ex.apply_button.click()
     assert "Program not changed" in ex.message.value and ex.runner.program.mode == "cool"
     for _ in range(5):
         ex.step()
@@ -415,3 +419,29 @@ def test_served_exports_stay_inside_the_export_root(tmp_path, monkeypatch):
         export_folder("link/x")
     monkeypatch.delenv("DPLM_EXPORT_ROOT")
     assert export_folder("rel").is_absolute()
+
+
+def test_lesson_presets_set_system_and_program_in_one_click():
+    from dplm_explore.app.explorer import PRESETS
+
+    e = Explorer(SystemConfig(L=16, phi_v=0.04, T_I=0.1, seed=1), ProgramConfig("hold", 0.1), hops_per_frame=2_000, window_hops=4_000)
+    try:
+        for key, p in PRESETS.items():
+            e.preset.value = key
+            assert e.system.L == p.system["L"] and e.system.T_I == p.system["T_I"] and e.system.g_family == p.system["g_family"]
+            assert e.runner.program == p.program and p.program.mode == "cool" and p.program.T < p.system["T_I"]
+            assert e.preset_caption.value and e.pending.value == ""
+            e.step()
+            e.step()
+            assert e.runner.latest.T < p.system["T_I"]  # it cools visibly from the first frames
+            e.preset.value = ""
+    finally:
+        e.close()
+
+
+def test_follow_a_void_by_number(ex):
+    ex.step()
+    assert ex.follow_number(1) == (1,)
+    assert ex.follow_number(0) == (1, 0)
+    n = ex.runner.sim.params.n_voids
+    assert ex.follow_number(n) == (1, 0) and "void # must lie in" in ex.message.value

@@ -96,12 +96,12 @@ def test_explorer_notebook_runs_offline_in_jupyterlab(tmp_path):
     with served_lab(str(tmp_path)) as url, chromium_page() as page:
         run_all_in_lab(page, url, "explorer.ipynb")
         assert page.external == []  # offline: nothing but localhost
-        page.get_by_role("button", name="▶ Run", exact=True).click()
+        page.get_by_role("button", name="Run", exact=True).click()
         page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
         vs = page.evaluate(JS_SOURCE, "voids")
         page.mouse.click(*page.evaluate(JS_MAP_POINT, [vs["x"][0], vs["y"][0]]))
         page.wait_for_function(f"() => ({JS_SOURCE})('trace0').t.length > 0", timeout=60_000)
-        page.get_by_role("button", name="⏸ Pause", exact=True).click()
+        page.get_by_role("button", name="Pause", exact=True).click()
         # JupyterLab itself sometimes asks its server for things that are not there (a 404 on
         # /api/... or /lab/api/...); anything else failing, or any other error, is ours
         assert all("/api/" in u for _, u in page.failed), page.failed

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as W
@@ -112,6 +113,42 @@ def export_folder(name) -> Path:
     if full != root_p and root_p not in full.parents:
         raise ValueError(f"export folder {str(name)!r} lies outside {str(root_p)!r}, the folder this explorer may write to")
     return full
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A lesson in one click: a system (widget values), a program and what to look at."""
+
+    title: str
+    system: dict
+    program: ProgramConfig
+    caption: str
+
+
+#: the explorer's lesson presets (L = 40 keeps sites large enough to see on a projector)
+PRESETS: dict[str, Preset] = {
+    "tls-emerge": Preset(
+        "TLS emerge on cooling", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.2, "seed": 1},
+        ProgramConfig("cool", 0.04, 1e-2),
+        "A liquid at T = 0.2 is cooled into the glass. Watch p_void shrink from wandering voids to a few sites; "
+        "below T ≈ 0.05 some voids rock between two sites: TLS appear in the catalogue."),
+    "ultrastable": Preset(
+        "Ultrastable glass (T_I = 0.05)", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 2},
+        ProgramConfig("cool", 0.005, 2e-3),
+        "Built directly in equilibrium at T_I = 0.05 (far below T_g ≈ 0.15): almost every void is frozen; "
+        "the few TLS are all there is, as the theory assumes."),
+    "glycerol": Preset(
+        "Glycerol-like g (Fermi plus Gaussian)", {"L": 40, "phi_v": 0.031, "g_family": "fermi-gauss", "G0": 0.2, "sigma_V": 0.1, "dV": 1.0,
+                                                   "init": "equilibrium", "T_I": 0.3, "seed": 3},
+        ProgramConfig("cool", 0.05, 1e-2),
+        "The paper's glycerol parameters (G0 = 0.2, σ_V = 0.1, φ_v = 0.031): a more fragile glass. "
+        "Compare g(V) with p_eq(V; T) as it cools, and D falling near T_g ≈ 0.24."),
+    "cv-linear": Preset(
+        "C_v linear in T", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 4},
+        ProgramConfig("cool", 0.004, 1e-3),
+        "Slow cooling of an ultrastable glass: C_v / T tends to c1 (the dashed theory line) as T → 0, "
+        "the TLS signature; the error bars shrink as the run goes on."),
+}
 
 
 def load_bokehjs() -> None:
@@ -211,18 +248,28 @@ class Explorer:
         self.nu = W.FloatLogSlider(value=program.nu, base=10, min=-7, max=0, step=0.25, description="ν_cool", readout_format=".1e", style=style,
                                    layout=W.Layout(width="300px"))
         for wid in (self.mode, self.T_target, self.nu):
-            wid.observe(self._on_program_change, names="value")
+            wid.observe(self._on_program_edit, names="value")
+        self.apply_button = W.Button(description="Apply", tooltip="start this temperature program now", layout=W.Layout(width="80px"))
+        self.apply_button.on_click(lambda _: self._on_program_change())
+        self.program_pending = W.HTML(value="")
+        self.preset = W.Dropdown(options=[("lesson presets ...", "")] + [(p.title, key) for key, p in PRESETS.items()], value="", description="lesson",
+                                 style=style, layout=lay())
+        self.preset.observe(self._on_preset, names="value")
+        self.preset_caption = W.HTML(value="", layout=W.Layout(width="300px"))
+        self.follow_id = W.BoundedIntText(value=0, min=0, max=10**9, description="void #", style=style, layout=W.Layout(width="160px"))
+        self.follow_button = W.Button(description="Follow", layout=W.Layout(width="70px"), tooltip="follow this void (or click it on the map)")
+        self.follow_button.on_click(lambda _: self.follow_number(self.follow_id.value))
         self.hops_frame = W.Dropdown(options=_HOPS_CHOICES, value=_closest(_HOPS_CHOICES, hops_per_frame), description="hops/frame",
                                      style=style, layout=lay())
         self.window = W.Dropdown(options=_WINDOW_CHOICES, value=_closest(_WINDOW_CHOICES, window_hops), description="window", style=style,
                                  layout=lay())
         self.hops_frame.observe(self._on_frame_change, names="value")
         self.window.observe(self._on_frame_change, names="value")
-        self.run_button = W.ToggleButton(value=False, description="▶ Run", button_style="success", layout=W.Layout(width="90px"))
+        self.run_button = W.ToggleButton(value=False, description="Run", button_style="success", layout=W.Layout(width="90px"))
         self.run_button.observe(self._on_run_toggle, names="value")
         self.step_button = W.Button(description="Step", layout=W.Layout(width="80px"))
         self.step_button.on_click(lambda _: self.step())
-        self.reset_button = W.Button(description="↺ Reset", layout=W.Layout(width="80px"), tooltip="build a new system")
+        self.reset_button = W.Button(description="Reset", layout=W.Layout(width="80px"), tooltip="build a new system")
         self.reset_button.on_click(lambda _: self.reset())
         self.unfollow_button = W.Button(description="Clear followed", layout=W.Layout(width="120px"))
         self.unfollow_button.on_click(lambda _: self.follow(()))
@@ -239,9 +286,12 @@ class Explorer:
         self.controls = W.VBox([
             W.HTML("<b>System</b> (changes apply on Reset)"),
             *(self.w[k] for k in ("L", "phi_v")), g_box, *(self.w[k] for k in ("init", "T_I", "seed", "w0")),
-            W.HTML("<b>Temperature program</b> (applies now)"), self.mode, self.T_target, self.nu, self.progress,
+            self.preset, self.preset_caption,
+            W.HTML("<b>Temperature program</b> (starts on Apply)"), self.mode, self.T_target, self.nu, W.HBox([self.apply_button, self.program_pending]),
+            self.progress,
             W.HTML("<b>Run</b>"), W.HBox([self.run_button, self.step_button, self.reset_button]), self.pending,
-            self.hops_frame, self.window, self.unfollow_button, self.export_dir, self.export_button, self.message,
+            self.hops_frame, self.window, W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.export_dir, self.export_button,
+            self.message,
         ], layout=W.Layout(width="320px"))
         self._show_g_fields()
 
@@ -274,8 +324,51 @@ class Explorer:
             self.reset_button.button_style = ""
         self._preview_g(wanted)
 
+    def _on_program_edit(self, change=None) -> None:
+        """An edited program waits for Apply (typing a target must not quench the system)."""
+        try:
+            prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value)
+        except ValueError as exc:
+            self.program_pending.value = f"<span style='color:crimson'>{html.escape(str(exc))}</span>"
+            return
+        if prog == self.runner.program:
+            self.program_pending.value = ""
+            self.apply_button.button_style = ""
+        else:
+            self.program_pending.value = f"<span style='color:#b35900'>{html.escape(self._describe(prog))}: press Apply</span>"
+            self.apply_button.button_style = "warning"
+
+    def _on_preset(self, change=None) -> None:
+        key = self.preset.value
+        if not key:
+            return
+        self.apply_preset(key)
+
+    def apply_preset(self, key: str) -> None:
+        """One click for a lesson: the preset's system (a new one is built) and program, and
+        its caption of what to look at."""
+        if key not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)}; got {key!r}")
+        p = PRESETS[key]
+        for name, value in p.system.items():
+            self.w[name].value = value
+        self.reset()
+        self.mode.value, self.nu.value, self.T_target.value = p.program.mode, p.program.nu, p.program.T
+        self._on_program_change()
+        self.preset_caption.value = f"<i>{html.escape(p.caption)}</i>"
+
+    def follow_number(self, v: int) -> tuple[int, ...]:
+        """Follow void ``v`` (as a click on it would), keeping the voids already followed."""
+        n = self.runner.sim.params.n_voids
+        if not 0 <= int(v) < n:
+            self.message.value = f"<span style='color:crimson'>void # must lie in [0, {n}); got {int(v)}</span>"
+            return self.runner.followed
+        return self.follow(tuple(self.runner.followed) + (int(v),))
+
     def _on_program_change(self, change=None) -> None:
         prog = ProgramConfig(self.mode.value, self.T_target.value, self.nu.value)
+        self.program_pending.value = ""
+        self.apply_button.button_style = ""
         if prog == self.runner.program:
             return  # the same request delivered twice: nothing to restart
         try:
@@ -463,8 +556,10 @@ class Explorer:
             if r.program.mode != "hold":
                 T0 = self._ramp_T0
                 self.progress.value = min(1.0, max(0.0, abs(frame.T - T0) / max(abs(r.program.T - T0), 1e-300)))
+                self.progress.description = r.program.mode
             else:
-                self.progress.value = 1.0
+                self.progress.value = 0.0  # a hold has no end to progress towards
+                self.progress.description = "hold"
         return True
 
     @contextlib.contextmanager
@@ -535,7 +630,7 @@ class Explorer:
 
     def _describe(self, prog: ProgramConfig) -> str:
         if prog.mode == "hold":
-            return f"hold T = {prog.T:g}"
+            return f"hold T = {prog.T:g} (at once)"
         return f"{prog.mode} to T = {prog.T:g} at ν = {prog.nu:.2g}, then hold"
 
     def _say(self, text: str) -> None:
@@ -546,7 +641,7 @@ class Explorer:
             self.run_button.unobserve(self._on_run_toggle, names="value")
             self.run_button.value = on
             self.run_button.observe(self._on_run_toggle, names="value")
-        self.run_button.description = "⏸ Pause" if on else "▶ Run"
+        self.run_button.description = "Pause" if on else "Run"
         self.run_button.button_style = "warning" if on else "success"
 
 

@@ -93,7 +93,7 @@ class ProgramConfig:
 
     mode: str = "hold"
     T: float = 0.1
-    nu: float = 1e-3
+    nu: float = 1e-2
 
     def __post_init__(self):
         if self.mode not in MODES:
