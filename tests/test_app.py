@@ -445,3 +445,29 @@ def test_follow_a_void_by_number(ex):
     assert ex.follow_number(0) == (1, 0)
     n = ex.runner.sim.params.n_voids
     assert ex.follow_number(n) == (1, 0) and "void # must lie in" in ex.message.value
+
+
+def test_a_run_whose_page_went_away_pauses_itself(ex):
+    from dplm_explore.app import explorer as E
+
+    ex.run()
+    try:
+        assert ex.watch_page() is False  # no page has acknowledged anything yet: a script, keep going
+        ex.plots._ack("data", None, [ex.plots.drawn_n])  # a page acknowledges
+        t_ack = ex.plots.acked_t
+        ex.plots.drawn_n = ex.plots.acked_n + 3  # frames sent since, none acknowledged
+        assert ex.watch_page(t_ack + E.PAGE_GONE_S / 2) is False
+        assert ex.watch_page(t_ack + E.PAGE_GONE_S + 1) is True
+        assert not ex.runner.running and "stopped answering" in ex.message.value
+    finally:
+        ex.pause()
+
+
+def test_frozen_trace_gets_a_readable_axis():
+    from bokeh.models import Range1d
+
+    from dplm_explore.app.plots import TRACE_MIN_SPAN, fit_range
+
+    r = Range1d(-1e-13, 1e-13)
+    fit_range(r, [0.0], np.zeros(50), min_span=TRACE_MIN_SPAN)
+    assert r.end - r.start >= TRACE_MIN_SPAN

@@ -96,6 +96,9 @@ _NO_CSS_VISUALS_JS = """
 """
 
 
+#: seconds without an acknowledgement from a page that did acknowledge before, with frames
+#: waiting, after which the run pauses (the page is gone)
+PAGE_GONE_S = 10.0
 #: environment variable naming the folder a served explorer may export into (set by ``dplm-explore app``)
 EXPORT_ROOT_ENV = "DPLM_EXPORT_ROOT"
 
@@ -595,12 +598,26 @@ class Explorer:
                 # draw when the page has acknowledged enough of the frames sent (plots.may_draw;
                 # or after 1 s without news, e.g. when no page is open), at most fps times a second
                 since = time.perf_counter() - self._last_draw
+                self.watch_page()
                 acked = self.plots.may_draw()
                 if since >= period and (acked or since >= 1.0):
                     self.pump_once()
             except Exception as exc:  # keep drawing; show what went wrong
                 self.message.value = f"<span style='color:crimson'>Drawing failed: {html.escape(repr(exc))}</span>"
             await asyncio.sleep(0.01)
+
+    def watch_page(self, now: float | None = None) -> bool:
+        """Pause a run whose page went away: once a page has acknowledged frames, a silence of
+        PAGE_GONE_S with frames waiting (closed or reloaded tab, navigated away) pauses the
+        simulation, so an abandoned kernel stops taking a core. Returns whether it paused."""
+        now = time.perf_counter() if now is None else now
+        pl = self.plots
+        t_ack = getattr(pl, "acked_t", None)
+        if not self.runner.running or t_ack is None or pl.drawn_n <= pl.acked_n or now - t_ack < PAGE_GONE_S:
+            return False
+        self.pause()
+        self._say(f"Paused: the page stopped answering for {PAGE_GONE_S:g} s (press Run to go on).")
+        return True
 
     def _ensure_pump(self) -> None:
         if self._task is not None and not self._task.done():

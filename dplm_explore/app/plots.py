@@ -49,10 +49,15 @@ def _ranges() -> dict:
     return {"x_range": Range1d(0, 1), "y_range": Range1d(0, 1)}
 
 
-def fit_range(rng: Range1d, *arrays, pad: float = 0.05, grow: float = 0.25) -> bool:
+#: lattice spacings the trace axis spans at least (one hop and a margin)
+TRACE_MIN_SPAN = 2.0
+
+
+def fit_range(rng: Range1d, *arrays, pad: float = 0.05, grow: float = 0.25, min_span: float = 0.0) -> bool:
     """Make ``rng`` cover the finite values of ``arrays``, with headroom ``grow`` on each side
     when it must widen, and shrink it only when the data fill less than half of it; returns
-    whether it changed (each change is a message to the browser)."""
+    whether it changed (each change is a message to the browser). ``min_span``: the range is at
+    least this wide (a frozen trace gets a readable axis, not one of width 1e-13)."""
     vals = [np.asarray(a, float).ravel() for a in arrays]
     vals = [v[np.isfinite(v)] for v in vals if v.size]
     vals = [v for v in vals if v.size]
@@ -60,6 +65,9 @@ def fit_range(rng: Range1d, *arrays, pad: float = 0.05, grow: float = 0.25) -> b
         return False
     lo = min(float(v.min()) for v in vals)
     hi = max(float(v.max()) for v in vals)
+    if hi - lo < min_span:
+        mid = 0.5 * (hi + lo)
+        lo, hi = mid - 0.5 * min_span, mid + 0.5 * min_span
     span = hi - lo if hi > lo else max(abs(hi), 1e-12)
     start, end = rng.start, rng.end
     inside = start <= lo and hi <= end
@@ -272,6 +280,8 @@ class LivePlots:
 
     def _ack(self, attr, old, new) -> None:
         if new and isinstance(new[0], (int, float)):
+            if int(new[0]) > self.acked_n:
+                self.acked_t = time.perf_counter()
             self.acked_n = max(self.acked_n, int(new[0]))
 
     def _tap(self, event: events.Tap) -> None:
@@ -331,7 +341,7 @@ class LivePlots:
             ts = [t for t, _ in tr if len(t)]
             if ts:
                 scroll_range(self.trace.x_range, min(float(t[0]) for t in ts), max(float(t[-1]) for t in ts))
-            fit_range(self.trace.y_range, [0.0], *(d for _, d in tr))
+            fit_range(self.trace.y_range, [0.0], *(d for _, d in tr), min_span=TRACE_MIN_SPAN)
         now = time.perf_counter()
         if now - self._curves_t >= self.curves_every_s or frame.program_done or not self.drawn_curves:
             self._draw_curves(frame)
