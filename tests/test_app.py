@@ -471,3 +471,20 @@ def test_frozen_trace_gets_a_readable_axis():
     r = Range1d(-1e-13, 1e-13)
     fit_range(r, [0.0], np.zeros(50), min_span=TRACE_MIN_SPAN)
     assert r.end - r.start >= TRACE_MIN_SPAN
+
+
+def test_every_legend_entry_has_a_swatch(ex):
+    """A legend entry whose renderers hold no data is drawn by BokehJS without a glyph; every
+    entry of every live plot has a renderer with at least one row, and legends are >= 12 px."""
+    from bokeh.models import Legend
+
+    ex.step()
+    legends = list(ex.plots.layout.select({"type": Legend})) if hasattr(ex.plots, "layout") else []
+    if not legends:
+        legends = [lg for fig in vars(ex.plots).values() if hasattr(fig, "select") for lg in fig.select({"type": Legend})]
+    assert legends
+    for lg in legends:
+        size = str(lg.label_text_font_size)
+        assert size.endswith("pt") and float(size[:-2]) * 4 / 3 >= 12, size
+        for item in lg.items:
+            assert any(len(next(iter(r.data_source.data.values()), [])) >= 1 for r in item.renderers), item.label

@@ -34,12 +34,13 @@ _TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", 
 
 def _glyph(fig, method: str, *fields, source: ColumnDataSource, legend: str | None = None, **kw):
     """``fig.<method>(*fields, source=source, **kw)``, with its legend entry (if any) on a twin
-    renderer that has no data. BokehJS 3.9 builds a legend's items again (page DOM, then a page
+    renderer whose data never change (one NaN row, so the swatch is drawn). BokehJS 3.9 builds a legend's items again (page DOM, then a page
     layout) whenever anything its items refer to changes, data included; entries on twins that
     never change keep a live plot's legend still."""
     r = getattr(fig, method)(*fields, source=source, **kw)
     if legend is not None:
-        getattr(fig, method)(*fields, source=ColumnDataSource({f: [] for f in fields if isinstance(f, str)}), legend_label=legend, **kw)
+        # one NaN row: nothing is drawn in the plot, but BokehJS has a row to draw the swatch with
+        getattr(fig, method)(*fields, source=ColumnDataSource({f: [float("nan")] for f in fields if isinstance(f, str)}), legend_label=legend, **kw)
     return r
 
 
@@ -191,7 +192,7 @@ class LivePlots:
             _glyph(self.gfig, "line", "V", "y", source=self.g_srcs[k], color=col, line_width=2, legend=lab)
         self.atom_src = ColumnDataSource({"V": [], "w": [], "which": []})
         _glyph(self.gfig, "segment", "V", 0, "V", "w", source=self.atom_src, color="purple", line_width=3, legend="atoms (weight)")
-        self.gfig.legend.label_text_font_size = "8pt"
+        self.gfig.legend.label_text_font_size = "10pt"
 
         self.trace = figure(width=w, height=220, title="followed voids: displacement d(t)", x_axis_label="t", y_axis_label="d", **_ranges(),
                             tools="pan,wheel_zoom,box_zoom,reset,save")
@@ -200,7 +201,7 @@ class LivePlots:
         # legend entries on twins without data (see _glyph): the traces change at every frame
         self.trace_keys = [self.trace.step("t", "d", source=ColumnDataSource({"t": [], "d": []}), color=c, mode="after", line_width=1.5)
                            for c in _FOLLOW_COLORS]
-        self.trace_legend = Legend(items=[], location="top_left", label_text_font_size="8pt")
+        self.trace_legend = Legend(items=[], location="top_left", label_text_font_size="10pt")
         self.trace.add_layout(self.trace_legend)
 
         self.efig = figure(width=w, height=220, title="energy per particle", x_axis_label="T", y_axis_label="e", tools="pan,box_zoom,reset,save",
@@ -210,7 +211,7 @@ class LivePlots:
         self.th_src = ColumnDataSource({"T": [], "Cv": []})
         _glyph(self.efig, "scatter", "T", "e", source=self.curve_src, size=4, legend="e(T), time average per bin")
         self.efig.legend.location = "top_left"
-        self.efig.legend.label_text_font_size = "8pt"
+        self.efig.legend.label_text_font_size = "10pt"
         self.now_e = Span(location=math.nan, dimension="height", line_color="crimson", line_dash="dashed")
         self.efig.add_layout(self.now_e)
 
@@ -220,14 +221,14 @@ class LivePlots:
         _glyph(self.cvfig, "scatter", "T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend="fluctuations (equilibrium)")
         _glyph(self.cvfig, "line", "T", "Cv", source=self.th_src, color="crimson", line_width=2, legend="theory c1 T + c3 T^3")
         self.cvfig.legend.location = "top_left"
-        self.cvfig.legend.label_text_font_size = "8pt"
+        self.cvfig.legend.label_text_font_size = "10pt"
 
         self.rfig = figure(width=w, height=220, title="return probabilities (event level)", x_axis_label="T", x_range=Range1d(0, 1), y_range=Range1d(0, 1.02),
                            tools="pan,box_zoom,reset,save")
         _glyph(self.rfig, "scatter", "T", "P_ret", source=self.curve_src, size=4, legend="P_ret (particles)")
         _glyph(self.rfig, "scatter", "T", "Q_ret", source=self.curve_src, size=4, color="darkorange", marker="square", legend="Q_ret (voids)")
         self.rfig.legend.location = "bottom_left"
-        self.rfig.legend.label_text_font_size = "8pt"
+        self.rfig.legend.label_text_font_size = "10pt"
 
         self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
         fmt = NumberFormatter(format="0.000")
