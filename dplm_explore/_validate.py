@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["number", "finite", "positive", "non_negative", "unit_interval", "positive_int", "temperature", "T_MIN", "T_MAX"]
+__all__ = ["number", "finite", "positive", "non_negative", "unit_interval", "positive_int", "temperature", "positive_array", "T_MIN", "T_MAX"]
 
 #: temperatures the package computes with, in units of the interaction scale (k_B = 1): below
 #: T_MIN every Boltzmann factor of a unit energy underflows, above T_MAX the theory's grids do
@@ -69,3 +69,14 @@ def temperature(name: str, value: Any) -> float:
     if not T_MIN <= v <= T_MAX:
         raise ValueError(f"{name} must lie in [{T_MIN:g}, {T_MAX:g}] (units of the interaction scale); got {value!r}")
     return v
+
+
+def positive_array(name: str, value: Any) -> np.ndarray:
+    """A float array of positive finite numbers (at least one)."""
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be positive numbers; got {value!r}") from None
+    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
+        raise ValueError(f"{name} must be positive and finite; got {value!r}")
+    return a

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import optimize
 
-from .._validate import positive as _positive
+from .._validate import positive as _positive, positive_array as _positive_array
 
 __all__ = ["FRAGILITY_FORMS", "FragilityFit", "fit_fragility"]
-
-
-def _positive_array(name: str, value: Any) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be positive numbers; got {value!r}") from None
-    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
-    return a
 
 
 def _out(a):

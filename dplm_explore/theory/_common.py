@@ -11,16 +11,6 @@ from .._validate import finite as _number
 from ..interactions import GDistribution, make_g
 
 
-def _positive_array(name: str, value: Any) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be positive numbers; got {value!r}") from None
-    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
-    return a
-
-
 def _phi_v(value: Any) -> float:
     v = _number("phi_v", value)
     if not 0.0 < v < 1.0:

@@ -10,7 +10,8 @@ import numpy as np
 
 from .._validate import temperature as _temperature
 from ..interactions import GDistribution
-from ._common import _as_g, _out, _phi_v, _positive_array, _z
+from ._common import _as_g, _out, _phi_v, _z
+from .._validate import positive_array as _positive_array
 from ._tls import _J
 from ._uniform import _c1, _c3
 from ._hop_energy import P_derivatives_at_zero, dE_max, hop_energy_distribution

@@ -9,7 +9,8 @@ from scipy import integrate
 
 from .._validate import positive as _positive
 from ..interactions import GDistribution, Uniform
-from ._common import _as_g, _out, _phi_v, _positive_array, _z
+from ._common import _as_g, _out, _phi_v, _z
+from .._validate import positive_array as _positive_array
 
 
 def bonds_per_particle(phi_v, z: int = 4, Z_b: float = 1.0) -> float:

@@ -11,7 +11,8 @@ from scipy import integrate, special
 
 from .._validate import finite as _number, positive as _positive
 from ..interactions import FermiGauss, GDistribution
-from ._common import _as_g, _out, _positive_array
+from ._common import _as_g, _out
+from .._validate import positive_array as _positive_array
 
 
 #: molar gas constant (k_B per particle -> per mole, paper Sec. VI), J/(K mol) (CODATA 2018, exact; the paper rounds it to 8.314)

@@ -12,7 +12,8 @@ from scipy import integrate, interpolate
 
 from .._validate import positive as _positive, temperature as _temperature
 from ..interactions import GDistribution, Uniform
-from ._common import _as_g, _out, _phi_v, _positive_array, _z
+from ._common import _as_g, _out, _phi_v, _z
+from .._validate import positive_array as _positive_array
 from ._tls import Phi
 from ._uniform import P_uniform
 

@@ -7,7 +7,8 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-from ._common import _out, _positive_array
+from ._common import _out
+from .._validate import positive_array as _positive_array
 
 
 def Phi(dE, T):
