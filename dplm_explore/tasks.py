@@ -14,8 +14,17 @@ from typing import Callable
 
 __all__ = ["Task", "TASKS", "SYSTEM_KEYS", "G_KEYS", "register_task", "task_g", "need"]
 
-#: g(V) parameters a task may take (beside ``g``, the family name or a g's dict)
-G_KEYS = ("V0", "dV", "G0", "sigma_V")
+def _g_parameter_names() -> tuple[str, ...]:
+    import dataclasses
+
+    from .interactions import G_FAMILIES
+
+    return tuple(sorted({f.name for key, cls in G_FAMILIES.items() if key != "tabulated" for f in dataclasses.fields(cls) if f.init}))
+
+
+#: g(V) parameters a task may take (beside ``g``, the family name or a g's dict): every
+#: parameter of every g family (their dataclass fields)
+G_KEYS = _g_parameter_names()
 SYSTEM_KEYS = frozenset({"L", "phi_v", "g", *G_KEYS, "w0"})
 
 
