@@ -301,7 +301,7 @@ def _q_job() -> TaskJob:
 def _tls_job() -> TaskJob:
     return TaskJob("tls-L40-p0.005-T0.25", ("fig2", "fig3", "fig9", "fig10"),
                    {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_SLOW, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
-                    "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 5.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
+                    "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
                     "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
                     "w0": 1e6}, tasks.tls_history_task)
 
