@@ -180,7 +180,7 @@ def _draw_fig5(r):
 _UNIFORM = {"family": "uniform", "V0": 0.0, "dV": 1.0}
 _GLYCEROL = {"family": "fermi-gauss", "G0": 0.2, "sigma_V": 0.1, "dV": 1.0}
 _TLS_QUICK = {"L": 40, "phi_v": 0.01, "g": _UNIFORM, "T_I": 0.21, "T_final": 0.04, "nu": 1e-2, "T_marks": [0.2, 0.15, 0.1, 0.05], "hops": 200_000,
-              "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "trace_events": 2000, "multilevel_T": 0.1,
+              "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": 2000, "multilevel_T": 0.1,
               "boltzmann_T": [0.04, 0.05, 0.065, 0.08], "boltzmann_hops": 200_000, "boltzmann_equilibrate_hops": 20_000, "w0": 1e6}
 
 
