@@ -23,7 +23,6 @@ seed whatever ``n`` is, so a group can be extended with more replicas later.
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import sys
@@ -39,7 +38,7 @@ from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 
 __all__ = [
-    "CoolingGroup", "TaskJob", "PLAN", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
+    "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
     "run_campaign", "campaign_status", "load_replicas", "unit_done",
 ]
 
@@ -363,7 +362,6 @@ def plan_for(figures: Iterable[str] | None = None) -> list:
     return [j for j in jobs if want & set(j.figures)]
 
 
-PLAN = plan
 
 
 def unit_done(job, unit: str, work: Path) -> bool:
@@ -422,15 +420,3 @@ def _run_named_unit(item) -> str:
     print(f"[{time.strftime('%H:%M:%S')}] {unit}: start", file=sys.stderr, flush=True)
     job.run_unit(unit, Path(work), checkpoint_s=checkpoint_s, progress=progress)
     return f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s"
-
-
-def _jsonable(x):
-    return json.loads(json.dumps(x))
-
-
-def replica_cpu_hours(replicas: list[dict]) -> float:
-    return sum(r["meta"]["cpu_s"] for r in replicas) / 3600.0
-
-
-def _finite(x) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None

@@ -334,8 +334,6 @@ class Runner:
             n = hops - done
             if math.isfinite(budget_s) and self._rate == self._rate:
                 n = min(n, max(1000, int(self._rate * budget_s)))
-            if self._traces:
-                self._bound_samples(sim, hops)
             h0 = self._window.hops
             self._window.run(n)
             done += self._window.hops - h0
@@ -381,17 +379,6 @@ class Runner:
             dt = (sim.t - t0) / _SAMPLES_PER_FRAME
             if not 0.25 < sim.sample_interval / dt < 4:
                 self._retrack(sim, dt)
-
-    def _bound_samples(self, sim, hops: int) -> None:
-        """Before each chunk: if the tracer would take far more than _SAMPLES_PER_FRAME samples
-        over a frame of ``hops`` hops at the current total rate (the temperature dropped, so time
-        per hop grew), lengthen its interval now rather than at the frame's end."""
-        rate = sim.total_rate
-        if not rate > 0:
-            return
-        want = hops / rate / _SAMPLES_PER_FRAME
-        if sim.sample_interval < 0.25 * want:
-            self._retrack(sim, want)
 
     def _retrack(self, sim, interval: float | None = None) -> None:
         if interval is None:

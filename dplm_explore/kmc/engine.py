@@ -433,7 +433,7 @@ class Simulation:
         return max(float(starts[idx[0]]), self.t)
 
     # ------------------------------------------------------------------ tracers
-    def _set_tracer_arrays(self, tr_p, tr_v, interval, capacity):
+    def _set_tracer_arrays(self, tr_p, tr_v, interval, capacity, max_samples=None):
         self.tr_p = np.ascontiguousarray(tr_p, dtype=np.int32)
         self.tr_v = np.ascontiguousarray(tr_v, dtype=np.int32)
         self.samp_t = np.zeros(capacity)
@@ -443,6 +443,7 @@ class Simulation:
         self.fs[K.F_NEXT_SAMPLE] = self.fs[K.F_T] + interval if self.tr_p.size + self.tr_v.size else math.inf
         self.is_[K.I_NSAMP] = 0
         self._samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._max_samples = max_samples
 
     def track(self, *, particles=(), voids=(), interval: float, capacity: int = 4096, max_samples: int | None = None) -> None:
         """Sample the unwrapped positions of chosen particles and voids every ``interval`` time
@@ -451,7 +452,7 @@ class Simulation:
         stays bounded however slow the dynamics gets; the kept samples are still exact)."""
         if max_samples is not None and not (_is_count(max_samples) and max_samples >= 2):
             raise ValueError(f"max_samples must be an integer >= 2; got {max_samples!r}")
-        self._max_samples = None if max_samples is None else int(max_samples)
+
         particles = np.asarray(list(particles) if not isinstance(particles, np.ndarray) else particles).reshape(-1)
         voids = np.asarray(list(voids) if not isinstance(voids, np.ndarray) else voids).reshape(-1)
         for name, arr in (("particles", particles), ("voids", voids)):
@@ -467,7 +468,7 @@ class Simulation:
             raise ValueError(f"interval must be positive and finite; got {interval!r}")
         if int(capacity) < 1:
             raise ValueError(f"capacity must be >= 1; got {capacity!r}")
-        self._set_tracer_arrays(particles, voids, float(interval), int(capacity))
+        self._set_tracer_arrays(particles, voids, float(interval), int(capacity), None if max_samples is None else int(max_samples))
 
     @property
     def sample_interval(self) -> float:
@@ -479,7 +480,7 @@ class Simulation:
         if n:
             self._samples.append((self.samp_t[:n].copy(), self.samp_p[:n].copy(), self.samp_v[:n].copy()))
             self.is_[K.I_NSAMP] = 0
-        cap = getattr(self, "_max_samples", None)
+        cap = self._max_samples
         if cap is not None and sum(c[0].size for c in self._samples) > cap:
             t, p, v = (np.concatenate([c[k] for c in self._samples]) for k in range(3))
             self._samples = [(t[1::2], p[1::2], v[1::2])]
@@ -818,6 +819,7 @@ class Simulation:
         obj.samp_p = np.zeros((cap, obj.tr_p.size, 2), dtype=np.int32)
         obj.samp_v = np.zeros((cap, obj.tr_v.size, 2), dtype=np.int32)
         obj._samples = []
+        obj._max_samples = None
         if all(k in data for k in _PENDING_SAMPLES):
             t, sp, sv = (data[k] for k in _PENDING_SAMPLES)
             n = t.shape[0] if t.ndim == 1 else -1
