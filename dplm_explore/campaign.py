@@ -39,15 +39,17 @@ from ._io import atomic_write, read_npz
 
 __all__ = [
     "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
-    "run_campaign", "campaign_status", "load_replicas", "unit_done",
+    "run_campaign", "campaign_status", "load_replicas", "unit_done", "results_dir", "DEFAULT_RESULTS_DIR",
 ]
 
 #: root of every job's seed (each job's own root is derived from it and the job's name)
 CAMPAIGN_SEED = 2021
 #: wall-clock seconds between checkpoints of a running replica
 CHECKPOINT_S = 300.0
-#: work folder of checkpoints and per-job results (outside the repository)
+#: work folder of checkpoints (outside the repository)
 DEFAULT_WORK_DIR = Path(os.environ.get("DPLM_CAMPAIGN_DIR", "~/.cache/dplm-explore/campaign")).expanduser()
+#: folder of finished units (small files worth keeping, for example in a repository); the work folder by default
+DEFAULT_RESULTS_DIR = Path(os.environ["DPLM_CAMPAIGN_RESULTS"]).expanduser() if os.environ.get("DPLM_CAMPAIGN_RESULTS") else None
 REPLICA_FORMAT = "dplm-explore-campaign-replica/1"
 
 UNIFORM = {"family": "uniform", "V0": 0.0, "dV": 1.0}
@@ -111,14 +113,21 @@ class CoolingGroup:
     def units(self) -> list[str]:
         return [f"{self.name}/r{i:03d}" for i in range(self.n_replicas)]
 
-    def run_unit(self, unit: str, work: Path, *, checkpoint_s: float, progress: bool) -> None:
+    def run_unit(self, unit: str, work: Path, results: Path, *, checkpoint_s: float, progress: bool) -> None:
         i = int(unit.rsplit("/r", 1)[1])
-        _run_replica(self, i, work, checkpoint_s=checkpoint_s, progress=progress)
+        _run_replica(self, i, work, results, checkpoint_s=checkpoint_s, progress=progress)
 
 
-def _paths(work: Path, group: str, i: int) -> dict[str, Path]:
+def results_dir(work: Path | None = None, results: Path | None = None) -> Path:
+    """The folder of finished units: ``results``, else :data:`DEFAULT_RESULTS_DIR`, else the work folder."""
+    if results is not None:
+        return Path(results)
+    return DEFAULT_RESULTS_DIR or Path(work or DEFAULT_WORK_DIR)
+
+
+def _paths(work: Path, results: Path, group: str, i: int) -> dict[str, Path]:
     d = work / group
-    return {"dir": d, "done": d / f"r{i:03d}.npz", "progress": d / f"r{i:03d}.progress.json"}
+    return {"dir": d, "done": results / group / f"r{i:03d}.npz", "progress": d / f"r{i:03d}.progress.json"}
 
 
 def _write_json(path: Path, obj) -> None:
@@ -133,15 +142,17 @@ def _on_term(signum, frame):
     raise _Stop()
 
 
-def _run_replica(group: CoolingGroup, i: int, work: Path, *, checkpoint_s: float, progress: bool) -> None:
-    """Run (or continue) replica ``i`` of ``group``; writes ``r<i>.npz`` when the program ends."""
+def _run_replica(group: CoolingGroup, i: int, work: Path, results: Path, *, checkpoint_s: float, progress: bool) -> None:
+    """Run (or continue) replica ``i`` of ``group`` (checkpoints in ``work``); writes
+    ``<results>/<group>/r<i>.npz`` when the program ends."""
     from .analysis import build_simulation, measure_return_probabilities
     from .kmc import Simulation
 
-    p = _paths(work, group.name, i)
+    p = _paths(work, results, group.name, i)
     if p["done"].exists():
         return
     p["dir"].mkdir(parents=True, exist_ok=True)
+    p["done"].parent.mkdir(parents=True, exist_ok=True)
     seed = int(group.seeds()[i])
     if p["progress"].exists():
         prog = json.loads(p["progress"].read_text())
@@ -215,12 +226,13 @@ def _finish_replica(group, i, sim, prog, p, cpu_s, wall_s) -> None:
     p["progress"].unlink(missing_ok=True)
 
 
-def load_replicas(group: CoolingGroup, work: Path | None = None) -> list[dict[str, Any]]:
-    """The finished replicas of ``group`` in ``work``: dicts of the per-step arrays plus ``meta``."""
-    work = Path(work or DEFAULT_WORK_DIR)
+def load_replicas(group: CoolingGroup, results: Path | None = None) -> list[dict[str, Any]]:
+    """The finished replicas of ``group`` in ``results`` (see :func:`results_dir`): dicts of the
+    per-step arrays plus ``meta``."""
+    results = results_dir(results=results)
     out = []
     for i in range(group.n_replicas):
-        f = _paths(work, group.name, i)["done"]
+        f = _paths(results, results, group.name, i)["done"]
         if not f.exists():
             continue
         data = read_npz(f, "campaign replica")
@@ -236,7 +248,7 @@ def load_replicas(group: CoolingGroup, work: Path | None = None) -> list[dict[st
 @dataclass(frozen=True)
 class TaskJob:
     """A measurement run in one piece: ``func(params, seed, progress) -> dict of Results``; its
-    results go to ``<work>/<name>.npz`` as a :class:`~dplm_explore.figures.FigureData`."""
+    results go to ``<results>/<name>.npz`` as a :class:`~dplm_explore.figures.FigureData`."""
 
     name: str
     figures: tuple[str, ...]
@@ -251,25 +263,26 @@ class TaskJob:
     def units(self) -> list[str]:
         return [self.name]
 
-    def path(self, work: Path) -> Path:
-        return Path(work) / f"{self.name}.npz"
+    def path(self, results: Path) -> Path:
+        return Path(results) / f"{self.name}.npz"
 
-    def run_unit(self, unit: str, work: Path, *, checkpoint_s: float, progress: bool) -> None:
+    def run_unit(self, unit: str, work: Path, results: Path, *, checkpoint_s: float, progress: bool) -> None:
         from .figures import FigureData
         from .results import base_provenance
 
-        out = self.path(work)
+        out = self.path(results)
         if out.exists():
             return
+        out.parent.mkdir(parents=True, exist_ok=True)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         results = self.func(self.params, job_root_seed(self.name), progress)
         prov = base_provenance(job=self.describe(), cpu_s=time.process_time() - cpu0, wall_s=time.perf_counter() - wall0, seed=job_root_seed(self.name))
         FigureData(self.name, "paper", self.params, results, prov).save(out)
 
-    def load(self, work: Path | None = None):
+    def load(self, results: Path | None = None):
         from .figures import load_figure_data
 
-        f = self.path(Path(work or DEFAULT_WORK_DIR))
+        f = self.path(results_dir(results=results))
         return load_figure_data(f) if f.exists() else None
 
 
@@ -364,46 +377,48 @@ def plan_for(figures: Iterable[str] | None = None) -> list:
 
 
 
-def unit_done(job, unit: str, work: Path) -> bool:
-    """Whether ``unit`` of ``job`` has its result file in ``work``."""
+def unit_done(job, unit: str, results: Path) -> bool:
+    """Whether ``unit`` of ``job`` has its result file in ``results``."""
     if job.kind == "task":
-        return job.path(work).exists()
+        return job.path(results).exists()
     i = int(unit.rsplit("/r", 1)[1])
-    return _paths(work, job.name, i)["done"].exists()
+    return _paths(results, results, job.name, i)["done"].exists()
 
 
-def campaign_status(figures=None, work: Path | None = None) -> list[dict[str, Any]]:
+def campaign_status(figures=None, results: Path | None = None) -> list[dict[str, Any]]:
     """One row per job: units done / planned and the CPU seconds they took."""
-    work = Path(work or DEFAULT_WORK_DIR)
+    results = results_dir(results=results)
     rows = []
     for job in plan_for(figures):
         units = job.units()
-        done = [u for u in units if unit_done(job, u, work)]
+        done = [u for u in units if unit_done(job, u, results)]
         cpu = 0.0
         if job.kind == "cooling":
-            cpu = sum(r["meta"]["cpu_s"] for r in load_replicas(job, work))
+            cpu = sum(r["meta"]["cpu_s"] for r in load_replicas(job, results))
         else:
-            d = job.load(work)
+            d = job.load(results)
             cpu = d.provenance.get("cpu_s", 0.0) if d else 0.0
         rows.append({"job": job.name, "kind": job.kind, "figures": list(job.figures), "done": len(done), "planned": len(units), "cpu_s": cpu})
     return rows
 
 
-def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float = CHECKPOINT_S, progress: bool = False,
-                 max_units: int | None = None, workers: int = 1, log: Callable[[str], None] = print) -> int:
+def run_campaign(figures=None, *, work: Path | None = None, results: Path | None = None, checkpoint_s: float = CHECKPOINT_S,
+                 progress: bool = False, max_units: int | None = None, workers: int = 1, log: Callable[[str], None] = print) -> int:
     """Run every unfinished unit of the jobs serving ``figures`` in plan order (one at a time,
-    or on ``workers`` local processes); returns the number of units run. Interrupting (Ctrl-C,
+    or on ``workers`` local processes); returns the number of units run. Checkpoints go to
+    ``work``, finished units to ``results`` (see :func:`results_dir`). Interrupting (Ctrl-C,
     SIGTERM) checkpoints the running replicas; the next call continues them."""
     from .parallel import map_tasks
 
+    results = results_dir(work, results)
     work = Path(work or DEFAULT_WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
-    todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, work)]
+    todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, results)]
     if max_units is not None:
         todo = todo[:max_units]
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
-    items = [(name, unit, str(work), float(checkpoint_s), bool(progress)) for name, unit in todo]
+    items = [(name, unit, str(work), str(results), float(checkpoint_s), bool(progress)) for name, unit in todo]
     if workers == 1:
         for item in items:
             log(_run_named_unit(item))
@@ -414,9 +429,9 @@ def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float 
 
 def _run_named_unit(item) -> str:
     """One unit, by job name (a top-level function, so that worker processes can run it)."""
-    name, unit, work, checkpoint_s, progress = item
+    name, unit, work, results, checkpoint_s, progress = item
     job = next(j for j in plan() if j.name == name)
     t0 = time.perf_counter()
     print(f"[{time.strftime('%H:%M:%S')}] {unit}: start", file=sys.stderr, flush=True)
-    job.run_unit(unit, Path(work), checkpoint_s=checkpoint_s, progress=progress)
+    job.run_unit(unit, Path(work), Path(results), checkpoint_s=checkpoint_s, progress=progress)
     return f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s"

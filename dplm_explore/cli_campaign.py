@@ -8,14 +8,15 @@ from pathlib import Path
 
 
 def _cmd_reproduce(args) -> int:
-    from .campaign import DEFAULT_WORK_DIR, campaign_status, run_campaign
+    from .campaign import DEFAULT_WORK_DIR, campaign_status, results_dir, run_campaign
 
     work = Path(args.dir) if args.dir else DEFAULT_WORK_DIR
+    results = results_dir(work, Path(args.results) if args.results else None)
     figures = args.figures or None
     if args.assemble:
-        return _assemble(args, work, figures)
+        return _assemble(args, results, figures)
     if args.status:
-        rows = campaign_status(figures, work)
+        rows = campaign_status(figures, results)
         if args.json:
             print(json.dumps(rows))
         else:
@@ -25,16 +26,16 @@ def _cmd_reproduce(args) -> int:
     if args.workers < 1:
         raise ValueError(f"--workers must be a positive integer; got {args.workers!r}")
     try:
-        n = run_campaign(figures, work=work, checkpoint_s=args.checkpoint_s, progress=args.verbose, max_units=args.max_units, workers=args.workers,
+        n = run_campaign(figures, work=work, results=results, checkpoint_s=args.checkpoint_s, progress=args.verbose, max_units=args.max_units, workers=args.workers,
                          log=lambda s: print(s, file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         print(f"interrupted: the running replica was checkpointed in {work}; run the same command again to continue", file=sys.stderr)
         return 130
-    print(f"{n} job unit(s) run; work folder {work}", file=sys.stderr)
+    print(f"{n} job unit(s) run; work folder {work}, results in {results}", file=sys.stderr)
     return 0
 
 
-def _assemble(args, work: Path, figures) -> int:
+def _assemble(args, results: Path, figures) -> int:
     from .reproduction import ASSEMBLED, assemble_figure
 
     names = figures or list(ASSEMBLED)
@@ -45,7 +46,7 @@ def _assemble(args, work: Path, figures) -> int:
     rows = []
     for name in names:
         try:
-            data = assemble_figure(name, work)
+            data = assemble_figure(name, results)
         except ValueError as exc:
             print(f"{name}: skipped ({exc})", file=sys.stderr)
             continue
@@ -60,7 +61,9 @@ def _assemble(args, work: Path, figures) -> int:
 def register(sub) -> None:
     p = sub.add_parser("reproduce", help="run the paper-scale campaign behind every figure (resumable, checkpointed)")
     p.add_argument("--figures", nargs="*", default=None, help="only the jobs these figures need (default: all)")
-    p.add_argument("--dir", default=None, help="work folder for checkpoints and job results (default $DPLM_CAMPAIGN_DIR or ~/.cache/dplm-explore/campaign)")
+    p.add_argument("--dir", default=None, help="work folder for checkpoints (default $DPLM_CAMPAIGN_DIR or ~/.cache/dplm-explore/campaign)")
+    p.add_argument("--results", default=None,
+                   help="folder of finished units, small files worth keeping (default $DPLM_CAMPAIGN_RESULTS, else the work folder)")
     p.add_argument("--workers", type=int, default=1, help="replicas run at once on local processes (default 1)")
     p.add_argument("--checkpoint-s", dest="checkpoint_s", type=float, default=300.0, help="seconds between checkpoints of a running replica (300)")
     p.add_argument("--max-units", dest="max_units", type=int, default=None, help="stop after this many job units")

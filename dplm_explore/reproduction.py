@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .campaign import DEFAULT_WORK_DIR, CoolingGroup, load_replicas, plan
+from .campaign import CoolingGroup, load_replicas, plan, results_dir
 
 __all__ = ["assemble_figure", "headline_records", "paper_figure", "paper_parameters", "recompute_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
 
@@ -65,11 +65,11 @@ def _jobs(figure: str) -> list:
     return [j for j in plan() if figure in j.figures]
 
 
-def _heat_capacity(group: CoolingGroup, work: Path, **binning):
+def _heat_capacity(group: CoolingGroup, results: Path, **binning):
     from .analysis import heat_capacity_from_replicas
     from .results import base_provenance
 
-    reps = load_replicas(group, work)
+    reps = load_replicas(group, results)
     if not reps:
         return None, 0.0
     rows = [dict(r, seed=r["meta"]["seed"], drift=r["meta"]["drift"], wall_s=r["meta"]["wall_s"]) for r in reps]
@@ -85,20 +85,20 @@ def _label(group: CoolingGroup, figure: str) -> str:
     return f"φ_v={group.phi_v:g}" if figure == "fig7" else f"T_I={group.T_I:g}"
 
 
-def _task(name: str, work: Path):
+def _task(name: str, results: Path):
     job = next(j for j in plan() if j.name == name)
-    d = job.load(work)
+    d = job.load(results)
     return d, (d.provenance.get("cpu_s", 0.0) if d else 0.0)
 
 
-def _windows_returns(group: CoolingGroup, work: Path):
+def _windows_returns(group: CoolingGroup, results: Path):
     """Fig. 4a from the snapshot windows of ``group``'s replicas: a ReturnProbabilities per mark
     with counts pooled over replicas and errors from their scatter."""
     from .analysis import ReturnProbabilities
     from .analysis.returns import return_probability
     from .results import base_provenance
 
-    reps = load_replicas(group, work)
+    reps = load_replicas(group, results)
     marks = list(group.marks)
     if not reps:
         return None
@@ -135,41 +135,41 @@ def _windows_returns(group: CoolingGroup, work: Path):
                                    per_replica_counts_event=ce.tolist(), per_replica_counts_snapshot=cs.tolist()))
 
 
-def assemble_figure(figure: str, work: Path | None = None):
+def assemble_figure(figure: str, folder: Path | None = None):
     """The :class:`FigureData` of ``figure`` (scale 'paper') from the finished campaign jobs in
-    ``work``; raises ValueError if a job it needs has no finished unit."""
+    ``folder`` (see :func:`~dplm_explore.campaign.results_dir`); raises ValueError if a job it needs has no finished unit."""
     from .figures import FigureData
     from .results import base_provenance
 
     if figure not in ASSEMBLED:
         raise ValueError(f"figure must be one of {', '.join(ASSEMBLED)}; got {figure!r}")
-    work = Path(work or DEFAULT_WORK_DIR)
+    folder = results_dir(results=folder)
     results: dict[str, Any] = {}
     cpu: dict[str, float] = {}
     jobs = _jobs(figure)
     if figure in ("fig1", "fig7", "fig8"):
         for g in sorted((j for j in jobs if isinstance(j, CoolingGroup)), key=lambda g: (g.phi_v, g.T_I)):
-            hc, c = _heat_capacity(g, work)
+            hc, c = _heat_capacity(g, folder)
             if hc is not None:
                 results[_label(g, figure)] = hc
                 cpu[g.name] = c
     elif figure == "fig4a":
         g = next(j for j in jobs if isinstance(j, CoolingGroup))
-        hc, c = _heat_capacity(g, work, dT_bin=0.01)
-        w = _windows_returns(g, work)
+        hc, c = _heat_capacity(g, folder, dT_bin=0.01)
+        w = _windows_returns(g, folder)
         if hc is not None and w is not None:
             results = {"cooling": hc, "windows": w}
             cpu[g.name] = c
     elif figure == "fig6":
         g = next(j for j in jobs if isinstance(j, CoolingGroup))
-        hc, c = _heat_capacity(g, work)
-        d, c2 = _task("D-fg-L100-p0.031", work)
+        hc, c = _heat_capacity(g, folder)
+        d, c2 = _task("D-fg-L100-p0.031", folder)
         if hc is not None and d is not None:
             results = {"cooling": hc, "diffusion": d.results["diffusion"]}
             cpu = {g.name: c, "D-fg-L100-p0.031": c2}
     elif figure == "fig5":
-        d, c = _task("D-fg-L100-p0.01", work)
-        u, cu = _task("D-u-L100-p0.005", work)
+        d, c = _task("D-fg-L100-p0.01", folder)
+        u, cu = _task("D-u-L100-p0.005", folder)
         if d is not None:
             results = {"diffusion": d.results["diffusion"]}
             cpu["D-fg-L100-p0.01"] = c
@@ -177,11 +177,11 @@ def assemble_figure(figure: str, work: Path | None = None):
             results["uniform"] = u.results["diffusion"]
             cpu["D-u-L100-p0.005"] = cu
     elif figure == "fig4b":
-        d, c = _task("q-L200-p0.005", work)
+        d, c = _task("q-L200-p0.005", folder)
         if d is not None:
             results, cpu = {"q": d.results["q"]}, {"q-L200-p0.005": c}
     else:  # fig2, fig3, fig9, fig10: one job
-        d, c = _task("tls-L40-p0.005-T0.25", work)
+        d, c = _task("tls-L40-p0.005-T0.25", folder)
         if d is not None:
             r = d.results
             keep = {"fig2": ("occupation", "chosen"), "fig3": ("traces_T0.05", "boltzmann", "chosen"),
@@ -189,11 +189,11 @@ def assemble_figure(figure: str, work: Path | None = None):
             results = {k: r[k] for k in keep}
             cpu = {"tls-L40-p0.005-T0.25": c}
     if not results:
-        raise ValueError(f"no finished campaign job for {figure} in {work}; run: dplm-explore reproduce --figures {figure}")
+        raise ValueError(f"no finished campaign job for {figure} in {folder}; run: dplm-explore reproduce --figures {figure}")
     jobs_desc = [j.describe() for j in jobs]
     from .campaign import unit_done
 
-    progress = {j.name: {"done": sum(unit_done(j, u, work) for u in j.units()), "planned": len(j.units())} for j in jobs}
+    progress = {j.name: {"done": sum(unit_done(j, u, folder) for u in j.units()), "planned": len(j.units())} for j in jobs}
     cmd = f"dplm-explore reproduce --figures {figure} && dplm-explore reproduce --figures {figure} --assemble --out-dir dplm_explore/data"
     prov = base_provenance(figure=figure, scale="paper", jobs=jobs_desc, jobs_progress=progress, cpu_s_by_job=cpu, cpu_hours=sum(cpu.values()) / 3600.0, command=cmd,
                            shared_jobs=[j.name for j in jobs if len(j.figures) > 1])
@@ -426,4 +426,4 @@ def recompute_figure(figure: str, scale: str = "quick", *, work: Path | None = N
     if scale != "paper":
         raise ValueError(f"scale must be 'quick' or 'paper'; got {scale!r}")
     run_campaign([figure], work=work, progress=progress)
-    return assemble_figure(figure, work)
+    return assemble_figure(figure, results_dir(work))

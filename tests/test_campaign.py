@@ -58,7 +58,7 @@ def test_checkpointed_replica_continues_bit_for_bit(tiny, tmp_path):
     """A replica checkpointed at every chunk and interrupted, then continued, ends with exactly
     the arrays of the same replica run in one go."""
     group = CoolingGroup("tiny-long", 20, 0.03, 0.1, 1, ("fig1",), T_final=0.02, nu=2e-2)
-    campaign._run_replica(group, 0, tmp_path / "a", checkpoint_s=1e9, progress=False)
+    campaign._run_replica(group, 0, tmp_path / "a", tmp_path / "a", checkpoint_s=1e9, progress=False)
     assert load_replicas(group, tmp_path / "a")[0]["meta"]["n_hops"] > 2000
     # interrupted run: SIGTERM-like stop after the first checkpoint, then a second session
     calls = {"n": 0}
@@ -76,18 +76,30 @@ def test_checkpointed_replica_continues_bit_for_bit(tiny, tmp_path):
     Simulation.advance = stop_after_two
     try:
         with pytest.raises(KeyboardInterrupt):
-            campaign._run_replica(group, 0, tmp_path / "b", checkpoint_s=0.0, progress=False)
+            campaign._run_replica(group, 0, tmp_path / "b", tmp_path / "b", checkpoint_s=0.0, progress=False)
     finally:
         Simulation.advance = orig
     prog = json.loads((tmp_path / "b" / group.name / "r000.progress.json").read_text())
     assert prog["hops"] > 0 and not (tmp_path / "b" / group.name / "r000.npz").exists()
-    campaign._run_replica(group, 0, tmp_path / "b", checkpoint_s=1e9, progress=False)
+    campaign._run_replica(group, 0, tmp_path / "b", tmp_path / "b", checkpoint_s=1e9, progress=False)
     a = load_replicas(group, tmp_path / "a")[0]
     b = load_replicas(group, tmp_path / "b")[0]
     for k in ("T", "time", "E", "E2", "hops", "returns"):
         assert np.array_equal(a[k], b[k], equal_nan=True), k
     assert a["meta"]["n_hops"] == b["meta"]["n_hops"] and b["meta"]["sessions"] == 2
     assert list((tmp_path / "b" / group.name).glob("*.state*.npz")) == []
+
+
+def test_finished_units_go_to_the_results_folder_and_checkpoints_stay_in_work(tiny, tmp_path):
+    """Checkpoints live in the work folder, finished units in the results folder; a new work
+    folder (another machine) with the same results folder reruns nothing."""
+    work, results = tmp_path / "work", tmp_path / "results"
+    assert run_campaign(["fig1", "fig4b"], work=work, results=results, log=lambda s: None) == 1 + 3
+    assert sorted(p.name for p in (results / "tiny-cool").iterdir()) == ["r000.npz", "r001.npz", "r002.npz"]
+    assert (results / "tiny-q.npz").exists()
+    assert not list(work.rglob("*.npz"))
+    assert run_campaign(["fig1", "fig4b"], work=tmp_path / "elsewhere", results=results, log=lambda s: None) == 0
+    assert {r["job"]: r["done"] for r in campaign_status(["fig1"], results)} == {"tiny-cool": 3}
 
 
 def test_replica_seeds_do_not_depend_on_the_count():
