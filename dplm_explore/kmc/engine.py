@@ -984,7 +984,11 @@ class Simulation:
         t_now = self.fs[K.F_T]
         if not (math.isfinite(t_now) and t_now >= self.program_t0 - 1e-9 * max(1.0, abs(self.program_t0))):
             raise ValueError(f"{where}: the clock reads {t_now!r}, before the program's start {self.program_t0!r} or not finite")
-        for name, arr in (("acc_f", self.acc_f), ("void_time", self.void_time), ("v_arrive", self.v_arrive), ("hist_f", self.hist_f)):
+        # the energy-square moment is NaN where first-passage sojourns ended (see :mod:`._trap`)
+        moments = [(n, a[:, :2], a[:, 2]) for n, a in (("acc_f", self.acc_f), ("hist_f", self.hist_f))]
+        if any(np.any(np.isinf(e2)) for _, _, e2 in moments):
+            raise ValueError(f"{where}: an energy moment is infinite")
+        for name, arr in (("acc_f", moments[0][1]), ("void_time", self.void_time), ("v_arrive", self.v_arrive), ("hist_f", moments[1][1])):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{where}: {name} holds values that are not finite")
         d = self.dense
