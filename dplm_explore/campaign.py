@@ -87,13 +87,14 @@ class CoolingGroup:
     marks: tuple[float, ...] = ()
     snapshot_interval: float = SNAPSHOT_INTERVAL
     window_time: float = WINDOW_TIME
+    dynamics: str = "hop"
 
     kind = "cooling"
 
     def spec(self) -> dict[str, Any]:
         from .analysis import system_spec
 
-        return system_spec(self.L, self.phi_v, g=self.g, T_I=self.T_I)
+        return system_spec(self.L, self.phi_v, g=self.g, T_I=self.T_I, dynamics=self.dynamics)
 
     def program(self):
         from .schedules import make_program
@@ -108,7 +109,7 @@ class CoolingGroup:
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "L": self.L, "phi_v": self.phi_v, "g": self.g, "T_I": self.T_I, "T_final": self.T_final,
                 "nu": self.nu, "n_replicas": self.n_replicas, "marks": list(self.marks), "snapshot_interval": self.snapshot_interval,
-                "window_time": self.window_time, "root_seed": job_root_seed(self.name), "figures": list(self.figures)}
+                "window_time": self.window_time, "dynamics": self.dynamics, "root_seed": job_root_seed(self.name), "figures": list(self.figures)}
 
     def units(self) -> list[str]:
         return [f"{self.name}/r{i:03d}" for i in range(self.n_replicas)]

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import add_g_options, g_from_args
+from .cli_options import add_dynamics_option, add_g_options, g_from_args
 
 __all__ = ["register"]
 
@@ -49,6 +49,7 @@ def _add_system(p: argparse.ArgumentParser, *, T_I_required: bool = True) -> Non
     p.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
     p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v")
     add_g_options(p)
+    add_dynamics_option(p)
     p.add_argument("--w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: fresh entropy, recorded in the result)")
     if T_I_required is not None:
@@ -142,7 +143,8 @@ def _cool(args) -> int:
     g = _g(args)
     hc = measure_heat_capacity(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=g, dT_step=args.dT_step, n_replicas=args.replicas,
                                seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme, workers=args.workers,
-                               scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=args.resume, progress=_progress(args))
+                               scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=args.resume, progress=_progress(args),
+                               dynamics=args.dynamics)
     fit: dict[str, Any]
     T_max = args.fit_T_max
     if T_max is None and args.init == "equilibrium":
@@ -238,7 +240,12 @@ def _cooled_or_loaded(args):
         given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None]
         if given:
             raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
-        return Simulation.load(args.state)
+        sim = Simulation.load(args.state)
+        if args.dynamics is not None:
+            sim.dynamics = args.dynamics
+        return sim
+    if args.dynamics is None:
+        args.dynamics = "hop"
     if args.g is None:
         args.g = "uniform"
     if args.w0 is None:
@@ -247,7 +254,7 @@ def _cooled_or_loaded(args):
     if missing:
         raise ValueError(f"without --state, give {', '.join(missing)}")
     sim = Simulation.create(args.L, args.phi_v, g=_g(args), T_I=args.T_I, seed=args.seed, w0=args.w0,
-                            program=make_program(args.T_I, args.T_final, args.nu, args.dT_step))
+                            program=make_program(args.T_I, args.T_final, args.nu, args.dT_step), dynamics=args.dynamics)
     sim.advance(progress=_progress(args))
     return sim
 
@@ -303,6 +310,7 @@ def _add_tls(sub) -> None:
     p.add_argument("--L", type=int, default=None)
     p.add_argument("--phi-v", dest="phi_v", type=float, default=None)
     add_g_options(p, default_family=None)
+    add_dynamics_option(p, default=None)
     p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--T-I", dest="T_I", type=float, default=None)
@@ -326,7 +334,7 @@ def _returns(args) -> int:
     out = _npz(args.out)
     _check_free([out], args.overwrite)
     r = measure_returns_during_cooling(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, snapshot_interval=args.snapshot_interval, g=_g(args),
-                                       dT_step=args.dT_step, dT_bin=args.dT_bin, seed=args.seed, w0=args.w0, progress=_progress(args))
+                                       dT_step=args.dT_step, dT_bin=args.dT_bin, seed=args.seed, w0=args.w0, progress=_progress(args), dynamics=args.dynamics)
     r.save(out, overwrite=args.overwrite)
     _emit(args, {"out": str(out), "snapshot_interval": r.snapshot_interval, "T": _finite_list(r.T), "P_ret_event": _finite_list(r.P_ret_event),
                  "Q_ret_event": _finite_list(r.Q_ret_event), "P_ret_snapshot": _finite_list(r.P_ret_snapshot), "Q_ret_snapshot": _finite_list(r.Q_ret_snapshot),
@@ -350,7 +358,8 @@ def _occupation(args) -> int:
 
     out = _npz(args.out)
     _check_free([out], args.overwrite)
-    sim = cooling_simulation(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=_g(args), dT_step=args.dT_step, seed=args.seed, w0=args.w0)
+    sim = cooling_simulation(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=_g(args), dT_step=args.dT_step, seed=args.seed, w0=args.w0,
+                             dynamics=args.dynamics)
     vo = void_occupation_during_cooling(sim, sorted(args.at, reverse=True), args.hops, progress=_progress(args))
     vo.save(out, overwrite=args.overwrite)
     _emit(args, {"out": str(out), "T_start": _finite_list(vo.T_start), "T_end": _finite_list(vo.T_end), "hops": vo.hops.tolist(),

@@ -52,3 +52,12 @@ def g_from_args(args: argparse.Namespace, *, family: str | None = None):
         values = ", ".join(f"--{k.replace('_', '-')}={v:g}" for k, v in given.items() if v is not None and k not in allowed)
         raise ValueError(f"{values}: not a parameter of --g {family} (it takes {takes})")
     return make_g(family, **{k: v for k, v in given.items() if v is not None})
+
+
+def add_dynamics_option(p: argparse.ArgumentParser, *, default: str | None = "hop") -> None:
+    """``--dynamics hop|first-passage`` (see :data:`dplm_explore.kmc.engine.DYNAMICS`)."""
+    from .kmc.engine import DYNAMICS
+
+    p.add_argument("--dynamics", choices=DYNAMICS, default=default,
+                   help="'hop': every hop one by one; 'first-passage': isolated two-configuration voids' sojourns drawn whole "
+                        "(the same Markov chain in law, faster in a glass)" + ("" if default is None else f" (default {default})"))

@@ -259,3 +259,31 @@ def test_energy_square_moment_is_absent_where_sojourns_ended():
     e2_fp = fp.temperature_bins()["E2_mean"]
     assert np.isnan(e2_fp).any() and np.isfinite(fp.temperature_bins()["E_mean"]).all()
     assert np.isfinite(hop.temperature_bins()["E2_mean"]).all()
+
+
+def test_every_program_command_takes_the_dynamics(capsys, tmp_path):
+    """run, cool, returns, occupation and tls accept --dynamics first-passage; what they run and
+    record says so; the same seed gives the same result."""
+    import json
+
+    from dplm_explore.cli import main
+
+    def run(argv):
+        assert main(argv) == 0
+        return json.loads(capsys.readouterr().out)
+
+    ramp = ["--L", "20", "--phi-v", "0.02", "--T-I", "0.05", "--T-final", "0.02", "--seed", "4"]
+    d = run(["run", *ramp[:6], "--nu-cool", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json", "--out", str(tmp_path / "s.npz")])
+    assert d["dynamics"] == "first-passage" and d["provenance"]["dynamics"] == "first-passage" and d["sojourns"]["sojourns"] > 0
+    assert Simulation.load(tmp_path / "s.npz").dynamics == "first-passage"
+    assert run(["run", *ramp[:6], "--nu-cool", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json"])["e_final"] == d["e_final"]
+    c = run(["cool", *ramp, "--nu", "5e-3", "--replicas", "2", "--workers", "1", "--dynamics", "first-passage", "--out", str(tmp_path / "c.npz"), "--json",
+             "--no-progress"])
+    assert c["n_replicas"] == 2
+    from dplm_explore.analysis.heat_capacity import HeatCapacity
+
+    assert HeatCapacity.load(tmp_path / "c.npz").system["dynamics"] == "first-passage"
+    for cmd, extra in (("returns", ["--snapshot-interval", "0.01"]), ("occupation", ["--at", "0.04", "--hops", "2000"])):
+        run([cmd, *ramp, "--nu", "5e-3", *extra, "--dynamics", "first-passage", "--out", str(tmp_path / f"{cmd}.npz"), "--json", "--no-progress"])
+    t = run(["tls", "--state", str(tmp_path / "s.npz"), "--hops", "20000", "--out", str(tmp_path / "t.npz"), "--json", "--no-progress"])
+    assert "n_tls" in t

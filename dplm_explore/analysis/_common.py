@@ -42,22 +42,27 @@ def spawn_seeds(seed, n: int) -> tuple[int, np.ndarray]:
     return root, seeds
 
 
-def system_spec(L: int, phi_v: float, *, g=None, T_I: float | None = None, init: str = "equilibrium", w0: float = 1e6, bonds: str = "peq") -> dict[str, Any]:
-    """A JSON-able description of a system (everything :meth:`Simulation.create` needs but the
-    seed and program), validated by building its :class:`SystemParams`."""
-    from ..kmc.engine import SystemParams
+def system_spec(L: int, phi_v: float, *, g=None, T_I: float | None = None, init: str = "equilibrium", w0: float = 1e6, bonds: str = "peq",
+                dynamics: str = "hop") -> dict[str, Any]:
+    """A JSON-able description of a system and how it is run (everything :meth:`Simulation.create`
+    needs but the seed and program), validated by building its :class:`SystemParams`."""
+    from ..kmc.engine import DYNAMICS, SystemParams
+
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
 
     g = as_g(g)
     params = SystemParams(L=L, phi_v=phi_v, g=g, w0=w0, init=init, T_I=T_I, bonds=bonds)
     return {"L": params.L, "phi_v": params.phi_v, "g": g.to_dict(), "T_I": params.T_I, "init": params.init, "w0": params.w0, "bonds": params.bonds,
-            "n_particles": params.n_particles, "n_voids": params.n_voids, "phi_v_realised": params.phi_v_realised}
+            "n_particles": params.n_particles, "n_voids": params.n_voids, "phi_v_realised": params.phi_v_realised, "dynamics": dynamics}
 
 
 def build_simulation(spec: dict[str, Any], seed: int, program=None):
     """The :class:`Simulation` a :func:`system_spec` describes, with ``seed`` and ``program``."""
     from ..kmc import Simulation
 
-    return Simulation.create(spec["L"], spec["phi_v"], g=g_from_dict(spec["g"]), T_I=spec["T_I"], init=spec["init"], seed=int(seed), w0=spec["w0"], program=program, bonds=spec.get("bonds", "peq"))
+    return Simulation.create(spec["L"], spec["phi_v"], g=g_from_dict(spec["g"]), T_I=spec["T_I"], init=spec["init"], seed=int(seed), w0=spec["w0"], program=program, bonds=spec.get("bonds", "peq"),
+                             dynamics=spec.get("dynamics", "hop"))
 
 
 def window_start(sim) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class EventWindow:
     def __init__(self, sim):
         self.sim = sim
         nv = sim.params.n_voids
+        sim.settle()
         self.occ = sim.occ.copy()
         self.vpos = sim.vpos.astype(np.int32).copy()
         self.t0 = sim.t

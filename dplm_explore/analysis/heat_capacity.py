@@ -473,6 +473,7 @@ def measure_heat_capacity(
     overwrite: bool = False,
     resume: bool = False,
     progress: bool = False,
+    dynamics: str = "hop",
 ) -> HeatCapacity:
     """C_v(T) of a linear ramp from ``T_I`` to ``T_final`` at rate ``nu`` (cooling if
     ``T_final < T_I``, heating otherwise), averaged over ``n_replicas`` independent replicas.
@@ -482,6 +483,7 @@ def measure_heat_capacity(
     (linear), ``n_log_bins`` (logarithmic), explicit ``T_edges``, or one bin per program step
     (default). ``workers``/``scheduler``: replicas run on local processes or a Dask cluster
     (:func:`dplm_explore.parallel.map_tasks`); results do not depend on where they ran.
+    ``dynamics``: 'hop' or 'first-passage' (the engine's, see :data:`~dplm_explore.kmc.engine.DYNAMICS`).
 
     ``out``: result file, written after every finished replica (``complete=False`` until the
     last), never replacing an existing file unless ``overwrite``; ``resume=True`` continues a
@@ -489,7 +491,7 @@ def measure_heat_capacity(
     """
     from ..parallel import map_tasks
 
-    spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0)
+    spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0, dynamics=dynamics)
     if init != "equilibrium":
         spec["T_I"] = None
     T_I = positive("T_I", T_I)
@@ -573,13 +575,14 @@ def _jsonable(d):
     return json.loads(json.dumps(d))
 
 
-@register_task("cool", {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme"})
+@register_task("cool", {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme", "dynamics"})
 def _sweep_cool(p: dict, seed: int) -> dict[str, Any]:
     """One replica of a ramp ``T_I -> T_final`` at ``nu``: its C_v(T) (``dT_bin`` or one bin per
     step, ``scheme``) and the bin energies."""
     need(p, "L", "phi_v", "T_I", "T_final", "nu")
     init = p.get("init", "equilibrium")
-    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
+    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6),
+                       dynamics=p.get("dynamics", "hop"))
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     r = _run_program_replica((spec, prog.to_dict(), seed))
     hc = heat_capacity_from_replicas(spec, prog, [r], root_seed=seed, dT_bin=p.get("dT_bin"), n_log_bins=p.get("n_log_bins"), scheme=p.get("scheme", "midpoint"))

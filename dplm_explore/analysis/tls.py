@@ -40,6 +40,7 @@ def hop_energy(sim, v: int, d: int) -> float:
     """Energy change of the hop of the particle at ``nbr[vpos[v], d]`` into void ``v``, summed
     from the pair interactions (``sim.pair_V``): bonds formed at the void's site minus bonds
     broken at the particle's site. NaN if that neighbour is a void."""
+    sim.settle()
     y = int(sim.vpos[v])
     s = int(sim.nbr[y, d])
     p = int(sim.occ[s])
@@ -75,6 +76,7 @@ def _direction(nbr, a: int, b: int) -> int:
 
 def _state_dE(sim, v: int, site1: int, site2: int) -> float:
     """E(void at site2) - E(void at site1) from the current configuration (void v at either)."""
+    sim.settle()
     cur = int(sim.vpos[v])
     if cur == site1:
         return hop_energy(sim, v, _direction(sim.nbr, site1, site2))

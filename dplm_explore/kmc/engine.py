@@ -746,19 +746,23 @@ class Simulation:
         return float(_pair_V(int(p), int(q), *self._inter()))
 
     def lattice(self) -> np.ndarray:
-        """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``."""
+        """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``.
+        Reading the configuration settles trapped voids (:meth:`settle`), here and below."""
+        self.settle()
         L = self.params.L
         return self.occ.reshape(L, L).copy()
 
     def void_occupation(self) -> np.ndarray:
         """Time each site held a void since the start (or the last reset), float[L, L], including
         the current stay of every void."""
+        self.settle()
         vt = self.void_time.copy()
         np.add.at(vt, self.vpos, self.t - self.v_arrive)
         return vt.reshape(self.params.L, self.params.L)
 
     def reset_void_occupation(self) -> None:
         """Start a new void-occupation window now (the per-site times are zeroed)."""
+        self.settle()
         self.void_time[:] = 0.0
         self.v_arrive[:] = self.t
 
@@ -783,10 +787,12 @@ class Simulation:
 
     def particle_positions(self) -> np.ndarray:
         """float[N, 2] unwrapped particle positions."""
+        self.settle()
         return site_xy(self.ppos0, self.params.L) + self.disp_p
 
     def void_positions(self) -> np.ndarray:
         """float[Nv, 2] unwrapped void positions."""
+        self.settle()
         return site_xy(self.vpos0, self.params.L) + self.disp_v
 
     def state_bytes(self) -> int:
