@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import add_g_options, g_from_args
+from .cli_options import add_g_options, g_from_args, g_options_given
 
 __all__ = ["register"]
 
@@ -224,8 +224,7 @@ def _add_diffusion(sub) -> None:
 
 # ======================================================================================== tls
 #: options of ``tls`` that describe a new system (meaningless with --state): (flag, dest)
-_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--G0", "G0"), ("--sigma-V", "sigma_V"), ("--dV", "dV"), ("--V0", "V0"),
-                       ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
+_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
 
 
 def _cooled_or_loaded(args):
@@ -235,7 +234,7 @@ def _cooled_or_loaded(args):
     if args.state is not None:
         if args.T_final is not None or args.nu is not None:
             raise ValueError("--state continues a saved system; --T-final/--nu apply to a new one")
-        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None]
+        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None] + g_options_given(args)
         if given:
             raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
         return Simulation.load(args.state)
