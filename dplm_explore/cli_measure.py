@@ -71,6 +71,14 @@ def _g(args):
     return g_from_args(args)
 
 
+def _run_options(args, out, *, resume: bool = False):
+    """The :class:`~dplm_explore.parallel.RunOptions` of ``--workers``, ``--scheduler``,
+    ``--overwrite`` and the progress bars, writing to ``out``."""
+    from .parallel import RunOptions
+
+    return RunOptions(workers=args.workers, scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=bool(resume), progress=_progress(args))
+
+
 def _progress(args) -> bool:
     return not getattr(args, "json", False) and not getattr(args, "no_progress", False) and sys.stderr.isatty()
 
@@ -141,8 +149,8 @@ def _cool(args) -> int:
         raise FileExistsError(f"{fit_out} exists; pass --overwrite to replace it")
     g = _g(args)
     hc = measure_heat_capacity(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=g, dT_step=args.dT_step, n_replicas=args.replicas,
-                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme, workers=args.workers,
-                               scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=args.resume, progress=_progress(args))
+                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme,
+                               run=_run_options(args, out, resume=args.resume))
     fit: dict[str, Any]
     T_max = args.fit_T_max
     if T_max is None and args.init == "equilibrium":
@@ -191,8 +199,8 @@ def _diffusion(args) -> int:
     _check_free([out], args.overwrite)
     d = measure_diffusion(args.L, args.phi_v, args.T, g=_g(args), time=args.time, hops=args.hops, n_samples=args.samples, n_replicas=args.replicas, seed=args.seed,
                           w0=args.w0, T_I=args.T_I, init=args.init, equilibrate_time=args.equilibrate_time, equilibrate_hops=args.equilibrate_hops,
-                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext, workers=args.workers,
-                          scheduler=args.scheduler, out=out, overwrite=args.overwrite, progress=_progress(args))
+                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext,
+                          run=_run_options(args, out))
     _emit(args, {"out": str(out), "T": _finite_list(d.T), "D": _finite_list(d.D), "D_err": _finite_list(d.D_err), "D_scaled": _finite_list(d.D_scaled),
                  "D_high_T_limit": d.D_f_limit, "D_r": d.D_r, "T_g_interp": d.T_g, "m_k_interp": d.m_k, "fits": d.fits, "root_seed": d.root_seed})
     return 0
@@ -420,8 +428,7 @@ def _sweep(args) -> int:
 
     base = _parse_pairs(args.set, multi=False)
     grid = _parse_pairs(args.grid, multi=True)
-    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, workers=args.workers, scheduler=args.scheduler, out_dir=args.out,
-                    resume=args.resume, overwrite=args.overwrite, progress=_progress(args))
+    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, run=_run_options(args, args.out, resume=args.resume))
     import numpy as np
 
     scal = {k: _finite_list(v) for k, v in res.outputs.items() if v.ndim == 1}
