@@ -417,6 +417,29 @@ class FermiGauss(GDistribution):
 
 
 @dataclass(frozen=True)
+class Exponential(GDistribution):
+    """Exponential g on the interaction range [V0, V0 + dV]:
+    g(V) = exp(-(V - V0)/lambda_V) / (lambda_V (1 - exp(-dV/lambda_V))).
+
+    Only the density is given: the cdf, sampling, Z_b, p_eq and the kernel's inverse-cdf table
+    are the base class's numerics."""
+
+    V0: float = g_param(0.0, help="lower end V0 of the interaction range")
+    dV: float = g_param(1.0, lo=0.0, lo_open=True, help="width dV of the interaction range")
+    lambda_V: float = g_param(0.3, lo=0.0, lo_open=True, help="decay energy lambda_V of g(V) above V0")
+    family = "exponential"
+
+    @property
+    def support(self):
+        return (self.V0, self.V0 + self.dV)
+
+    def density(self, V):
+        x = np.asarray(V, float) - self.V0
+        norm = self.lambda_V * -math.expm1(-self.dV / self.lambda_V)
+        return np.where((x >= 0) & (x <= self.dV), np.exp(-np.clip(x, 0.0, None) / self.lambda_V) / norm, 0.0)
+
+
+@dataclass(frozen=True)
 class TabulatedG(GDistribution):
     """Any g(V) given by its density on a grid (normalised here) plus optional atoms.
 
