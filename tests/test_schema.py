@@ -151,3 +151,16 @@ def test_measurements_take_run_options(tmp_path):
     assert np.array_equal(a.outputs["e_final"], b.outputs["e_final"])
     with pytest.raises(ValueError, match="measure_diffusion cannot resume"):
         measure_diffusion(10, 0.05, [0.3], hops=100, run=RunOptions(out=tmp_path / "d.npz", resume=True))
+
+
+def test_continuing_a_saved_system_refuses_every_g_option(tmp_path, capsys):
+    from dplm_explore import Simulation
+    from dplm_explore.cli import main
+
+    state = Simulation.create(10, 0.05, T_I=0.3, seed=1).save(tmp_path / "s.npz")
+    for p in g_parameters():
+        flag = f"--{p.name.replace('_', '-')}"
+        assert main(["run", "--resume", str(state), flag, str(p.default), "--hops", "10", "--json"]) == 2
+        assert flag in capsys.readouterr().err
+        assert main(["tls", "--state", str(state), flag, str(p.default), "--hops", "10", "--out", str(tmp_path / "t.npz"), "--json"]) == 2
+        assert flag in capsys.readouterr().err
