@@ -124,7 +124,8 @@ class GDistribution:
         allowed = [p.name for p in declared_parameters(cls)]
         unknown = set(params) - set(allowed)
         if unknown:
-            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for g family {cls.family!r}; allowed: {sorted(allowed)}")
+            given = ", ".join(f"{k}={params[k]!r}" for k in sorted(unknown))
+            raise ValueError(f"unknown parameter(s) {given} for g family {cls.family!r}; allowed: {sorted(allowed)}")
         return cls(**params)
 
     # ------------------------------------------------------------------ derived numerics

@@ -98,6 +98,7 @@ def _check_keys(task: str, params: dict) -> None:
         if k in _INT_KEYS and v is not None:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
                 raise ValueError(f"sweep parameter {k} must be an integer; got {v!r}")
+    task_g(params)  # a g parameter its family does not take is refused before anything runs
     if task == "run":
         ramp = params.get("nu") is not None
         ignored = ("T", "hops", "time") if ramp else ("T_final", "dT_step")
