@@ -36,6 +36,7 @@ import numpy as np
 
 from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
+from .interactions import FermiGauss, Uniform
 
 __all__ = [
     "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
@@ -52,8 +53,8 @@ DEFAULT_WORK_DIR = Path(os.environ.get("DPLM_CAMPAIGN_DIR", "~/.cache/dplm-explo
 DEFAULT_RESULTS_DIR = Path(os.environ["DPLM_CAMPAIGN_RESULTS"]).expanduser() if os.environ.get("DPLM_CAMPAIGN_RESULTS") else None
 REPLICA_FORMAT = "dplm-explore-campaign-replica/1"
 
-UNIFORM = {"family": "uniform", "V0": 0.0, "dV": 1.0}
-GLYCEROL = {"family": "fermi-gauss", "G0": 0.2, "sigma_V": 0.1, "dV": 1.0}
+UNIFORM = Uniform(V0=0.0, dV=1.0).to_dict()
+GLYCEROL = FermiGauss(G0=0.2, sigma_V=0.1, dV=1.0).to_dict()
 #: paper's cooling rate (Figs. 1, 4, 7, 8) and the glycerol one (Figs. 5, 6)
 NU_SLOW = 1e-4
 NU_GLYCEROL = 1e-2

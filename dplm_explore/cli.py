@@ -11,13 +11,13 @@ from pathlib import Path
 
 def _cmd_run(args) -> int:
     from ._io import npz_path, prepare_output
-    from .cli_options import g_from_args
+    from .cli_options import g_from_args, g_options_given
     from .kmc import Simulation
     from .schedules import constant, make_program
 
     out = prepare_output(npz_path(args.out), args.overwrite) if args.out else None
     if args.resume is not None:
-        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None]
+        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None] + g_options_given(args)
         if given:
             raise ValueError(f"--resume continues a saved run; {', '.join(given)} describe a new one")
         if not Path(args.resume).is_file():

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import add_dynamics_option, add_g_options, g_from_args
+from .cli_options import add_dynamics_option, add_g_options, g_from_args, g_options_given
 
 __all__ = ["register"]
 
@@ -70,6 +70,14 @@ def _add_parallel(p: argparse.ArgumentParser) -> None:
 
 def _g(args):
     return g_from_args(args)
+
+
+def _run_options(args, out, *, resume: bool = False):
+    """The :class:`~dplm_explore.parallel.RunOptions` of ``--workers``, ``--scheduler``,
+    ``--overwrite`` and the progress bars, writing to ``out``."""
+    from .parallel import RunOptions
+
+    return RunOptions(workers=args.workers, scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=bool(resume), progress=_progress(args))
 
 
 def _progress(args) -> bool:
@@ -142,9 +150,8 @@ def _cool(args) -> int:
         raise FileExistsError(f"{fit_out} exists; pass --overwrite to replace it")
     g = _g(args)
     hc = measure_heat_capacity(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=g, dT_step=args.dT_step, n_replicas=args.replicas,
-                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme, workers=args.workers,
-                               scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=args.resume, progress=_progress(args),
-                               dynamics=args.dynamics)
+                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme,
+                               dynamics=args.dynamics, run=_run_options(args, out, resume=args.resume))
     fit: dict[str, Any]
     T_max = args.fit_T_max
     if T_max is None and args.init == "equilibrium":
@@ -193,8 +200,8 @@ def _diffusion(args) -> int:
     _check_free([out], args.overwrite)
     d = measure_diffusion(args.L, args.phi_v, args.T, g=_g(args), time=args.time, hops=args.hops, n_samples=args.samples, n_replicas=args.replicas, seed=args.seed,
                           w0=args.w0, T_I=args.T_I, init=args.init, equilibrate_time=args.equilibrate_time, equilibrate_hops=args.equilibrate_hops,
-                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext, workers=args.workers,
-                          scheduler=args.scheduler, out=out, overwrite=args.overwrite, progress=_progress(args))
+                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext,
+                          run=_run_options(args, out))
     _emit(args, {"out": str(out), "T": _finite_list(d.T), "D": _finite_list(d.D), "D_err": _finite_list(d.D_err), "D_scaled": _finite_list(d.D_scaled),
                  "D_high_T_limit": d.D_f_limit, "D_r": d.D_r, "T_g_interp": d.T_g, "m_k_interp": d.m_k, "fits": d.fits, "root_seed": d.root_seed})
     return 0
@@ -226,8 +233,7 @@ def _add_diffusion(sub) -> None:
 
 # ======================================================================================== tls
 #: options of ``tls`` that describe a new system (meaningless with --state): (flag, dest)
-_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--G0", "G0"), ("--sigma-V", "sigma_V"), ("--dV", "dV"), ("--V0", "V0"),
-                       ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
+_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
 
 
 def _cooled_or_loaded(args):
@@ -237,7 +243,7 @@ def _cooled_or_loaded(args):
     if args.state is not None:
         if args.T_final is not None or args.nu is not None:
             raise ValueError("--state continues a saved system; --T-final/--nu apply to a new one")
-        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None]
+        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None] + g_options_given(args)
         if given:
             raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
         sim = Simulation.load(args.state)
@@ -430,8 +436,7 @@ def _sweep(args) -> int:
 
     base = _parse_pairs(args.set, multi=False)
     grid = _parse_pairs(args.grid, multi=True)
-    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, workers=args.workers, scheduler=args.scheduler, out_dir=args.out,
-                    resume=args.resume, overwrite=args.overwrite, progress=_progress(args))
+    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, run=_run_options(args, args.out, resume=args.resume))
     import numpy as np
 
     scal = {k: _finite_list(v) for k, v in res.outputs.items() if v.ndim == 1}

@@ -9,7 +9,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,10 @@ import numpy as np
 
 from .._version import __version__
 from .._io import atomic_write, check_writable, read_npz
-from .._validate import temperature
 from .._rng import seed_state
 from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
-from ..interactions import GDistribution, Uniform, g_from_dict
+from ..interactions import GDistribution, Uniform
+from ..system import W0_DEFAULT, W0_MAX, W0_MIN, SystemParams  # noqa: F401 (SystemParams and the w0 range are the engine's too)
 from ..lattice import neighbour_table, scan_offsets, site_xy
 from ..schedules import Program, constant
 from . import _kernel as K
@@ -35,7 +35,6 @@ STATE_FORMAT = "dplm-explore-state/3"
 #: trajectory, only its cache-hit count differs)
 _CACHE_ARRAYS_2 = ("c_pw", "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso")
 _CACHE_ARRAYS = ("c_key", "c_site", "c_stamp", "c_clean", "c_dat", "cown", "word", "iso")
-_INITS = ("equilibrium", "random", "given")
 #: how the Markov chain is advanced: every hop ("hop"), or with isolated two-configuration voids'
 #: sojourns drawn whole ("first-passage", :mod:`dplm_explore.kmc._trap`); the same chain in law
 DYNAMICS = ("hop", "first-passage")
@@ -96,94 +95,6 @@ def check_memory(L: int) -> int:
         raise ValueError(f"L={L} needs about {need / 1e9:.3g} GB, above the limit of {limit / 1e9:.3g} GB "
                          f"(set {MEMORY_LIMIT_ENV} to raise it)")
     return need
-
-
-#: attempt rates accepted (the paper's is 1e6): beyond them the total rate over- or underflows
-W0_MIN = 1e-3
-W0_MAX = 1e15
-
-
-@dataclass(frozen=True)
-class SystemParams:
-    """Everything that defines a system (the seed is kept beside it).
-
-    L: linear size (sites L x L, periodic); phi_v: void density in (0, 1) (the realised value is
-    ``n_voids / L^2``, rounded to the nearest integer count); g: interaction distribution;
-    w0: attempt rate (default 1e6); init: 'equilibrium' (at T_I), 'random' (infinite T) or
-    'given' (explicit configuration); bonds: 'peq' (exact) or 'g' (neighbour bonds from g:
-    deliberately out of equilibrium).
-    """
-
-    L: int
-    phi_v: float
-    g: GDistribution = field(default_factory=Uniform)
-    w0: float = 1e6
-    init: str = "equilibrium"
-    T_I: float | None = None
-    bonds: str = "peq"
-
-    def __post_init__(self):
-        L = self.L
-        if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 3:
-            raise ValueError(f"L must be an integer >= 3; got {L!r}")
-        object.__setattr__(self, "L", int(L))
-        try:
-            phi = float(self.phi_v)
-        except (TypeError, ValueError):
-            raise ValueError(f"phi_v must be a number in (0, 1); got {self.phi_v!r}") from None
-        if not 0.0 < phi < 1.0:
-            raise ValueError(f"phi_v must lie in (0, 1); got {self.phi_v!r}")
-        object.__setattr__(self, "phi_v", phi)
-        nv = int(round(phi * L * L))
-        if nv < 1:
-            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice gives no voids (phi_v * L^2 rounds to 0)")
-        if nv >= L * L:
-            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice leaves no particles")
-        if not isinstance(self.g, GDistribution):
-            raise ValueError(f"g must be a g(V) distribution (e.g. Uniform()); got {self.g!r}")
-        try:
-            w0 = float(self.w0)
-        except (TypeError, ValueError):
-            raise ValueError(f"w0 must be a positive number; got {self.w0!r}") from None
-        if not (W0_MIN <= w0 <= W0_MAX):
-            raise ValueError(f"w0 must lie in [{W0_MIN:g}, {W0_MAX:g}]; got {self.w0!r}")
-        object.__setattr__(self, "w0", w0)
-        if self.init not in _INITS:
-            raise ValueError(f"init must be one of {_INITS}; got {self.init!r}")
-        if self.init == "equilibrium":
-            if self.T_I is None:
-                raise ValueError("T_I is required for an equilibrium initial state; got None")
-            try:
-                T_I = float(self.T_I)
-            except (TypeError, ValueError):
-                raise ValueError(f"T_I must be a positive number; got {self.T_I!r}") from None
-            temperature("T_I", T_I)
-            object.__setattr__(self, "T_I", T_I)
-        if self.bonds not in ("peq", "g"):
-            raise ValueError(f"bonds must be 'peq' or 'g'; got {self.bonds!r}")
-
-    @property
-    def n_voids(self) -> int:
-        return int(round(self.phi_v * self.L * self.L))
-
-    @property
-    def n_particles(self) -> int:
-        return self.L * self.L - self.n_voids
-
-    @property
-    def phi_v_realised(self) -> float:
-        return self.n_voids / (self.L * self.L)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["g"] = self.g.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SystemParams":
-        d = dict(d)
-        d["g"] = g_from_dict(d["g"])
-        return cls(**d)
 
 
 @dataclass
@@ -382,7 +293,7 @@ class Simulation:
         return (self.key, self.gen, self.dense, self.gkind, self.gpar, self.gtab)
 
     @classmethod
-    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = 1e6, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
+    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = W0_DEFAULT, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
                dynamics: str = "hop") -> "Simulation":
         """A new system: exact equilibrium at ``T_I`` (default) or a random start
         (``init='random'``). ``program`` defaults to holding ``T_I``; ``dynamics`` is one of
@@ -406,7 +317,7 @@ class Simulation:
         return cls(params, entropy, state, program, _setup_s=time.perf_counter() - t0, dynamics=dynamics)
 
     @classmethod
-    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = 1e6, program: Program | None = None, T_I: float | None = None,
+    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = W0_DEFAULT, program: Program | None = None, T_I: float | None = None,
                            dynamics: str = "hop") -> "Simulation":
         """A system with an explicit arrangement ``occ`` (int[L*L] or int[L, L]: particle label
         0..N-1, or -1 for a void). ``V_table`` (float[N, N], symmetric) fixes every interaction
