@@ -11,7 +11,7 @@ import numpy as np
 
 from .._jit import jit
 from .._rng import _exponential, _uniform
-from ._trap import FP_FLIPS, FP_J, FP_ON, FP_TB, _end, _exit_direction, _interrupt_near, _sync, _trap, _xargmin
+from ._trap import FP_FLIPS, FP_J, FP_ON, FP_TB, _end, _exit_direction, _interrupt, _sync, _trap, _xargmin
 from ._ops import (  # noqa: F401 (the engine reads the layout and helpers through this module)
     STOP_HOPS, STOP_TIME, STOP_PROGRAM_END, STOP_SAMPLES_FULL, STOP_LOG_FULL, STOP_FROZEN, F_T, F_E,
     F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP, F_RHOT, I_HOPS, I_STEP, I_PENDING,
@@ -202,12 +202,6 @@ def _advance(
         void_time[y] += t_next - v_arrive[v]
         v_arrive[v] = t_next
         t = t_next
-        if ntrap > 0 and not (hit and iso[v] == 1 and c_clean[v, js] == 1):
-            # trapped voids within reach take their place before the lattice changes here
-            E, Ec, f, n = _interrupt_near(v, y, d, s, L, lin, offsets, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site,
-                                          c_stamp, c_dat, cown, word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p,
-                                          hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n)
-            ntrap -= n
         # Kahan-compensated energy
         yk = dE - Ec
         tk = E + yk
@@ -297,6 +291,19 @@ def _advance(
                     xx = (cx + offsets[d, j, 0]) % L
                     yy = (cy + offsets[d, j, 1]) % L
                     site = xx + L * yy
+                if ntrap > 0:
+                    # a trapped void within reach (at A, or B's mark) takes its place first; its
+                    # sites are two or more away from y and s, so the hop just made does not
+                    # touch what its sojourn's end writes, and the scan below treats it as usual
+                    w = cown[site]
+                    if w < 0 or w == v or fp_i[w, FP_ON] == 0:
+                        o = occ[site]
+                        w = -o - 1 if o < 0 else -1
+                    if w >= 0 and w != v and fp_i[w, FP_ON] == 1:
+                        E, Ec, f = _interrupt(w, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
+                                              word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i,
+                                              xtree, tree, P, is_, fp_n)
+                        ntrap -= 1
                 w = cown[site]
                 if w >= 0 and w != v:
                     _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
@@ -335,18 +342,18 @@ def _advance(
         is_[I_HOPS] += 1
 
         # ------------------------------------------------ first passage: trap an isolated rocking void
-        if fp == 1:
-            if cap_log == 0 and iso[v] == 1 and c_clean[v, jl] == 1:
-                if _trap(v, t, (d + 2) & 3, jl, rng, rates, c_dat, fp_f, fp_i, xtree):
-                    ntrap += 1
-                    fp_n[0] += 1
-                    if v == hot:
-                        hot = -1
-                        rhot = 0.0
-                    else:
-                        _tree_set(tree, P, v, 0.0)
-                    prev = -1
-            continue
+        # (a void not worth trapping goes on through the register loop below)
+        if fp == 1 and cap_log == 0 and iso[v] == 1 and c_clean[v, jl] == 1:
+            if _trap(v, t, (d + 2) & 3, jl, rng, rates, c_dat, fp_f, fp_i, xtree):
+                ntrap += 1
+                fp_n[0] += 1
+                if v == hot:
+                    hot = -1
+                    rhot = 0.0
+                else:
+                    _tree_set(tree, P, v, 0.0)
+                prev = -1
+                continue
 
         # ------------------------------------------------ isolated two-level system, in registers
         # The hot void v just hopped y -> s, slot jl holds everything about y, and no other void
@@ -405,6 +412,8 @@ def _advance(
                 if ntr > 0 and fs[F_NEXT_SAMPLE] < t_next:
                     break
                 if cap_log > 0 and nlog >= cap_log:
+                    break
+                if ntrap > 0 and xtree[1] < t_next:  # a trapped void leaves first
                     break
                 x = _uniform(rng) * (rhot + tree0)
                 if x >= rhot:

@@ -40,7 +40,7 @@ from ._ops import C_RATE, F_E, F_EC, F_T, I_CACHE_HITS, I_HOPS, I_PENDING, I_STE
 
 #: a void is trapped only when a visit to A comes back to A with at least this probability (an
 #: expected cycle or more before it leaves); below, the hop-by-hop path is cheaper
-TRAP_MIN_RETURN = 0.5
+TRAP_MIN_RETURN = 0.8
 
 FP_T0, FP_TB = 0, 1
 FP_ON, FP_J, FP_FLIPS, FP_SLOT, FP_DIR = 0, 1, 2, 3, 4
@@ -229,42 +229,6 @@ def _sync(te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, 
                                   tree, P, is_, fp_n)
             total += f
             n += 1
-    return E, Ec, total, n
-
-
-@jit
-def _interrupt_near(v, y, d, s, L, lin, offsets, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp,
-                    c_dat, cown, word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree,
-                    tree, P, is_, fp_n):
-    """Before void v hops from y to s (direction d) at time ``te``: interrupt every trapped void
-    within reach of the two sites (the region the hop's scan covers, and the marks at s and y).
-    Returns (E, Ec, flips booked, voids interrupted)."""
-    total = 0
-    n = 0
-    cy = y // L
-    cx = y - cy * L
-    interior = cx >= 3 and cx < L - 3 and cy >= 3 and cy < L - 3
-    for jj in range(18):
-        if jj == 16:
-            site = s
-        elif jj == 17:
-            site = y
-        elif interior:
-            site = y + lin[d, jj]
-        else:
-            site = ((cx + offsets[d, jj, 0]) % L) + L * ((cy + offsets[d, jj, 1]) % L)
-        for which in range(2):
-            if which == 0:
-                o = occ[site]
-                w = -o - 1 if o < 0 else -1
-            else:
-                w = cown[site]
-            if w >= 0 and w != v and fp_i[w, FP_ON] == 1:
-                E, Ec, f = _interrupt(w, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat,
-                                      cown, word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f,
-                                      fp_i, xtree, tree, P, is_, fp_n)
-                total += f
-                n += 1
     return E, Ec, total, n
 
 
