@@ -488,3 +488,47 @@ def test_every_legend_entry_has_a_swatch(ex):
         assert size.endswith("pt") and float(size[:-2]) * 4 / 3 >= 12, size
         for item in lg.items:
             assert any(len(next(iter(r.data_source.data.values()), [])) >= 1 for r in item.renderers), item.label
+
+
+def _total_variance(s):
+    w = s.dt.sum()
+    Em = (s.dt * s.E).sum() / w
+    return w, Em, (s.dt * (s.var + (s.E - Em) ** 2)).sum() / w
+
+
+def test_energy_series_records_add_up_to_the_engines_step_accumulators(monkeypatch):
+    from dplm_explore.app import runner as R
+
+    r = small_runner()
+    for _ in range(6):
+        r.step()
+    s = r.energy
+    assert s.T.size == 6 and s.T == pytest.approx(np.full(6, 0.08), rel=1e-12) and np.all(s.var > 0)
+    b = r.sim.temperature_bins()
+    w, Em, var = _total_variance(s)
+    assert w == pytest.approx(b["time"].sum(), rel=1e-12)
+    assert Em == pytest.approx(b["E_mean"][-1], rel=1e-12)
+    assert var == pytest.approx(b["E2_mean"][-1] - b["E_mean"][-1] ** 2, rel=1e-6)
+    # merging neighbours keeps time, mean and variance
+    monkeypatch.setattr(R, "MAX_RECORDS", 4)
+    r.step()
+    assert s.T.size == 4
+    assert _total_variance(s) == pytest.approx((w + r.energy.dt[-1], *_total_variance(s)[1:]), rel=1e-12)
+    w2, Em2, var2 = _total_variance(s)
+    b = r.sim.temperature_bins()
+    assert var2 == pytest.approx(b["E2_mean"][-1] - b["E_mean"][-1] ** 2, rel=1e-6) and w2 == pytest.approx(b["time"].sum(), rel=1e-12)
+
+
+def test_live_curves_carry_cv_over_t_with_batch_errors_across_a_program_change():
+    r = small_runner()
+    for _ in range(10):
+        r.step()
+    r.set_program(ProgramConfig("cool", 0.06, 0.05))
+    for _ in range(10):
+        r.step()
+    c = r.latest.curves
+    assert c["T_b"].size >= 2 and np.all((c["T_b"] >= 0.06 - 1e-9) & (c["T_b"] <= 0.08 + 1e-9))
+    assert np.all(c["CvT"][np.isfinite(c["CvT"])] > 0)
+    assert np.isfinite(c["CvT_err"]).any()
+    # the records cover the whole run once: no step counted twice at the program change
+    assert r.energy.dt.sum() == pytest.approx(r.sim.temperature_bins()["time"].sum(), rel=1e-12)
