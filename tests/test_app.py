@@ -342,7 +342,7 @@ def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kerne
     assert list(page.get_model_by_name("voids").data["color"]) == ex.plots.v_src.data["color"]
     assert list(page.get_model_by_name("frame").data["seq"]) == [ex.runner.latest.seq]
     for i in range(2):
-        assert np.array_equal(pages["grid"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
+        assert np.array_equal(pages["side"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
     assert len(ex.plots.trace_srcs[0].data["t"]) > 0
 
 
@@ -473,19 +473,34 @@ def test_frozen_trace_gets_a_readable_axis():
     assert r.end - r.start >= TRACE_MIN_SPAN
 
 
+def _px(size) -> float:
+    size = str(size)
+    return float(size[:-2]) * (4 / 3 if size.endswith("pt") else 1) if size.endswith(("pt", "px")) else 0.0
+
+
+def test_ticks_and_labels_are_at_least_12px_and_the_tables_text_too(ex):
+    from bokeh.models import Axis, DataTable, Div
+
+    axes = [a for part in ex.plots.parts.values() for a in part.select({"type": Axis})]
+    assert len(axes) >= 14  # two for each of the seven figures
+    for a in axes:
+        assert _px(a.major_label_text_font_size) >= 12 and _px(a.axis_label_text_font_size) >= 12, a
+    for m in [m for part in ex.plots.parts.values() for m in part.select({"type": (DataTable, Div)})]:
+        assert _px(m.styles["font-size"]) >= 12, m
+
+
 def test_every_legend_entry_has_a_swatch(ex):
     """A legend entry whose renderers hold no data is drawn by BokehJS without a glyph; every
     entry of every live plot has a renderer with at least one row, and legends are >= 12 px."""
     from bokeh.models import Legend
 
+    ex.follow([0, 1])
     ex.step()
-    legends = list(ex.plots.layout.select({"type": Legend})) if hasattr(ex.plots, "layout") else []
-    if not legends:
-        legends = [lg for fig in vars(ex.plots).values() if hasattr(fig, "select") for lg in fig.select({"type": Legend})]
-    assert legends
+    legends = [lg for part in ex.plots.parts.values() for lg in part.select({"type": Legend})]
+    assert len(legends) == 6  # g(V), traces, e(T), C_v, C_v / T, returns
+    assert len(ex.plots.trace_legend.items) == 2
     for lg in legends:
-        size = str(lg.label_text_font_size)
-        assert size.endswith("pt") and float(size[:-2]) * 4 / 3 >= 12, size
+        assert _px(lg.label_text_font_size) >= 12, lg.label_text_font_size
         for item in lg.items:
             assert any(len(next(iter(r.data_source.data.values()), [])) >= 1 for r in item.renderers), item.label
 
