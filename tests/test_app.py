@@ -8,7 +8,7 @@ import pytest
 
 from dplm_explore.analysis import plant_tls
 from dplm_explore.app import Explorer, ProgramConfig, Runner, SystemConfig
-from dplm_explore.app.plots import nearest_void, scroll_range
+from dplm_explore.app.plots import nearest_void, scroll_range, tls_rows
 from dplm_explore.kmc import Simulation
 from dplm_explore.schedules import constant
 
@@ -184,10 +184,12 @@ def test_explorer_tap_follows_a_void_and_highlights_its_tls():
         assert sorted(zip(hl["x"], hl["y"])) == sorted(map(tuple, [r.latest.tls.xy1[0].tolist(), r.latest.tls.xy2[0].tolist()]))
         assert "is a <b>TLS</b>" in ex.plots.check.text and f"dE = {dE:.4f}" in ex.plots.check.text
         assert ex.plots.tls_table_src.data["void"] == [0]
+        assert ex.plots.tls_table_src.data["levels"] == [2]
         # ratios far below 1e-3 (a TLS with dE ~ 1 at T = 0.08) must not print as 0.000
-        fmts = {c.field: c.formatter for c in ex.plots.table.columns}
-        for field in ("ratio", "ratio_err", "boltzmann"):
-            assert fmts[field].__class__.__name__ == "ScientificFormatter" and fmts[field].power_limit_low >= -3
+        cat = r.latest.tls
+        cat.ratio[0], cat.ratio_err[0], cat.boltzmann[0] = 4.2e-6, 3.1e-7, 3.7e-6
+        rows = tls_rows(r.latest)
+        assert rows["measured"] == ["4.2e-06 ± 3.1e-07"] and rows["boltzmann"] == ["3.7e-06"]
         assert ex.tap(x + 6, y + 6) is None and "No void" in ex.message.value
     finally:
         ex.close()
@@ -547,3 +549,91 @@ def test_live_curves_carry_cv_over_t_with_batch_errors_across_a_program_change()
     assert np.isfinite(c["CvT_err"]).any()
     # the records cover the whole run once: no step counted twice at the program change
     assert r.energy.dt.sum() == pytest.approx(r.sim.temperature_bins()["time"].sum(), rel=1e-12)
+
+
+def test_a_multi_level_void_is_listed_followed_from_its_catalogue_row_and_shows_its_levels():
+    from test_analysis_tls import planted_three_levels
+
+    sim, a, nbr = planted_three_levels(0.05)
+    r = Runner(sim, ProgramConfig("hold", 0.05), hops_per_frame=30_000, window_hops=60_000)
+    ex = Explorer(runner=r)
+    try:
+        for _ in range(2):
+            ex.step()
+        rows = ex.plots.tls_table_src.data
+        assert rows["void"] == [0] and rows["levels"] == [3]
+        assert len(rows["measured"][0].split("/")) == 3 and len(rows["boltzmann"][0].split("/")) == 3
+        assert len(ex.plots.mls_src.data["x"]) == 3
+        assert "1 multi-level" in ex.plots.tls_title.text
+        # a click on the row (the page sets the selection) follows the void and clears the selection
+        ex.plots.tls_table_src.selected.indices = [0]
+        assert r.followed == (0,) and ex.plots.tls_table_src.selected.indices == []
+        ex.step()
+        text = ex.plots.check.text
+        assert "3-level system" in text and text.count("<tr>") == 4  # header and three levels
+        assert "+0.0400" in text and "+0.0200" in text  # the planted level energies
+        assert len(ex.plots.hl_src.data["x"]) == 3
+    finally:
+        ex.close()
+
+
+def test_cv_over_t_view_has_error_bars_and_keeps_the_theory_readable():
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        for _ in range(8):  # a hold: eight records in one bin
+            ex.step()
+        ex.runner.set_program(ProgramConfig("cool", 0.05, 0.05))
+        for _ in range(8):
+            ex.step()
+        ex.plots._draw_curves(ex.runner.latest)
+        d = ex.plots.cvt_src.data
+        assert len(d["T2"]) >= 2 and np.all(np.asarray(d["lo"]) <= np.asarray(d["y"])) and np.all(np.asarray(d["y"]) <= np.asarray(d["hi"]))
+        assert np.any(np.asarray(d["hi"]) > np.asarray(d["lo"]))  # some error bars have length
+        th = ex.plots.cvt_th_src.data
+        assert len(th["T2"]) > 10
+        # a straight line: c1 + c3 T^2
+        c = ex.runner.theory
+        np.testing.assert_allclose(th["y"], c["c1"] + c["c3"] * np.asarray(th["T2"]), rtol=1e-12)
+        yr, xr = ex.plots.cvt_fig.y_range, ex.plots.cvt_fig.x_range
+        assert yr.start == 0.0 and xr.start == 0.0 and yr.end <= 3.0 * max(th["y"]) + 1e-12 and yr.end >= max(th["y"])
+        # a wild point does not flatten the theory
+        frame = ex.runner.latest
+        curves = dict(frame.curves, CvT=np.append(frame.curves["CvT"], 1e3), CvT_err=np.append(frame.curves["CvT_err"], 1.0),
+                      T_b=np.append(frame.curves["T_b"], 0.01))
+        ex.plots._draw_cvt(curves)
+        assert yr.end <= 3.0 * max(th["y"]) + 1e-12
+    finally:
+        ex.close()
+
+
+def test_export_runs_on_a_worker_thread_while_frames_go_on(ex, tmp_path, monkeypatch):
+    import dplm_explore.export as E
+
+    real = E.save_html
+
+    def slow(*a, **kw):
+        time.sleep(1.5)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(E, "save_html", slow)
+    ex.step()
+    t0 = time.perf_counter()
+    fut = ex.export_in_background(tmp_path / "out", formats=("html",))
+    assert time.perf_counter() - t0 < 0.5 and fut is not None
+    assert ex.export_button.disabled and "Exporting into" in ex.message.value
+    assert ex.export_in_background(tmp_path / "out", formats=("html",)) is None  # one at a time
+    drawn = ex.plots.drawn_n
+    ex.step()
+    ex.step()
+    assert ex.plots.drawn_n == drawn + 2 and not fut.done()  # frames drawn while the export runs
+    out, failed = fut.result(30)
+    assert failed == [] and out[0].is_absolute() and out[0].exists()
+    ex.pump_once(force=True)
+    assert not ex.export_button.disabled
+    assert str(out[0]) in html_unescape(ex.message.value) and "Exported" in ex.message.value
+
+
+def html_unescape(s):
+    import html
+
+    return html.unescape(s)

@@ -29,7 +29,7 @@ _FOLLOW_COLORS = Category10_10[:MAX_FOLLOWED]
 #: MAX_UNACKED frames are unacknowledged
 ACK_EVERY = 2
 MAX_UNACKED = 3
-_TLS_COLS = ("void", "site1", "site2", "dE", "ratio", "ratio_err", "boltzmann", "z", "n_transitions")
+_TLS_COLS = ("void", "levels", "sites", "dE", "measured", "boltzmann", "hops")
 
 
 def _glyph(fig, method: str, *fields, source: ColumnDataSource, legend: str | None = None, **kw):
@@ -125,16 +125,38 @@ def nearest_void(void_xy: np.ndarray, x: float, y: float, L: int, max_dist: floa
     return k if r[k] <= max_dist else None
 
 
+def _g2(x: float) -> str:
+    return f"{x:.2g}" if x == x else "–"
+
+
 def tls_rows(frame: Frame) -> dict[str, list]:
-    """Table columns of the frame's TLS catalogue (empty lists when there is none yet)."""
+    """Table columns of the frame's catalogue: its TLS (``measured`` p2/p1 ± error against
+    ``boltzmann`` exp(-dE/T)), then its multi-level systems (the occupation of each level, most
+    held first, against the Boltzmann occupation; ``dE`` their energy spread). Empty lists when
+    there is none yet."""
+    out = {k: [] for k in _TLS_COLS}
     cat = frame.tls
-    if cat is None or len(cat) == 0:
-        return {k: [] for k in _TLS_COLS}
-    return {
-        "void": cat.void.tolist(), "site1": [f"({a}, {b})" for a, b in cat.xy1.tolist()], "site2": [f"({a}, {b})" for a, b in cat.xy2.tolist()],
-        "dE": cat.dE.tolist(), "ratio": cat.ratio.tolist(), "ratio_err": cat.ratio_err.tolist(), "boltzmann": cat.boltzmann.tolist(),
-        "z": cat.z.tolist(), "n_transitions": cat.n_transitions.tolist(),
-    }
+    if cat is not None:
+        for k in range(len(cat)):
+            out["void"].append(int(cat.void[k]))
+            out["levels"].append(2)
+            out["sites"].append(f"{tuple(cat.xy1[k].tolist())} {tuple(cat.xy2[k].tolist())}")
+            out["dE"].append(float(cat.dE[k]))
+            out["measured"].append(f"{_g2(cat.ratio[k])} ± {_g2(cat.ratio_err[k])}")
+            out["boltzmann"].append(_g2(cat.boltzmann[k]))
+            out["hops"].append(int(cat.n_transitions[k]))
+    ml = frame.mls
+    if ml is not None:
+        for k in range(len(ml)):
+            E = ml.energy[k]
+            out["void"].append(int(ml.void[k]))
+            out["levels"].append(int(ml.n_levels[k]))
+            out["sites"].append(" ".join(str(tuple(xy)) for xy in ml.xy[k].tolist()))
+            out["dE"].append(float(np.nanmax(E) - np.nanmin(E)) if np.isfinite(E).any() else math.nan)
+            out["measured"].append("/".join(f"{f:.2f}" for f in ml.fraction[k]))
+            out["boltzmann"].append("/".join(f"{b:.2f}" for b in ml.boltzmann[k]))
+            out["hops"].append(int(ml.hops[k]))
+    return out
 
 
 def g_curves(g: GDistribution, T_I: float, T: float, n: int = 400) -> dict[str, dict[str, np.ndarray]]:
@@ -195,6 +217,8 @@ class LivePlots:
         _readable(self.map)
         self.tls_src = ColumnDataSource({"x": [], "y": [], "void": []})
         self.map.rect("x", "y", 1, 1, source=self.tls_src, fill_alpha=0, line_color="orange", line_width=1.5)
+        self.mls_src = ColumnDataSource({"x": [], "y": [], "void": []}, name="mls")
+        self.map.rect("x", "y", 1, 1, source=self.mls_src, fill_alpha=0, line_color="#CC79A7", line_width=1.5, line_dash="dashed")
         self.v0_src = ColumnDataSource({"x": [], "y": []})
         self.map.scatter("x", "y", source=self.v0_src, marker="x", size=6, color="grey", alpha=0.7)
         self.v_src = ColumnDataSource({"x": [], "y": [], "void": [], "color": [], "size": []}, name="voids")
@@ -207,7 +231,8 @@ class LivePlots:
         # a caption, not a legend: a legend is measured again at each data change, and that lays
         # out the whole page again
         self.map_caption = Div(text="○ void (coloured: followed) &nbsp; × initial void &nbsp; <span style='color:orange'>□</span> TLS site "
-                                    "&nbsp; filled □ followed TLS &nbsp; colour: p_void over the window", width=w + 70,
+                                    "&nbsp; <span style='color:#CC79A7'>⬚</span> multi-level site &nbsp; filled □ followed void's levels "
+                                    "&nbsp; colour: p_void over the window", width=w + 70,
                                styles={"font-size": FONT})
         self.map.on_event(events.Tap, self._tap)
 
@@ -276,18 +301,17 @@ class LivePlots:
 
         self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
         fmt = NumberFormatter(format="0.000")
-        # ratios span many decades at low T (exp(-1/0.08) = 4e-6): scientific below 0.01
-        sci = ScientificFormatter(precision=3, power_limit_low=-2, power_limit_high=4)
-        cols = [TableColumn(field="void", title="void", width=45), TableColumn(field="site1", title="site 1", width=85),
-                TableColumn(field="site2", title="site 2", width=85), TableColumn(field="dE", title="dE", formatter=fmt, width=70),
-                TableColumn(field="ratio", title="p2/p1", formatter=sci, width=95), TableColumn(field="ratio_err", title="±", formatter=sci, width=95),
-                TableColumn(field="boltzmann", title="exp(-dE/T)", formatter=sci, width=95),
-                TableColumn(field="z", title="z", formatter=NumberFormatter(format="0.0"), width=60), TableColumn(field="n_transitions", title="hops", width=55)]
+        cols = [TableColumn(field="void", title="void", width=40), TableColumn(field="levels", title="levels", width=42),
+                TableColumn(field="sites", title="sites", width=118), TableColumn(field="dE", title="dE", formatter=fmt, width=58),
+                TableColumn(field="measured", title="measured", width=115), TableColumn(field="boltzmann", title="Boltzmann", width=85),
+                TableColumn(field="hops", title="hops", width=42)]
         # fixed column widths: autosizing measures every header cell at every new catalogue (a
         # forced page layout each time)
         self.table = DataTable(source=self.tls_table_src, columns=cols, width=sw, height=180, index_position=None, reorderable=False,
                                autosize_mode="none", row_height=24, name="tls_table", styles={"font-size": FONT})
         self.tls_title = Div(text="<b>TLS catalogue</b> (no window closed yet; click a row to follow its void)", width=sw, styles={"font-size": FONT})
+        self.tls_help = Div(text="TLS: measured p2/p1 against exp(-dE/T). Multi-level: time on each level (most held first) against the "
+                                 "Boltzmann occupation; dE their energy spread.", width=sw, styles={"font-size": FONT, "color": "#555"})
         self.check = Div(text="Click a void on the map (or a catalogue row) to follow it.", width=sw, name="check",
                          styles={"font-size": FONT, "max-height": "110px", "overflow-y": "auto"})
         self.tls_table_src.selected.on_change("indices", self._select)
@@ -313,7 +337,7 @@ class LivePlots:
         self.tab_figs = {"C_v / T vs T²": self.cvt_fig, "e(T)": self.efig, "C_v(T)": self.cvfig, "returns": self.rfig, "g(V)": self.gfig}
         self.parts = {
             "map": column(self.map, self.map_caption),
-            "side": column(self.trace, self.check, self.tls_title, self.table),
+            "side": column(self.trace, self.check, self.tls_title, self.table, self.tls_help),
             "tabs": Tabs(tabs=[TabPanel(child=f, title=k) for k, f in self.tab_figs.items()], styles={"font-size": FONT}),
         }
 
@@ -420,9 +444,13 @@ class LivePlots:
             if cat is not None:
                 xy = np.concatenate([cat.xy1, cat.xy2]) if len(cat) else np.zeros((0, 2))
                 self.tls_src.data = {"x": xy[:, 0], "y": xy[:, 1], "void": np.concatenate([cat.void, cat.void]).tolist()}
+                ml = frame.mls
+                n_ml = len(ml) if ml is not None else 0
+                mxy = np.concatenate(ml.xy) if n_ml else np.zeros((0, 2), np.int64)
+                self.mls_src.data = {"x": mxy[:, 0], "y": mxy[:, 1], "void": [int(v) for k, v in enumerate(ml.void) for _ in ml.sites[k]] if n_ml else []}
                 n = cat.counts
-                self.tls_title.text = (f"<b>TLS catalogue</b>: window of {cat.hops:,} hops at T = {cat.T:.4g}; {n['tls']} TLS, "
-                                       f"{n['frozen']} frozen, {n['multi']} visiting 3+ sites, of {n['n_voids']} voids")
+                self.tls_title.text = (f"<b>TLS catalogue</b>: window of {cat.hops:,} hops at T = {cat.T:.4g}; {n['tls']} TLS, {n_ml} multi-level "
+                                       f"(3-6 sites), {n['frozen']} frozen, {n['multi'] - n_ml} wandering, of {n['n_voids']} voids")
         self._draw_check(frame)
         self.drawn_n += 1
         self.frame_src.data = {"seq": [frame.seq], "n": [self.drawn_n]}  # last: the browser acknowledges the whole frame
@@ -478,23 +506,39 @@ class LivePlots:
                 self.cvt_fig.y_range.update(start=0.0, end=top)
 
     def _draw_check(self, frame: Frame) -> None:
-        cat = frame.tls
+        """The followed voids' panel: a TLS with its two levels' dE, measured p2/p1 and
+        Boltzmann ratio; a multi-level system with a table of its levels (site, energy,
+        measured and Boltzmann occupation); their sites filled on the map."""
+        cat, ml = frame.tls, frame.mls
         hx, hy, hc, lines = [], [], [], []
         idx = {int(v): k for k, v in enumerate(cat.void)} if cat is not None else {}
         for i, v in enumerate(frame.followed):
+            sw = f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span>"
             k = idx.get(v)
-            if k is None:
-                state = "not a TLS in the last window" if cat is not None else "waiting for the first window"
-                lines.append(f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span> void {v}: {state}")
-                continue
-            hx += [cat.xy1[k, 0], cat.xy2[k, 0]]
-            hy += [cat.xy1[k, 1], cat.xy2[k, 1]]
-            hc += [_FOLLOW_COLORS[i]] * 2
-            lines.append(
-                f"<span style='color:{_FOLLOW_COLORS[i]}'>&#9632;</span> void {v} is a <b>TLS</b> between {tuple(cat.xy1[k])} and "
-                f"{tuple(cat.xy2[k])}: dE = {cat.dE[k]:.4f}; measured p2/p1 = {cat.ratio[k]:.3f} ± {cat.ratio_err[k]:.3f}; "
-                f"Boltzmann exp(-dE/T) = {cat.boltzmann[k]:.3f} at T = {cat.T:.4g} (z = {cat.z[k]:.1f}, {cat.n_transitions[k]} hops)")
-        text = "<br>".join(lines) if lines else "Click a void on the map to follow it."
+            j = ml.index(v) if ml is not None else None
+            if k is not None:
+                hx += [cat.xy1[k, 0], cat.xy2[k, 0]]
+                hy += [cat.xy1[k, 1], cat.xy2[k, 1]]
+                hc += [_FOLLOW_COLORS[i]] * 2
+                lines.append(
+                    f"{sw} void {v} is a <b>TLS</b> between {tuple(cat.xy1[k].tolist())} and {tuple(cat.xy2[k].tolist())}: dE = {cat.dE[k]:.4f}; "
+                    f"measured p2/p1 = {cat.ratio[k]:.3g} ± {cat.ratio_err[k]:.2g}; Boltzmann exp(-dE/T) = {cat.boltzmann[k]:.3g} at T = {cat.T:.4g} "
+                    f"(z = {cat.z[k]:.1f}, {cat.n_transitions[k]} hops)")
+            elif j is not None:
+                xy = ml.xy[j]
+                hx += xy[:, 0].tolist()
+                hy += xy[:, 1].tolist()
+                hc += [_FOLLOW_COLORS[i]] * len(xy)
+                rows = "".join(f"<tr><td>{tuple(p.tolist())}</td><td>{e:+.4f}</td><td>{f:.3f}</td><td>{b:.3f}</td></tr>"
+                               for p, e, f, b in zip(xy, ml.energy[j], ml.fraction[j], ml.boltzmann[j]))
+                lines.append(
+                    f"{sw} void {v} is a <b>{ml.n_levels[j]}-level system</b> at T = {ml.T:.4g} ({ml.hops[j]} hops, return probability "
+                    f"{ml.q_ret[j]:.2f}):<table style='border-collapse:collapse'><tr><th>site</th><th>E − E₁</th><th>measured</th>"
+                    f"<th>Boltzmann</th></tr>{rows}</table>")
+            else:
+                state = "not a TLS or multi-level system in the last window" if cat is not None else "waiting for the first window"
+                lines.append(f"{sw} void {v}: {state}")
+        text = "<br>".join(lines) if lines else "Click a void on the map (or a catalogue row) to follow it."
         # every change costs a document patch: send only what changed
         if (hx, hy, hc) != self._hl:
             self._hl = (hx, hy, hc)

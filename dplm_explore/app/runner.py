@@ -26,7 +26,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validate import positive, positive_int
-from ..analysis import EventWindow, TLSCatalogue, batch_heat_capacity, bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges, theory_c1_c3, tls_from_window
+from ..analysis import (EventWindow, MultiLevelSystems, TLSCatalogue, batch_heat_capacity, bin_index, bin_steps, heat_capacity_from_bins, multilevel_systems,
+                        return_probability, temperature_edges, theory_c1_c3, tls_from_window)
+from ..analysis.tls import MAX_LEVELS
 from ..interactions import GDistribution, make_g
 from ..kmc import Simulation
 from ..kmc.engine import SystemParams
@@ -126,7 +128,8 @@ class Frame:
     bin), ``P_ret``, ``Q_ret`` (event level), and the batch-means fluctuation C_v of
     :class:`EnergySeries` (``T_b``, ``CvT``, ``CvT_err``: C_v / T per bin and its error);
     ``traces``: void id -> (t float[n], d float[n])
-    distance from where it was first followed; ``tls``: the last closed window's catalogue."""
+    distance from where it was first followed; ``tls``: the last closed window's catalogue,
+    ``mls`` its multi-level systems."""
 
     seq: int
     hops: int
@@ -145,6 +148,7 @@ class Frame:
     followed: tuple[int, ...]
     hops_per_s: float
     program_done: bool
+    mls: MultiLevelSystems | None = None
 
 
 @dataclass
@@ -257,8 +261,9 @@ class Runner:
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self._seq = 0
-        self._window = EventWindow(self.sim)
+        self._window = EventWindow(self.sim, levels=MAX_LEVELS)
         self._tls: TLSCatalogue | None = None
+        self._mls: MultiLevelSystems | None = None
         self._tls_seq = 0
         self._occ_hist: deque = deque()
         self._traces: dict[int, _Trace] = {}
@@ -394,8 +399,9 @@ class Runner:
             self._rate = rate if self._rate != self._rate else 0.7 * self._rate + 0.3 * rate
         if self._window.hops >= self.window_hops or (sim.program_done and self._window.hops):
             self._tls = tls_from_window(sim, self._window, min_transitions=self.min_transitions)
+            self._mls = multilevel_systems(sim, self._window, min_transitions=self.min_transitions)
             self._tls_seq += 1
-            self._window = EventWindow(sim)
+            self._window = EventWindow(sim, levels=MAX_LEVELS)
         self._collect_samples(sim)
         self._mark_occupation()
         self.latest = self._make_frame()
@@ -458,7 +464,7 @@ class Runner:
             seq=self._seq, hops=sim.hops, t=sim.t, T=sim.T, e=sim.energy_per_particle, L=L,
             void_xy=site_xy(sim.vpos, L).astype(np.int64), void0_xy=site_xy(sim.vpos0, L).astype(np.int64),
             p_void=p_void, occ_hops=int(h1 - h0), curves=_curves(sim, bins, self.energy), traces=traces, tls=self._tls, tls_seq=self._tls_seq,
-            followed=tuple(self._traces), hops_per_s=self._rate, program_done=sim.program_done,
+            followed=tuple(self._traces), hops_per_s=self._rate, program_done=sim.program_done, mls=self._mls,
         )
 
 
