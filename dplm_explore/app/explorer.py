@@ -102,6 +102,7 @@ _CSS = """<style>
 .dplm-message, .dplm-message * { overflow-wrap: anywhere; word-break: break-word; }
 .dplm-explorer { font-size: 13px; }
 .dplm-status { white-space: nowrap; }
+.dplm-message, .dplm-controls .widget-html-content { line-height: 1.3; }
 </style>"""
 
 #: seconds without an acknowledgement from a page that did acknowledge before, with frames
@@ -267,7 +268,7 @@ class Explorer:
         self.mode = W.ToggleButtons(options=list(MODES), value=program.mode, description="program", style={"button_width": "58px", **style})
         self.T_target = W.BoundedFloatText(value=program.T, min=1e-4, max=100.0, step=0.005, description="T", style=style, layout=lay())
         self.nu = W.FloatLogSlider(value=program.nu, base=10, min=-7, max=0, step=0.25, description="ν_cool", readout_format=".1e", style=style,
-                                   layout=W.Layout(width="285px"))
+                                   layout=W.Layout(width="265px"))
         for wid in (self.mode, self.T_target, self.nu):
             wid.observe(self._on_program_edit, names="value")
         self.apply_button = W.Button(description="Apply", tooltip="start this temperature program now", layout=W.Layout(width="80px"))
@@ -313,11 +314,11 @@ class Explorer:
                     *(self.w[k] for k in ("init", "T_I", "seed", "w0")), self.pending]),
             W.VBox([W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.hops_frame, self.window, self.export_dir,
                     self.export_button]),
-        ], titles=("Program", "System", "Follow/Export"), layout=W.Layout(width="100%"))
+        ], titles=("Program", "System", "More"), layout=W.Layout(width="100%"))
         self.controls = W.VBox([
             W.HBox([self.run_button, self.step_button, self.reset_button]),
             self.preset, self.preset_caption, self.sections, self.message,
-        ], layout=W.Layout(width="300px", min_width="300px"))
+        ], layout=W.Layout(width="290px", min_width="290px"))
         self.controls.add_class("dplm-controls")
         self._show_g_fields()
 
@@ -381,7 +382,7 @@ class Explorer:
         self.reset()
         self.mode.value, self.nu.value, self.T_target.value = p.program.mode, p.program.nu, p.program.T
         self._on_program_change()
-        self.preset_caption.value = f"<i>{html.escape(p.caption)}</i>"
+        self.preset_caption.value = f"<div style='line-height:1.3;font-style:italic'>{html.escape(p.caption)}</div>"
 
     def follow_number(self, v: int) -> tuple[int, ...]:
         """Follow void ``v`` (as a click on it would), keeping the voids already followed."""

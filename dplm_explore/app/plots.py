@@ -185,7 +185,7 @@ class LivePlots:
     map is clicked."""
 
     def __init__(self, L: int, *, on_tap: Callable[[float, float], None] | None = None, on_select: Callable[[int], None] | None = None,
-                 width: int = 360, side_width: int = 500):
+                 width: int = 350, side_width: int = 480):
         self.L = L
         self._on_tap = on_tap
         self._on_select = on_select
@@ -199,7 +199,7 @@ class LivePlots:
         w = width
         sw = side_width
         pad = 0.5
-        self.map = figure(width=w + 70, height=w + 30, title="voids and p_void over the window", x_range=Range1d(-pad, L - pad),
+        self.map = figure(width=w + 70, height=w + 40, title="voids and p_void", x_range=Range1d(-pad, L - pad),
                           y_range=Range1d(-pad, L - pad), tools="tap,pan,wheel_zoom,box_zoom,reset,save", match_aspect=True,
                           toolbar_location="above")
         self.map.toolbar.active_scroll = None
@@ -263,7 +263,7 @@ class LivePlots:
         self.th_src = ColumnDataSource({"T": [], "Cv": []})
         _glyph(self.efig, "scatter", "T", "e", source=self.curve_src, size=4, legend="e(T), time average per bin")
         self.efig.legend.location = "top_left"
-        self.efig.yaxis.formatter = BasicTickFormatter(precision=4, power_limit_low=-3, power_limit_high=3)
+        self.efig.yaxis.formatter = BasicTickFormatter(use_scientific=False)
         _readable(self.efig, ticks=4)
         self.now_e = Span(location=math.nan, dimension="height", line_color="crimson", line_dash="dashed")
         self.efig.add_layout(self.now_e)
@@ -287,9 +287,9 @@ class LivePlots:
         _glyph(self.cvt_fig, "line", "T2", "y", source=self.cvt_th_src, color="#D55E00", line_width=2, line_dash="dashed", legend="theory c1 + c3 T²")
         self.cvt_fig.legend.location = "top_left"
         for ax in self.cvt_fig.xaxis:
-            ax.formatter = BasicTickFormatter(power_limit_low=-2, power_limit_high=3)
+            ax.formatter = BasicTickFormatter(use_scientific=False)
         for ax in self.cvt_fig.yaxis:
-            ax.formatter = BasicTickFormatter(power_limit_low=-2, power_limit_high=3)
+            ax.formatter = BasicTickFormatter(use_scientific=False)
         _readable(self.cvt_fig, ticks=4)
 
         self.rfig = figure(width=tw, height=th, title="return probabilities (event level)", x_axis_label="T", x_range=Range1d(0, 1), y_range=Range1d(0, 1.02),
@@ -302,9 +302,9 @@ class LivePlots:
         self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
         fmt = NumberFormatter(format="0.000")
         cols = [TableColumn(field="void", title="void", width=40), TableColumn(field="levels", title="levels", width=42),
-                TableColumn(field="sites", title="sites", width=118), TableColumn(field="dE", title="dE", formatter=fmt, width=58),
-                TableColumn(field="measured", title="measured", width=115), TableColumn(field="boltzmann", title="Boltzmann", width=85),
-                TableColumn(field="hops", title="hops", width=42)]
+                TableColumn(field="sites", title="sites", width=100), TableColumn(field="dE", title="dE", formatter=fmt, width=56),
+                TableColumn(field="measured", title="measured", width=112), TableColumn(field="boltzmann", title="Boltzmann", width=80),
+                TableColumn(field="hops", title="hops", width=50)]
         # fixed column widths: autosizing measures every header cell at every new catalogue (a
         # forced page layout each time)
         self.table = DataTable(source=self.tls_table_src, columns=cols, width=sw, height=180, index_position=None, reorderable=False,
