@@ -29,14 +29,59 @@ def have_browser() -> bool:
     return True
 
 
+class Served(tuple):
+    """``(url, server_log)`` of :func:`served_app`, with the server's process id as ``pid``."""
+
+    pid: int
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def kernel_pids(root: int) -> list[int]:
+    """The ipykernel processes started (at any depth) by process ``root``."""
+    kids, out, todo = _children(), [], [root]
+    while todo:
+        for c in kids.get(todo.pop(), []):
+            todo.append(c)
+            try:
+                if b"ipykernel" in Path(f"/proc/{c}/cmdline").read_bytes():
+                    out.append(c)
+            except OSError:
+                pass
+    return sorted(out)
+
+
+def cpu_s(pids) -> float:
+    """CPU seconds (user + system) used so far by ``pids`` (those still alive)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(f[11]) + int(f[12])) / tick
+    return total
+
+
 @contextmanager
-def served_app(*args: str, timeout: float = 240.0):
-    """``dplm-explore app`` on a free port; yields its URL (taken from what the command prints)."""
+def served_app(*args: str, timeout: float = 240.0, cwd: str | None = None):
+    """``dplm-explore app`` on a free port, started in ``cwd`` (where exports go); yields a
+    :class:`Served` ``(url, server_log)`` (the URL taken from what the command prints)."""
     from dplm_explore.app.serve import free_port
 
     port = free_port("127.0.0.1", 8900)
     cmd = [sys.executable, "-c", "import sys; from dplm_explore.cli import main; sys.exit(main())", "app", "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     url = None
     lines = []
     reader = None
@@ -66,7 +111,9 @@ def served_app(*args: str, timeout: float = 240.0):
         # keep reading the server's output so its pipe never fills
         reader = threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True)
         reader.start()
-        yield url, lines
+        served = Served((url, lines))
+        served.pid = proc.pid
+        yield served
     finally:
         proc.terminate()  # the app stops Voila, which shuts its kernels down
         try:
@@ -162,6 +209,39 @@ JS_MAP_POINT = """([x, y]) => {
   }
   return null;
 }"""
+
+
+# page rectangles (left, top, right, bottom) of the explorer's main parts: the controls, the map,
+# the traces, the TLS table and the tabbed plots
+JS_PART_RECTS = """() => {
+  const walk = function* (v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); };
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const out = {};
+  const c = document.querySelector('.dplm-controls');
+  if (c != null) out.controls = box(c);
+  for (const root of Bokeh.index.roots) {
+    for (const v of walk(root)) {
+      const title = v.model.title != null && v.model.title.text != null ? String(v.model.title.text) : "";
+      if (v.model.type === "Figure" && title.startsWith("voids")) out.map = box(v.el);
+      if (v.model.type === "Figure" && title.startsWith("followed voids")) out.traces = box(v.el);
+      if (v.model.type === "DataTable" && v.model.name === "tls_table") out.table = box(v.el);
+      if (v.model.type === "Tabs") out.tabs = box(v.el);
+    }
+  }
+  return out;
+}"""
+
+
+def overlaps(rects: dict) -> list[tuple[str, str]]:
+    """Pairs of parts whose rectangles overlap by more than 2 px each way."""
+    names = sorted(rects)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = rects[a], rects[b]
+            if min(r1, r2) - max(l1, l2) > 2 and min(b1, b2) - max(t1, t2) > 2:
+                out.append((a, b))
+    return out
 
 
 def bokeh_ready(page, timeout: float = 120.0) -> None:

@@ -433,9 +433,13 @@ def test_lesson_presets_set_system_and_program_in_one_click():
             assert e.system.L == p.system["L"] and e.system.T_I == p.system["T_I"] and e.system.g_family == p.system["g_family"]
             assert e.runner.program == p.program and p.program.mode == "cool" and p.program.T < p.system["T_I"]
             assert e.preset_caption.value and e.pending.value == ""
+            # the run starts from the preset's T_I (the liquid at 0.2 is cooled from 0.2, not
+            # first quenched to whatever the T field held)
+            assert e.runner.sim.T == pytest.approx(p.system["T_I"], abs=1e-3)
+            assert e._ramp_T0 == pytest.approx(p.system["T_I"], abs=1e-3)
             e.step()
             e.step()
-            assert e.runner.latest.T < p.system["T_I"]  # it cools visibly from the first frames
+            assert p.system["T_I"] - 0.01 < e.runner.latest.T < p.system["T_I"]  # it cools from the first frames
             e.preset.value = ""
     finally:
         e.close()

@@ -379,6 +379,8 @@ class Explorer:
         p = PRESETS[key]
         for name, value in p.system.items():
             self.w[name].value = value
+        # the new system holds its T_I until the preset's program starts from there
+        self.mode.value, self.T_target.value = "hold", p.system["T_I"]
         self.reset()
         self.mode.value, self.nu.value, self.T_target.value = p.program.mode, p.program.nu, p.program.T
         self._on_program_change()

@@ -299,7 +299,7 @@ class LivePlots:
         self.rfig.legend.location = "bottom_left"
         _readable(self.rfig)
 
-        self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS})
+        self.tls_table_src = ColumnDataSource({k: [] for k in _TLS_COLS}, name="tls_rows")
         fmt = NumberFormatter(format="0.000")
         cols = [TableColumn(field="void", title="void", width=40), TableColumn(field="levels", title="levels", width=42),
                 TableColumn(field="sites", title="sites", width=100), TableColumn(field="dE", title="dE", formatter=fmt, width=56),
