@@ -167,6 +167,10 @@ def run_all_in_lab(page, url: str, notebook: str) -> None:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
     bokeh_ready(page, timeout=180)
+    # JupyterLab's "get notified about news?" toast covers the lower right corner: say no
+    no = page.locator(".jp-toast-button", has_text="No")
+    if no.count():
+        no.first.click()
 
 
 @contextmanager
@@ -196,12 +200,13 @@ _FIND = "const find = (name) => { for (const d of Bokeh.documents) { const m = d
 JS_SOURCE = "(name) => { " + _FIND + " const s = find(name); return s == null ? null : s.data; }"
 JS_MODEL_TEXT = "(name) => { " + _FIND + " return find(name).text; }"
 JS_STATUS = "() => { const e = document.querySelector('.dplm-status'); return e == null ? '' : e.innerText; }"
-# page coordinates of lattice point (x, y) on the map
+# page coordinates of lattice point (x, y) on the map (scrolled into view first)
 JS_MAP_POINT = """([x, y]) => {
   const walk = function* (v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); };
   for (const root of Bokeh.index.roots) {
     for (const v of walk(root)) {
       if (v.model.type === "Figure" && v.model.title != null && String(v.model.title.text).startsWith("voids")) {
+        v.el.scrollIntoView({block: "center", inline: "nearest"});
         const r = v.canvas_view.el.getBoundingClientRect();
         return [r.left + v.frame.x_scale.compute(x), r.top + v.frame.y_scale.compute(y)];
       }

@@ -108,9 +108,17 @@ def test_explorer_notebook_runs_offline_in_jupyterlab(tmp_path):
     nb = Path(__file__).resolve().parents[1] / "notebooks" / "00_explorer.ipynb"
     shutil.copy(nb, tmp_path / "explorer.ipynb")
     (tmp_path / "explorer.ipynb").write_text(json.dumps(json.loads((tmp_path / "explorer.ipynb").read_text())))
-    with served_lab(str(tmp_path)) as url, chromium_page() as page:
+    with served_lab(str(tmp_path)) as url, chromium_page(1024, 768) as page:
         run_all_in_lab(page, url, "explorer.ipynb")
         assert page.external == []  # offline: nothing but localhost
+        # 1024 px wide with the file browser open: the explorer's parts wrap, none covers another
+        if not page.locator(".jp-FileBrowser").first.is_visible():
+            page.get_by_role("tab", name="File Browser").first.click()
+        assert page.locator(".jp-FileBrowser").first.is_visible()
+        time.sleep(1.0)
+        rects = page.evaluate(JS_PART_RECTS)
+        assert {"controls", "map", "traces", "table", "tabs"} <= set(rects), rects
+        assert overlaps(rects) == [], rects
         page.get_by_role("button", name="Run", exact=True).click()
         page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=60_000)
         vs = page.evaluate(JS_SOURCE, "voids")
@@ -181,7 +189,7 @@ def test_a_preset_run_cools_visibly(app):
         bokeh_ready(page)
         page.locator("select").first.select_option(label="TLS emerge on cooling")
         page.wait_for_function(f"() => /T = 0.2\\b/.test(({JS_STATUS})())", timeout=60_000)
-        assert "cooled into the glass" in page.inner_text(".dplm-controls")
+        page.wait_for_function("() => document.querySelector('.dplm-controls').innerText.includes('cooled into the glass')", timeout=30_000)
         page.get_by_role("button", name="Run", exact=True).click()
         page.wait_for_function(f"() => /running/.test(({JS_STATUS})())", timeout=30_000)
         T0 = _T(page)
