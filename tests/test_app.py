@@ -641,3 +641,17 @@ def html_unescape(s):
     import html
 
     return html.unescape(s)
+
+
+def test_layout_keeps_run_and_lesson_outside_the_tabs_and_boxes_at_their_figures_width(ex):
+    c = ex.controls.children
+    assert ex.run_button in c[0].children and ex.step_button in c[0].children and ex.reset_button in c[0].children
+    assert c[1] is ex.preset and ex.sections in c and ex.message in c
+    assert ex.sections.titles == ("Program", "System", "More") and ex.sections.selected_index == 0
+    row = ex.widget.children[-1]
+    assert row.layout.flex_flow == "row wrap"  # a narrow page puts the columns under each other
+    for name, b in ex.bokeh.items():
+        assert b.layout.min_width == b.layout.width == ex._box_px(name)
+    # at 1280 px: controls, map column and side column in one row (margins and gaps included)
+    total = int(ex.controls.layout.width[:-2]) + sum(int(ex._box_px(k)[:-2]) for k in ("map", "side")) + 2 * 8
+    assert total <= 1240, total

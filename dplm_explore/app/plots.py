@@ -529,11 +529,12 @@ class LivePlots:
                 hx += xy[:, 0].tolist()
                 hy += xy[:, 1].tolist()
                 hc += [_FOLLOW_COLORS[i]] * len(xy)
-                rows = "".join(f"<tr><td>{tuple(p.tolist())}</td><td>{e:+.4f}</td><td>{f:.3f}</td><td>{b:.3f}</td></tr>"
+                td = "<td style='padding:0 10px 0 0'>"
+                rows = "".join(f"<tr>{td}{tuple(p.tolist())}</td>{td}{e:+.4f}</td>{td}{f:.3f}</td>{td}{b:.3f}</td></tr>"
                                for p, e, f, b in zip(xy, ml.energy[j], ml.fraction[j], ml.boltzmann[j]))
                 lines.append(
                     f"{sw} void {v} is a <b>{ml.n_levels[j]}-level system</b> at T = {ml.T:.4g} ({ml.hops[j]} hops, return probability "
-                    f"{ml.q_ret[j]:.2f}):<table style='border-collapse:collapse'><tr><th>site</th><th>E − E₁</th><th>measured</th>"
+                    f"{ml.q_ret[j]:.2f}):<table style='border-collapse:collapse;text-align:left'><tr><th>site</th><th>E − E₁</th><th>measured</th>"
                     f"<th>Boltzmann</th></tr>{rows}</table>")
             else:
                 state = "not a TLS or multi-level system in the last window" if cat is not None else "waiting for the first window"

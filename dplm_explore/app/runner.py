@@ -399,7 +399,8 @@ class Runner:
             self._rate = rate if self._rate != self._rate else 0.7 * self._rate + 0.3 * rate
         if self._window.hops >= self.window_hops or (sim.program_done and self._window.hops):
             self._tls = tls_from_window(sim, self._window, min_transitions=self.min_transitions)
-            self._mls = multilevel_systems(sim, self._window, min_transitions=self.min_transitions)
+            # levels held at least 1 % of the window (as the paper's multi-level example is picked)
+            self._mls = multilevel_systems(sim, self._window, min_transitions=self.min_transitions, min_fraction=0.01)
             self._tls_seq += 1
             self._window = EventWindow(sim, levels=MAX_LEVELS)
         self._collect_samples(sim)
