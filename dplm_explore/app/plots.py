@@ -274,6 +274,7 @@ class LivePlots:
         _glyph(self.cvfig, "scatter", "T", "Cv_fluct", source=self.curve_src, size=4, marker="triangle", color="grey", legend="fluctuations (equilibrium)")
         _glyph(self.cvfig, "line", "T", "Cv", source=self.th_src, color="crimson", line_width=2, legend="theory c1 T + c3 T^3")
         self.cvfig.legend.location = "top_left"
+        self.cvfig.yaxis.formatter = BasicTickFormatter(use_scientific=False)
         _readable(self.cvfig, ticks=4)
 
         # C_v / T against T^2: the TLS term c1 T makes C_v / T flat at c1 as T -> 0, and the theory
