@@ -187,31 +187,41 @@ class MultiLevelSystems:
         return int(k[0]) if k.size else None
 
 
+class _Overlay:
+    """An array seen through a few changed entries (``changes``: index -> value), so that a
+    hypothetical configuration costs a dict, not a copy of the lattice."""
+
+    def __init__(self, base, changes: dict):
+        self.base, self.changes = base, changes
+
+    def __getitem__(self, i):
+        i = int(i)
+        return self.changes.get(i, self.base[i])
+
+
 def _level_energies(sim, v: int, sites: np.ndarray) -> np.ndarray:
     """E(void v on each of ``sites``) - E(on sites[0]), walking the void from where it is now
-    through the other sites of the set (breadth first) on a scratch copy of the configuration."""
+    through the other sites of the set (breadth first); each configuration on the way is the
+    current one with the few sites the walk changed."""
     from types import SimpleNamespace
 
     sites = [int(x) for x in sites]
     cur = int(sim.vpos[v])
     E = {cur: 0.0}
-    conf = {cur: (sim.occ.copy(), sim.vpos.copy())}
+    conf = {cur: {}}  # site -> the occupancy changes of the configuration with the void there
     queue = [cur]
     while queue:
         a = queue.pop(0)
-        occ, vpos = conf[a]
+        changes = conf[a]
+        occ = _Overlay(sim.occ, changes)
         for d in range(4):
             b = int(sim.nbr[a, d])
             if b not in sites or b in E:
                 continue
-            de = hop_energy(SimpleNamespace(occ=occ, vpos=vpos, nbr=sim.nbr, pair_V=sim.pair_V), v, d)
+            de = hop_energy(SimpleNamespace(occ=occ, vpos=_Overlay(sim.vpos, {v: a}), nbr=sim.nbr, pair_V=sim.pair_V), v, d)
             if not math.isfinite(de):
                 continue
-            o2, v2 = occ.copy(), vpos.copy()
-            o2[a] = occ[b]
-            o2[b] = -(v + 1)
-            v2[v] = b
-            E[b], conf[b] = E[a] + de, (o2, v2)
+            E[b], conf[b] = E[a] + de, {**changes, a: occ[b], b: -(v + 1)}
             queue.append(b)
     out = np.array([E.get(x, math.nan) for x in sites])
     return out - out[0] if math.isfinite(out[0]) else out
