@@ -208,6 +208,7 @@ def test_a_planted_three_level_system_is_listed_with_its_levels_energies_and_bol
     assert len(cat) == 0 and cat.counts["multi"] == 1  # not a TLS: three sites
     ml = multilevel_systems(sim, w)
     assert ml.void.tolist() == [0] and ml.n_levels.tolist() == [3] and ml.index(0) == 0 and ml.index(3) is None
+    assert ml.loop.tolist() == [False]  # three sites in a line
     sites, E, f, b = ml.sites[0], ml.energy[0], ml.fraction[0], ml.boltzmann[0]
     assert set(sites.tolist()) == {a, int(nbr[a, 0]), int(nbr[a, 2])}
     assert f.sum() == pytest.approx(1.0, abs=1e-12) and b.sum() == pytest.approx(1.0, abs=1e-12)
@@ -236,3 +237,14 @@ def test_level_tracking_changes_nothing_else_and_sees_a_tls_as_two_levels():
     np.testing.assert_allclose(wb.level_fractions()[:, :2], np.stack([wb.p_a, wb.p_b], axis=1), atol=1e-12)
     assert wb.lv_n.tolist() == [2, 2]
     assert np.all(wb.v_ret[:, 1] == 0) and np.all(wb.v_ret[:, 0] == wb.hops_v - 1)  # a TLS only returns
+
+
+def test_level_sets_with_a_plaquette_are_loops():
+    from dplm_explore.analysis.tls import _has_loop
+    from dplm_explore.lattice import neighbour_table
+
+    nbr = neighbour_table(8)
+    assert not _has_loop(nbr, [9, 10, 11])  # a line
+    assert not _has_loop(nbr, [9, 10, 18])  # an L
+    assert _has_loop(nbr, [9, 10, 17, 18])  # a 2 x 2 plaquette
+    assert _has_loop(nbr, [9, 10, 11, 17, 18, 19])  # 2 x 3

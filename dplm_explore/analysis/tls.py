@@ -165,10 +165,14 @@ class MultiLevelSystems:
     on each), ``energy`` float[n] (E of the void on that site minus E on the most held one, from
     the configuration at the window end, the void moved there through the other levels; NaN
     where another void is in the way) and ``boltzmann`` float[n] (exp(-energy / T) normalised
-    over the levels). ``T``: the window's time-weighted temperature."""
+    over the levels). ``loop`` bool per system: its sites hold a closed path (a plaquette); going
+    round it moves particles to new places, so a level's energy depends on the way the void came
+    and the one computed (the shortest way from where it is) may not be the one it had.
+    ``T``: the window's time-weighted temperature."""
 
     void: np.ndarray
     n_levels: np.ndarray
+    loop: np.ndarray
     q_ret: np.ndarray
     hops: np.ndarray
     sites: list
@@ -197,6 +201,14 @@ class _Overlay:
     def __getitem__(self, i):
         i = int(i)
         return self.changes.get(i, self.base[i])
+
+
+def _has_loop(nbr, sites) -> bool:
+    """Whether a connected set of lattice sites holds a closed path: it does when it has at
+    least as many neighbour pairs as sites (a tree has one fewer)."""
+    members = {int(x) for x in sites}
+    pairs = sum(1 for a in members for d in range(4) if int(nbr[a, d]) in members) // 2
+    return pairs >= len(members)
 
 
 def _level_energies(sim, v: int, sites: np.ndarray) -> np.ndarray:
@@ -245,12 +257,14 @@ def multilevel_systems(sim, window: EventWindow, *, min_transitions: int = 4, mi
     T = window.T_mean
     L = sim.params.L
     out = {k: [] for k in ("sites", "xy", "fraction", "energy", "boltzmann")}
-    for v in sel:
+    loop = np.zeros(sel.size, bool)
+    for i, v in enumerate(sel):
         k = int(n[v])
         order = np.argsort(-frac[v, :k], kind="stable")
         sites = window.lv_site[v, :k][order]
         f = frac[v, :k][order]
         E = _level_energies(sim, int(v), sites)
+        loop[i] = _has_loop(sim.nbr, sites)
         with np.errstate(over="ignore", invalid="ignore"):
             w = np.exp(-(E - np.nanmin(E)) / T) if np.isfinite(E).any() else np.full(k, np.nan)
             w = np.where(np.isfinite(w), w, 0.0)
@@ -263,8 +277,8 @@ def multilevel_systems(sim, window: EventWindow, *, min_transitions: int = 4, mi
     r = window.v_ret[sel]
     with np.errstate(invalid="ignore", divide="ignore"):
         q = r[:, 0] / (r[:, 0] + r[:, 1])
-    return MultiLevelSystems(void=sel.astype(np.int64), n_levels=n[sel].astype(np.int64), q_ret=q.astype(float), hops=window.hops_v[sel].astype(np.int64),
-                             T=float(T), **out)
+    return MultiLevelSystems(void=sel.astype(np.int64), n_levels=n[sel].astype(np.int64), loop=loop, q_ret=q.astype(float),
+                             hops=window.hops_v[sel].astype(np.int64), T=float(T), **out)
 
 
 def tls_from_window(sim, window: EventWindow, *, min_transitions: int = 4) -> TLSCatalogue:

@@ -535,7 +535,9 @@ class LivePlots:
                                for p, e, f, b in zip(xy, ml.energy[j], ml.fraction[j], ml.boltzmann[j]))
                 lines.append(
                     f"{sw} void {v} is a <b>{ml.n_levels[j]}-level system</b> at T = {ml.T:.4g} ({ml.hops[j]} hops, return probability "
-                    f"{ml.q_ret[j]:.2f}):<table style='border-collapse:collapse;text-align:left'><tr><th>site</th><th>E − E₁</th><th>measured</th>"
+                    f"{ml.q_ret[j]:.2f})"
+                    + ("; its sites form a loop, so a level's energy depends on the way round (E as reached the shortest way)" if ml.loop[j] else "")
+                    + f":<table style='border-collapse:collapse;text-align:left'><tr><th>site</th><th>E − E₁</th><th>measured</th>"
                     f"<th>Boltzmann</th></tr>{rows}</table>")
             else:
                 state = "not a TLS or multi-level system in the last window" if cat is not None else "waiting for the first window"
