@@ -191,6 +191,12 @@ def chromium_page(width: int = 1500, height: int = 1300):
             page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
             yield page
         finally:
+            # leave the page as a user would (its unload handlers run: a Voila page shuts its
+            # kernel down, so the app's kernel cap is not used up by pages closed long ago)
+            try:
+                page.goto("about:blank", timeout=10_000)
+            except Exception:  # a page that asks before unloading (JupyterLab), or one already gone
+                pass
             browser.close()
 
 
