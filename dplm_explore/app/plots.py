@@ -15,7 +15,7 @@ import numpy as np
 from bokeh import events
 from bokeh.layouts import column, gridplot, row
 from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, DataTable, Div, HoverTool, Legend, LogColorMapper, NumberFormatter, Range1d,
-                          ScientificFormatter, Span, TableColumn, TabPanel, Tabs)
+                          Span, TableColumn, TabPanel, Tabs)
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
@@ -181,8 +181,11 @@ def g_curves(g: GDistribution, T_I: float, T: float, n: int = 400) -> dict[str, 
 
 
 class LivePlots:
-    """The explorer's Bokeh layout. ``on_tap(x, y)`` is called with lattice coordinates when the
-    map is clicked."""
+    """The explorer's Bokeh layout in three documents (``parts``): the map; the side column
+    (traces, the followed voids' panel, the catalogue); the tabbed plots (C_v / T against T², e(T),
+    C_v(T), returns, g(V)). ``on_tap(x, y)`` is called with lattice coordinates when the map is
+    clicked, ``on_select(void)`` when a catalogue row is. ``width``: the map's plot width,
+    ``side_width``: the side column's."""
 
     def __init__(self, L: int, *, on_tap: Callable[[float, float], None] | None = None, on_select: Callable[[int], None] | None = None,
                  width: int = 350, side_width: int = 480):
