@@ -433,6 +433,10 @@ def test_lesson_presets_set_system_and_program_in_one_click():
             assert e.system.L == p.system["L"] and e.system.T_I == p.system["T_I"] and e.system.g_family == p.system["g_family"]
             assert e.runner.program == p.program and p.program.mode == "cool" and p.program.T < p.system["T_I"]
             assert e.preset_caption.value and e.pending.value == ""
+            # the rate lies on the slider's grid, so the page keeps it (no false "press Apply")
+            k = (math.log10(p.program.nu) - e.nu.min) / e.nu.step
+            assert abs(k - round(k)) < 1e-9, (key, p.program.nu)
+            assert e.program_pending.value == "" and e.apply_button.button_style == ""
             # the run starts from the preset's T_I (the liquid at 0.2 is cooled from 0.2, not
             # first quenched to whatever the T field held)
             assert e.runner.sim.T == pytest.approx(p.system["T_I"], abs=1e-3)

@@ -138,7 +138,9 @@ class Preset:
 
 
 #: the explorer's lesson presets (L = 40 keeps sites large enough to see on a projector; the C_v
-#: lesson takes L = 80, as the heat capacity of fewer voids is that of a handful of TLS)
+#: lesson takes L = 80, as the heat capacity of fewer voids is that of a handful of TLS). Cooling
+#: rates lie on the ν slider's grid (10^(k/4)): a rate between its steps would be moved by the
+#: page, and the program would then read as edited.
 PRESETS: dict[str, Preset] = {
     "tls-emerge": Preset(
         "TLS emerge on cooling", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.2, "seed": 1},
@@ -147,7 +149,7 @@ PRESETS: dict[str, Preset] = {
         "below T ≈ 0.05 some voids rock between two sites: TLS appear in the catalogue."),
     "ultrastable": Preset(
         "Ultrastable glass (T_I = 0.05)", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 2},
-        ProgramConfig("cool", 0.005, 2e-3),
+        ProgramConfig("cool", 0.005, 10**-2.75),
         "Built directly in equilibrium at T_I = 0.05 (far below T_g ≈ 0.15): almost every void is frozen; "
         "the few TLS are all there is, as the theory assumes."),
     "glycerol": Preset(
@@ -158,9 +160,10 @@ PRESETS: dict[str, Preset] = {
         "Compare g(V) with p_eq(V; T) as it cools, and D falling near T_g ≈ 0.24."),
     "cv-linear": Preset(
         "C_v linear in T", {"L": 80, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 4},
-        ProgramConfig("cool", 0.01, 3e-4),
-        "Slow cooling of an ultrastable glass (L = 80: enough TLS to average over). In the C_v / T against T² tab the points "
-        "lie near the dashed straight line c1 + c3 T²: C_v ≈ c1 T, the TLS signature; the error bars shrink as the run goes on."),
+        ProgramConfig("cool", 0.01, 10**-3.5),
+        "Slow cooling of an ultrastable glass (L = 80: enough TLS to average over). In the C_v / T against T² tab compare the "
+        "points with the dashed line c1 + c3 T² of the theory: C_v ≈ c1 T, the TLS signature. At the lowest T the slowest "
+        "TLS stop flipping within a frame and the points fall below it; the error bars shrink as the run goes on."),
 }
 
 
