@@ -3,8 +3,10 @@
 Public API (modules and names starting with ``_`` are private):
 
 * g(V) families: :class:`Uniform`, :class:`UniformDelta`, :class:`FermiGauss`, :func:`g_from_pdf`,
-  :func:`make_g` (``dplm_explore.interactions``).
-* The engine: :class:`Simulation`, :class:`SystemParams` (``dplm_explore.kmc``).
+  :func:`make_g`, :func:`as_g`, their declared parameters :func:`g_parameters`
+  (``dplm_explore.interactions``; a new family is one class there).
+* A system: :class:`SystemParams` (``dplm_explore.system``); the engine: :class:`Simulation`
+  (``dplm_explore.kmc``); how runners run: :class:`RunOptions` (``dplm_explore.parallel``).
 * Temperature programs: :func:`constant`, :func:`cooling`, :func:`heating`, :func:`chain`,
   :class:`Hold`, :class:`Ramp`, :class:`Program` (``dplm_explore.schedules``).
 * The paper's analytic theory: ``dplm_explore.theory``.
@@ -20,15 +22,17 @@ from .interactions import (
     TabulatedG,
     Uniform,
     UniformDelta,
+    as_g,
     g_from_dict,
     g_from_pdf,
+    g_parameters,
     make_g,
 )
 from .kmc import Simulation, SystemParams
 from .schedules import Hold, Program, Ramp, chain, constant, cooling, heating
 from . import analysis, results, sweep, theory
 from .results import load_result
-from .parallel import map_tasks
+from .parallel import RunOptions, map_tasks
 from .sweep import run_sweep
 
 __all__ = [
@@ -41,6 +45,8 @@ __all__ = [
     "g_from_pdf",
     "make_g",
     "g_from_dict",
+    "as_g",
+    "g_parameters",
     "Simulation",
     "SystemParams",
     "Hold",
@@ -57,4 +63,5 @@ __all__ = [
     "load_result",
     "run_sweep",
     "map_tasks",
+    "RunOptions",
 ]

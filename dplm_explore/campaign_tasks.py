@@ -11,16 +11,16 @@ __all__ = ["q_curve_task", "tls_history_task", "diffusion_task"]
 
 def q_curve_task(p: dict, seed: int, progress: bool) -> dict:
     from .analysis import measure_q_curve
-    from .interactions import make_g
+    from .interactions import as_g
 
-    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=make_g(**p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
+    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
 
 
 def tls_history_task(p: dict, seed: int, progress: bool) -> dict:
     from .analysis import measure_tls_history
-    from .interactions import g_from_dict
+    from .interactions import as_g
 
-    return measure_tls_history(**dict(p, g=g_from_dict(p["g"])), seed=seed)
+    return measure_tls_history(**dict(p, g=as_g(p["g"])), seed=seed)
 
 
 def diffusion_task(p: dict, seed: int, progress: bool) -> dict:
@@ -28,9 +28,9 @@ def diffusion_task(p: dict, seed: int, progress: bool) -> dict:
     ``p["pilot_hops"]`` estimates D, then the measured runs (replicas) last
     ``msd_target / (4 D_pilot)`` (at most ``p["max_run_hops"]`` hops)."""
     from .analysis import measure_diffusion
-    from .interactions import make_g
+    from .interactions import as_g
 
-    g = make_g(**p["g"])
+    g = as_g(p["g"])
     Ts = np.asarray(p["T"], float)
     pilot = measure_diffusion(p["L"], p["phi_v"], Ts, g=g, hops=p["pilot_hops"], n_replicas=1, seed=seed + 1, w0=p["w0"], forms=())
     rate = pilot.hops[:, 0] / np.nanmax(pilot.t[:, 0], axis=-1)  # hops per time unit

@@ -11,18 +11,20 @@ from pathlib import Path
 
 def _cmd_run(args) -> int:
     from ._io import npz_path, prepare_output
-    from .cli_options import g_from_args
+    from .cli_options import g_from_args, g_options_given
     from .kmc import Simulation
     from .schedules import constant, make_program
 
     out = prepare_output(npz_path(args.out), args.overwrite) if args.out else None
     if args.resume is not None:
-        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None]
+        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None] + g_options_given(args)
         if given:
             raise ValueError(f"--resume continues a saved run; {', '.join(given)} describe a new one")
         if not Path(args.resume).is_file():
             raise ValueError(f"--resume {args.resume!r}: no such file")
         sim = Simulation.load(args.resume)
+        if args.dynamics is not None:
+            sim.dynamics = args.dynamics
     else:
         for flag, dest in (("--L", "L"), ("--phi-v", "phi_v")):
             if getattr(args, dest) is None:
@@ -47,7 +49,8 @@ def _cmd_run(args) -> int:
             if T is None:
                 raise ValueError("give --T (the run temperature) with --init random")
             prog = constant(T)
-        sim = Simulation.create(args.L, args.phi_v, g=g, T_I=args.T_I, init=args.init, seed=args.seed, w0=args.w0, program=prog)
+        sim = Simulation.create(args.L, args.phi_v, g=g, T_I=args.T_I, init=args.init, seed=args.seed, w0=args.w0, program=prog,
+                                dynamics=args.dynamics or "hop")
     if args.hops is None and math.isinf(sim.step_tend[-1]):
         raise ValueError("a constant-temperature run needs --hops")
     try:
@@ -74,6 +77,8 @@ def _cmd_run(args) -> int:
         "wall_s": rep.wall_s,
         "hops_per_s": rep.hops_per_s,
         "seed": sim.seed,
+        "dynamics": sim.dynamics,
+        **({"sojourns": sim.sojourn_counts} if sim.dynamics == "first-passage" else {}),
         "provenance": sim.provenance(),
     }
     if out is not None:
@@ -97,7 +102,7 @@ def _cmd_bench(args) -> int:
     cases = DEFAULT_CASES
     if args.quick:
         cases = [c for c in DEFAULT_CASES if c[0] <= 100]
-    records = run_benchmarks(cases, hops=args.hops, progress=not args.json and sys.stderr.isatty())
+    records = run_benchmarks(cases, hops=args.hops, progress=not args.json and sys.stderr.isatty(), dynamics=args.dynamics)
     if args.json:
         print(json.dumps(records))
     else:
@@ -128,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--L", type=int, default=None, help="lattice size (L x L)")
     run.add_argument("--phi-v", dest="phi_v", type=float, default=None, help="void density")
     run.add_argument("--resume", default=None, help="continue a saved run (a state written by --out or by Ctrl-C) instead of building one")
-    from .cli_options import add_g_options
+    from .cli_options import add_dynamics_option, add_g_options
 
     add_g_options(run)
+    add_dynamics_option(run, default=None)
     run.add_argument("--T-I", dest="T_I", type=float, default=None, help="temperature of the initial equilibrium state")
     run.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
     run.add_argument("--T", type=float, default=None, help="constant run temperature (default T_I)")
@@ -148,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="engine speed and memory on the standard cases")
     bench.add_argument("--hops", type=int, default=3_000_000, help="timed hops per case (default 3e6)")
     bench.add_argument("--quick", action="store_true", help="only the L = 100 cases")
+    add_dynamics_option(bench)
     bench.add_argument("--json", action="store_true", help="print a JSON list of records")
     bench.set_defaults(func=_cmd_bench)
 

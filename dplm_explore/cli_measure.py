@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import add_g_options, g_from_args
+from .cli_options import add_dynamics_option, add_g_options, g_from_args, g_options_given
 
 __all__ = ["register"]
 
@@ -49,6 +49,7 @@ def _add_system(p: argparse.ArgumentParser, *, T_I_required: bool = True) -> Non
     p.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
     p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v")
     add_g_options(p)
+    add_dynamics_option(p)
     p.add_argument("--w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: fresh entropy, recorded in the result)")
     if T_I_required is not None:
@@ -69,6 +70,14 @@ def _add_parallel(p: argparse.ArgumentParser) -> None:
 
 def _g(args):
     return g_from_args(args)
+
+
+def _run_options(args, out, *, resume: bool = False):
+    """The :class:`~dplm_explore.parallel.RunOptions` of ``--workers``, ``--scheduler``,
+    ``--overwrite`` and the progress bars, writing to ``out``."""
+    from .parallel import RunOptions
+
+    return RunOptions(workers=args.workers, scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=bool(resume), progress=_progress(args))
 
 
 def _progress(args) -> bool:
@@ -141,8 +150,8 @@ def _cool(args) -> int:
         raise FileExistsError(f"{fit_out} exists; pass --overwrite to replace it")
     g = _g(args)
     hc = measure_heat_capacity(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=g, dT_step=args.dT_step, n_replicas=args.replicas,
-                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme, workers=args.workers,
-                               scheduler=args.scheduler, out=out, overwrite=args.overwrite, resume=args.resume, progress=_progress(args))
+                               seed=args.seed, w0=args.w0, init=args.init, dT_bin=args.dT_bin, n_log_bins=args.log_bins, scheme=args.scheme,
+                               dynamics=args.dynamics, run=_run_options(args, out, resume=args.resume))
     fit: dict[str, Any]
     T_max = args.fit_T_max
     if T_max is None and args.init == "equilibrium":
@@ -191,8 +200,8 @@ def _diffusion(args) -> int:
     _check_free([out], args.overwrite)
     d = measure_diffusion(args.L, args.phi_v, args.T, g=_g(args), time=args.time, hops=args.hops, n_samples=args.samples, n_replicas=args.replicas, seed=args.seed,
                           w0=args.w0, T_I=args.T_I, init=args.init, equilibrate_time=args.equilibrate_time, equilibrate_hops=args.equilibrate_hops,
-                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext, workers=args.workers,
-                          scheduler=args.scheduler, out=out, overwrite=args.overwrite, progress=_progress(args))
+                          fit_from=args.fit_from, method=args.method, forms=args.form, D_r=args.D_r, D_r_ext=args.D_r_ext,
+                          run=_run_options(args, out))
     _emit(args, {"out": str(out), "T": _finite_list(d.T), "D": _finite_list(d.D), "D_err": _finite_list(d.D_err), "D_scaled": _finite_list(d.D_scaled),
                  "D_high_T_limit": d.D_f_limit, "D_r": d.D_r, "T_g_interp": d.T_g, "m_k_interp": d.m_k, "fits": d.fits, "root_seed": d.root_seed})
     return 0
@@ -224,8 +233,7 @@ def _add_diffusion(sub) -> None:
 
 # ======================================================================================== tls
 #: options of ``tls`` that describe a new system (meaningless with --state): (flag, dest)
-_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--G0", "G0"), ("--sigma-V", "sigma_V"), ("--dV", "dV"), ("--V0", "V0"),
-                       ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
+_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
 
 
 def _cooled_or_loaded(args):
@@ -235,10 +243,15 @@ def _cooled_or_loaded(args):
     if args.state is not None:
         if args.T_final is not None or args.nu is not None:
             raise ValueError("--state continues a saved system; --T-final/--nu apply to a new one")
-        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None]
+        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None] + g_options_given(args)
         if given:
             raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
-        return Simulation.load(args.state)
+        sim = Simulation.load(args.state)
+        if args.dynamics is not None:
+            sim.dynamics = args.dynamics
+        return sim
+    if args.dynamics is None:
+        args.dynamics = "hop"
     if args.g is None:
         args.g = "uniform"
     if args.w0 is None:
@@ -247,7 +260,7 @@ def _cooled_or_loaded(args):
     if missing:
         raise ValueError(f"without --state, give {', '.join(missing)}")
     sim = Simulation.create(args.L, args.phi_v, g=_g(args), T_I=args.T_I, seed=args.seed, w0=args.w0,
-                            program=make_program(args.T_I, args.T_final, args.nu, args.dT_step))
+                            program=make_program(args.T_I, args.T_final, args.nu, args.dT_step), dynamics=args.dynamics)
     sim.advance(progress=_progress(args))
     return sim
 
@@ -303,6 +316,7 @@ def _add_tls(sub) -> None:
     p.add_argument("--L", type=int, default=None)
     p.add_argument("--phi-v", dest="phi_v", type=float, default=None)
     add_g_options(p, default_family=None)
+    add_dynamics_option(p, default=None)
     p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--T-I", dest="T_I", type=float, default=None)
@@ -326,7 +340,7 @@ def _returns(args) -> int:
     out = _npz(args.out)
     _check_free([out], args.overwrite)
     r = measure_returns_during_cooling(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, snapshot_interval=args.snapshot_interval, g=_g(args),
-                                       dT_step=args.dT_step, dT_bin=args.dT_bin, seed=args.seed, w0=args.w0, progress=_progress(args))
+                                       dT_step=args.dT_step, dT_bin=args.dT_bin, seed=args.seed, w0=args.w0, progress=_progress(args), dynamics=args.dynamics)
     r.save(out, overwrite=args.overwrite)
     _emit(args, {"out": str(out), "snapshot_interval": r.snapshot_interval, "T": _finite_list(r.T), "P_ret_event": _finite_list(r.P_ret_event),
                  "Q_ret_event": _finite_list(r.Q_ret_event), "P_ret_snapshot": _finite_list(r.P_ret_snapshot), "Q_ret_snapshot": _finite_list(r.Q_ret_snapshot),
@@ -350,7 +364,8 @@ def _occupation(args) -> int:
 
     out = _npz(args.out)
     _check_free([out], args.overwrite)
-    sim = cooling_simulation(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=_g(args), dT_step=args.dT_step, seed=args.seed, w0=args.w0)
+    sim = cooling_simulation(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=_g(args), dT_step=args.dT_step, seed=args.seed, w0=args.w0,
+                             dynamics=args.dynamics)
     vo = void_occupation_during_cooling(sim, sorted(args.at, reverse=True), args.hops, progress=_progress(args))
     vo.save(out, overwrite=args.overwrite)
     _emit(args, {"out": str(out), "T_start": _finite_list(vo.T_start), "T_end": _finite_list(vo.T_end), "hops": vo.hops.tolist(),
@@ -421,8 +436,7 @@ def _sweep(args) -> int:
 
     base = _parse_pairs(args.set, multi=False)
     grid = _parse_pairs(args.grid, multi=True)
-    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, workers=args.workers, scheduler=args.scheduler, out_dir=args.out,
-                    resume=args.resume, overwrite=args.overwrite, progress=_progress(args))
+    res = run_sweep(args.task, grid, base=base, n_seeds=args.seeds, seed=args.seed, run=_run_options(args, args.out, resume=args.resume))
     import numpy as np
 
     scal = {k: _finite_list(v) for k, v in res.outputs.items() if v.ndim == 1}

@@ -4,9 +4,16 @@ Every family is a *continuous part* (a density on ``support``, possibly carrying
 mass) plus optional *atoms* (point masses ``(location, weight)``). From that one description the
 base class derives the cdf, the inverse cdf, sampling, the bond partition function
 ``Z_b(T) = integral g(V) exp(-V/T) dV`` and the equilibrium bond distribution
-``p_eq(V; T) = g(V) exp(-V/T) / Z_b(T)`` (paper Eq. A14) with its sampler. A new family therefore
-only needs a density: see :class:`TabulatedG` / :func:`g_from_pdf`. The three families of the paper
-override the numerics with closed forms where they exist.
+``p_eq(V; T) = g(V) exp(-V/T) / Z_b(T)`` (paper Eq. A14) with its sampler. The three families of the
+paper override the numerics with closed forms where they exist.
+
+A family is one class: a frozen dataclass with a ``family`` name, its parameters declared as
+fields with :func:`g_param` (default, bounds, help text), a :attr:`~GDistribution.support` and a
+:meth:`~GDistribution.density` (see :class:`Exponential`). Defining the class registers it in
+:data:`G_FAMILIES`; the validation, the JSON form (:meth:`~GDistribution.to_dict`,
+:func:`g_from_dict`), the command-line options, the app's fields and the sweep keys all derive from
+the declaration (:func:`g_parameters`). :func:`as_g` is the one normalisation of a g given as an
+object, a dict or a family name. A density known only numerically: :func:`g_from_pdf`.
 
 Definitions follow ``docs/physics.md`` section 2 (units: k_B = 1, energies in units of the
 interaction scale).
@@ -17,31 +24,43 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 from scipy import integrate, special
 
-from ._jit import jit
-from ._validate import finite, positive, unit_interval
-from ._rng import _pair_uniform
+from ._schema import GParameter, declared_parameters, g_param
+from ._validate import finite, positive
+from ._ginv import KIND_AFFINE, KIND_TABLE, KIND_UNIFORM_DELTA, _ginv, _invert_cdf, _nodes_with_atoms, _pair_V  # noqa: F401 (the kernels import them from here)
 
 __all__ = [
     "GDistribution",
     "Uniform",
     "UniformDelta",
     "FermiGauss",
+    "Exponential",
     "TabulatedG",
+    "GParameter",
+    "g_param",
     "g_from_pdf",
     "make_g",
     "g_from_dict",
+    "as_g",
+    "g_families",
+    "g_parameters",
     "G_FAMILIES",
+    "DEFAULT_G_FAMILY",
 ]
 
-#: kernel codes for the in-kernel inverse cdf
-KIND_AFFINE, KIND_UNIFORM_DELTA, KIND_TABLE = 0, 1, 2
 _N_TABLE = 1 << 16  # nodes of a tabulated inverse cdf (512 kB)
 _N_GRID = 1 << 15  # nodes of a tabulated density
+
+
+#: family name -> class, filled as each family class is defined (:meth:`GDistribution.__init_subclass__`)
+G_FAMILIES: dict[str, type["GDistribution"]] = {}
+_ALIASES: dict[str, type["GDistribution"]] = {}
+#: family of a g given as None
+DEFAULT_G_FAMILY = "uniform"
 
 
 def _check_T(T: Any) -> float:
@@ -52,11 +71,34 @@ def _check_T(T: Any) -> float:
 class GDistribution:
     """Base class of an interaction distribution g(V).
 
-    Subclasses define :meth:`density` (the continuous part, atoms excluded), :attr:`support`
-    ``(lo, hi)`` of the continuous part (finite) and :attr:`atoms`. Masses must add up to one.
+    Subclasses set ``family`` (registering the class in :data:`G_FAMILIES`; ``aliases``: other
+    accepted names), declare their parameters as :func:`g_param` fields (checked against their
+    bounds on construction) and define :meth:`density` (the continuous part, atoms excluded),
+    :attr:`support` ``(lo, hi)`` of the continuous part (finite) and :attr:`atoms`. Masses must
+    add up to one. ``parametric = False`` marks a family that is not described by numbers alone
+    (a table): it is not offered as options.
     """
 
-    family = "abstract"
+    family: ClassVar[str] = "abstract"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    parametric: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        name = cls.__dict__.get("family")
+        if name is None:
+            return
+        for key in (name, *cls.__dict__.get("aliases", ())):
+            old = G_FAMILIES.get(key) or _ALIASES.get(key)
+            if old is not None and old.__qualname__ != cls.__qualname__:
+                raise ValueError(f"g family name {key!r} is taken by {old.__qualname__}")
+        G_FAMILIES[name] = cls
+        for alias in cls.__dict__.get("aliases", ()):
+            _ALIASES[alias] = cls
+
+    def __post_init__(self):
+        for p in declared_parameters(type(self)):
+            object.__setattr__(self, p.name, p.check(getattr(self, p.name)))
 
     # ------------------------------------------------------------------ to be provided
     @property
@@ -72,8 +114,19 @@ class GDistribution:
         """Density of the continuous part of g at ``V`` (zero outside the support)."""
         raise NotImplementedError
 
-    def params(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def params(self) -> dict[str, Any]:
+        """The declared parameters and their values (with ``family``, the JSON form)."""
+        return {p.name: getattr(self, p.name) for p in declared_parameters(type(self))}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "GDistribution":
+        """Inverse of :meth:`params`; a key the family does not declare is a ValueError."""
+        allowed = [p.name for p in declared_parameters(cls)]
+        unknown = set(params) - set(allowed)
+        if unknown:
+            given = ", ".join(f"{k}={params[k]!r}" for k in sorted(unknown))
+            raise ValueError(f"unknown parameter(s) {given} for g family {cls.family!r}; allowed: {sorted(allowed)}")
+        return cls(**params)
 
     # ------------------------------------------------------------------ derived numerics
     def pdf(self, V):
@@ -204,48 +257,14 @@ class GDistribution:
         return f"{self.family}({args})"
 
 
-def _nodes_with_atoms(V, c, atoms):
-    """Merge a continuous cdf c on grid V with atoms into monotone (V, cdf) nodes."""
-    Vs = [np.asarray(V, float)]
-    cs = [np.asarray(c, float) + sum(w * (np.asarray(V) > loc) for loc, w in atoms)]
-    for loc, w in atoms:
-        base = float(np.interp(loc, V, c, right=c[-1])) + sum(w2 for l2, w2 in atoms if l2 < loc)
-        Vs.append(np.array([loc, loc]))
-        cs.append(np.array([base, base + w]))
-    allV, allc = np.concatenate(Vs), np.concatenate(cs)
-    order = np.lexsort((allc, allV))
-    return allV[order], np.maximum.accumulate(allc[order])
-
-
-def _invert_cdf(nodes, u):
-    """Generalised inverse of a monotone piecewise-linear cdf given by nodes (V, c)."""
-    V, c = nodes
-    u = np.asarray(u, float)
-    c = c / c[-1]
-    # smallest node index with c >= u, then interpolate on the segment before it
-    j = np.searchsorted(c, u, side="left")
-    j = np.clip(j, 1, c.size - 1)
-    c0, c1 = c[j - 1], c[j]
-    V0, V1 = V[j - 1], V[j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.where(c1 > c0, (u - c0) / (c1 - c0), 1.0)
-    out = V0 + np.clip(f, 0.0, 1.0) * (V1 - V0)
-    out = np.where(u <= c[0], V[0], out)
-    return out if out.ndim else float(out)
-
-
 # ============================================================================ families
 @dataclass(frozen=True)
 class Uniform(GDistribution):
     """g(V) uniform on [V0, V0 + dV] (paper: V0 = 0, dV = 1)."""
 
-    V0: float = 0.0
-    dV: float = 1.0
+    V0: float = g_param(0.0, help="lower end V0 of the interaction range")
+    dV: float = g_param(1.0, lo=0.0, lo_open=True, help="width dV of the interaction range")
     family = "uniform"
-
-    def __post_init__(self):
-        object.__setattr__(self, "V0", finite("V0", self.V0))
-        object.__setattr__(self, "dV", positive("dV", self.dV))
 
     @property
     def support(self):
@@ -254,9 +273,6 @@ class Uniform(GDistribution):
     def density(self, V):
         V = np.asarray(V, float)
         return np.where((V >= self.V0) & (V <= self.V0 + self.dV), 1.0 / self.dV, 0.0)
-
-    def params(self):
-        return {"V0": self.V0, "dV": self.dV}
 
     def cdf(self, V):
         out = np.clip((np.asarray(V, float) - self.V0) / self.dV, 0.0, 1.0)
@@ -308,13 +324,10 @@ class Uniform(GDistribution):
 class UniformDelta(GDistribution):
     """Uniform-plus-delta, paper Eq. (11): weight G0 uniform on [0, dV], weight 1 - G0 at V = dV."""
 
-    G0: float = 0.2
-    dV: float = 1.0
+    G0: float = g_param(0.2, lo=0.0, hi=1.0, help="weight G0 of the low-energy (continuous) part")
+    dV: float = g_param(1.0, lo=0.0, lo_open=True, help="width dV of the interaction range (the delta sits at dV)")
     family = "uniform-delta"
-
-    def __post_init__(self):
-        object.__setattr__(self, "G0", unit_interval("G0", self.G0))
-        object.__setattr__(self, "dV", positive("dV", self.dV))
+    aliases = ("uniform-plus-delta",)
 
     @property
     def support(self):
@@ -327,9 +340,6 @@ class UniformDelta(GDistribution):
     def density(self, V):
         V = np.asarray(V, float)
         return np.where((V >= 0) & (V <= self.dV), self.G0 / self.dV, 0.0)
-
-    def params(self):
-        return {"G0": self.G0, "dV": self.dV}
 
     def cdf(self, V):
         V = np.asarray(V, float)
@@ -378,15 +388,11 @@ class FermiGauss(GDistribution):
     + (1 - G0) exp(-(V - dV)^2 / (2 sigma_V^2)) / (sqrt(2 pi) sigma_V), V >= 0.
     """
 
-    G0: float = 0.2
-    sigma_V: float = 0.1
-    dV: float = 1.0
+    G0: float = g_param(0.2, lo=0.0, hi=1.0, help="weight G0 of the low-energy (Fermi) part")
+    sigma_V: float = g_param(0.1, lo=0.0, lo_open=True, help="width sigma_V of the Fermi edge and of the Gaussian")
+    dV: float = g_param(1.0, lo=0.0, lo_open=True, help="position dV of the Fermi edge and of the Gaussian peak")
     family = "fermi-gauss"
-
-    def __post_init__(self):
-        object.__setattr__(self, "G0", unit_interval("G0", self.G0))
-        object.__setattr__(self, "sigma_V", positive("sigma_V", self.sigma_V))
-        object.__setattr__(self, "dV", positive("dV", self.dV))
+    aliases = ("fermi-plus-gaussian", "fermi-gaussian")
 
     @property
     def support(self):
@@ -410,8 +416,28 @@ class FermiGauss(GDistribution):
     def density(self, V):
         return self._raw(V) / self.norm
 
-    def params(self):
-        return {"G0": self.G0, "sigma_V": self.sigma_V, "dV": self.dV}
+
+@dataclass(frozen=True)
+class Exponential(GDistribution):
+    """Exponential g on the interaction range [V0, V0 + dV]:
+    g(V) = exp(-(V - V0)/lambda_V) / (lambda_V (1 - exp(-dV/lambda_V))).
+
+    Only the density is given: the cdf, sampling, Z_b, p_eq and the kernel's inverse-cdf table
+    are the base class's numerics."""
+
+    V0: float = g_param(0.0, help="lower end V0 of the interaction range")
+    dV: float = g_param(1.0, lo=0.0, lo_open=True, help="width dV of the interaction range")
+    lambda_V: float = g_param(0.3, lo=0.0, lo_open=True, help="decay energy lambda_V of g(V) above V0")
+    family = "exponential"
+
+    @property
+    def support(self):
+        return (self.V0, self.V0 + self.dV)
+
+    def density(self, V):
+        x = np.asarray(V, float) - self.V0
+        norm = self.lambda_V * -math.expm1(-self.dV / self.lambda_V)
+        return np.where((x >= 0) & (x <= self.dV), np.exp(-np.clip(x, 0.0, None) / self.lambda_V) / norm, 0.0)
 
 
 @dataclass(frozen=True)
@@ -426,6 +452,7 @@ class TabulatedG(GDistribution):
     atom_list: tuple = field(default=())
     name: str = "tabulated"
     family = "tabulated"
+    parametric = False
 
     def __post_init__(self):
         V = np.asarray(self.V, float)
@@ -470,6 +497,12 @@ class TabulatedG(GDistribution):
     def params(self):
         return {"name": self.name, "V": list(self.V), "values": list(self.values), "atom_list": [list(a) for a in self.atom_list]}
 
+    @classmethod
+    def from_params(cls, params):
+        d = dict(params)
+        return cls(V=tuple(d.pop("V")), values=tuple(d.pop("values")), atom_list=tuple(tuple(a) for a in d.pop("atom_list", ())),
+                   name=d.pop("name", "tabulated"), **d)
+
     def describe(self):
         return f"tabulated({self.name}, {len(self.V)} nodes, {len(self.atom_list)} atoms)"
 
@@ -484,70 +517,64 @@ def g_from_pdf(pdf: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, *,
     return TabulatedG(V=tuple(V), values=tuple(np.asarray(pdf(V), float)), atom_list=tuple(atoms), name=name)
 
 
-G_FAMILIES: dict[str, type[GDistribution]] = {
-    "uniform": Uniform,
-    "uniform-delta": UniformDelta,
-    "fermi-gauss": FermiGauss,
-    "tabulated": TabulatedG,
-}
+def g_families() -> tuple[str, ...]:
+    """Names of the families described by their parameters alone (what the command line, the
+    app and the sweep offer), in the order they were defined."""
+    return tuple(k for k, cls in G_FAMILIES.items() if cls.parametric)
 
 
-def make_g(family: str = "uniform", **params) -> GDistribution:
-    """Factory by family name: ``uniform`` (V0, dV), ``uniform-delta`` (G0, dV),
-    ``fermi-gauss`` (G0, sigma_V, dV). Unknown names raise ValueError."""
+def _family_class(family: Any, *, parametric: bool = True) -> type[GDistribution]:
     key = str(family).lower().replace("_", "-")
-    aliases = {"uniform-plus-delta": "uniform-delta", "fermi-plus-gaussian": "fermi-gauss", "fermi-gaussian": "fermi-gauss"}
-    key = aliases.get(key, key)
-    if key not in G_FAMILIES or key == "tabulated":
-        raise ValueError(f"g family must be one of 'uniform', 'uniform-delta', 'fermi-gauss'; got {family!r}")
-    cls = G_FAMILIES[key]
-    allowed = {f for f in cls.__dataclass_fields__}
-    unknown = set(params) - allowed
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {sorted(unknown)} for g family {key!r}; allowed: {sorted(allowed)}")
-    return cls(**params)
+    cls = G_FAMILIES.get(key) or _ALIASES.get(key)
+    if cls is None or (parametric and not cls.parametric):
+        names = ", ".join(repr(k) for k in g_families())
+        raise ValueError(f"g family must be one of {names}; got {family!r}")
+    return cls
+
+
+def g_parameters(family: str | None = None) -> tuple[GParameter, ...]:
+    """The declared parameters of ``family`` (:class:`GParameter`: ``name``, ``default``,
+    ``bounds``, ``help``), or with no family those of every family of :func:`g_families` (each
+    name once, first declaration; a name shared by families has one default and one range).
+
+    A form for g is built from these: one numeric input per parameter of ``g_parameters()``
+    (default ``p.default``, limits ``p.bounds``, tooltip ``p.help``), shown when it is among
+    ``g_parameters(family)`` of the chosen family, and the values passed to ``make_g``.
+    """
+    if family is not None:
+        return declared_parameters(_family_class(family))
+    seen: dict[str, GParameter] = {}
+    for fam in g_families():
+        for p in declared_parameters(G_FAMILIES[fam]):
+            first = seen.setdefault(p.name, p)
+            if (first.default, first.bounds) != (p.default, p.bounds):
+                raise ValueError(f"g parameter {p.name!r} of family {fam!r} has default {p.default!r} and range {p.interval()}; "
+                                 f"another family declares {first.default!r} and {first.interval()}")
+    return tuple(seen.values())
+
+
+def make_g(family: str = DEFAULT_G_FAMILY, **params) -> GDistribution:
+    """A g(V) by family name (:func:`g_families`; aliases accepted) and its parameters (the
+    family's defaults for those not given). Unknown names and parameters raise ValueError."""
+    return _family_class(family).from_params(params)
 
 
 def g_from_dict(d: dict[str, Any]) -> GDistribution:
-    """Inverse of :meth:`GDistribution.to_dict`."""
+    """Inverse of :meth:`GDistribution.to_dict` (the one JSON form of a g)."""
+    if not isinstance(d, dict) or "family" not in d:
+        raise ValueError(f"a g's dict needs a 'family' key; got {d!r}")
     d = dict(d)
-    family = d.pop("family", None)
-    if family == "tabulated":
-        return TabulatedG(V=tuple(d["V"]), values=tuple(d["values"]), atom_list=tuple(tuple(a) for a in d.get("atom_list", ())), name=d.get("name", "tabulated"))
-    return make_g(family, **d)
+    return _family_class(d.pop("family"), parametric=False).from_params(d)
 
 
-# ============================================================================ kernel side
-@jit(inline="always")
-def _ginv(u, kind, par, table):
-    """g's inverse cdf inside kernels. kind: 0 affine (par0 + par1 u), 1 uniform-delta
-    (G0 = par0, dV = par1), 2 linear interpolation in ``table`` (float64[M], u-grid on [0, 1])."""
-    if kind == 0:
-        return par[0] + par[1] * u
-    if kind == 1:
-        if u < par[0]:
-            return par[1] * u / par[0]
-        return par[1]
-    x = u * (table.size - 1)
-    i = int(x)
-    if i > table.size - 2:
-        i = table.size - 2
-    f = x - i
-    return table[i] + f * (table[i + 1] - table[i])
-
-
-@jit(inline="always")
-def _pair_V(p, q, key, gen, dense, kind, par, table):
-    """Interaction V between particles p and q (p != q).
-
-    dense: float64[n, n] explicit table (used when n > 0, small test systems);
-    gen float64[N, 8]: stored genesis bonds, one 64-byte row per particle: partners in columns
-    0-3 (-1 = empty), their interactions in columns 4-7;
-    otherwise g's inverse cdf of the hashed uniform of {p, q} under ``key``.
-    """
-    if dense.shape[0] > 0:
-        return dense[p, q]
-    for j in range(4):
-        if gen[p, j] == q:
-            return gen[p, 4 + j]
-    return _ginv(_pair_uniform(key, p, q), kind, par, table)
+def as_g(g: Any = None, **params) -> GDistribution:
+    """The one normalisation of a g(V): an instance (returned as it is), its dict
+    (:meth:`~GDistribution.to_dict`), a family name with ``params``, or None (the
+    :data:`DEFAULT_G_FAMILY` with ``params``)."""
+    if g is None or isinstance(g, str):
+        return make_g(DEFAULT_G_FAMILY if g is None else g, **params)
+    if isinstance(g, (GDistribution, dict)):
+        if params:
+            raise ValueError(f"g parameters {sorted(params)} given with a g that already has its own; got g={g!r}")
+        return g if isinstance(g, GDistribution) else g_from_dict(g)
+    raise ValueError(f"g must be a GDistribution, its dict or a family name; got {g!r}")

@@ -3,7 +3,8 @@
 :func:`map_tasks` is the one executor every measurement and the sweep use. Local workers are
 spawned processes that die with their parent: a worker whose parent is killed (even with
 SIGKILL) gets SIGTERM from the kernel (Linux ``PR_SET_PDEATHSIG``), so no orphan keeps a core
-and its memory.
+and its memory. :class:`RunOptions` says how a runner (a measurement, a sweep) runs its tasks
+and where it keeps what it finished.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import ctypes
 import os
 import signal
 import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
-__all__ = ["map_tasks", "die_with_parent"]
+__all__ = ["map_tasks", "die_with_parent", "RunOptions"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -54,8 +57,7 @@ def map_tasks(func: Callable, items: Sequence, *, workers: int | None = None, sc
     results: list = [None] * n
     if n == 0:
         return results
-    if workers is not None and (isinstance(workers, bool) or int(workers) != workers or workers < 0):
-        raise ValueError(f"workers must be None or a non-negative integer; got {workers!r}")
+    _check_workers(workers)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -124,3 +126,71 @@ def _map_dask(func, items, scheduler, done) -> None:
             client.close()
 
 
+
+
+def _check_workers(workers) -> None:
+    if workers is None:
+        return
+    try:
+        ok = not isinstance(workers, bool) and int(workers) == workers and workers >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"workers must be None or a non-negative integer; got {workers!r}")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a runner runs its independent tasks, and where it keeps them.
+
+    ``workers``/``scheduler``: as :func:`map_tasks` takes them (``workers=None``: one local
+    process per core; ``1``: in this process; ``scheduler``: a Dask cluster); ``out``: the result
+    file or folder, written as tasks finish; ``overwrite``: replace an existing ``out``;
+    ``resume``: continue the partial ``out`` of an identical earlier call; ``progress``: a
+    progress bar. Nothing here changes a result: every task is fixed by its seed.
+    """
+
+    workers: int | None = 1
+    scheduler: Any = None
+    out: str | Path | None = None
+    overwrite: bool = False
+    resume: bool = False
+    progress: bool = False
+
+    def __post_init__(self):
+        _check_workers(self.workers)
+        for name in ("overwrite", "resume", "progress"):
+            v = getattr(self, name)
+            if not isinstance(v, bool):
+                raise ValueError(f"{name} must be True or False; got {v!r}")
+        if self.out is not None and not isinstance(self.out, (str, Path)):
+            raise ValueError(f"out must be a path or None; got {self.out!r}")
+
+    @classmethod
+    def resolve(cls, run: "RunOptions | None", given: dict[str, Any], *, caller: str, defaults: dict[str, Any] | None = None,
+                renamed: dict[str, str] | None = None, resumable: bool = True) -> "RunOptions":
+        """The options of a runner called as ``caller(..., run=run, **given)``: ``run``, or the
+        keywords ``given`` (each a field of this class, or an old name in ``renamed``) on top of
+        the runner's ``defaults``; not both. ``resumable=False``: the runner cannot resume."""
+        names = {f.name for f in fields(cls)}
+        kw = {}
+        for k, v in given.items():
+            key = (renamed or {}).get(k, k)
+            if key not in names:
+                raise TypeError(f"{caller}() got an unexpected keyword argument {k!r}")
+            kw[key] = v
+        if run is not None:
+            if not isinstance(run, cls):
+                raise ValueError(f"run must be a RunOptions; got {run!r}")
+            if kw:
+                raise ValueError(f"give run=RunOptions(...) or the keywords {sorted(given)}, not both; got run={run!r}")
+            opts = run
+        else:
+            opts = cls(**{**(defaults or {}), **kw})
+        if opts.resume and not resumable:
+            raise ValueError(f"{caller} cannot resume a partial result; got resume=True")
+        return opts
+
+    def map(self, func: Callable, items: Sequence, *, desc: str | None = None, on_result: Callable[[int, Any], None] | None = None) -> list:
+        """:func:`map_tasks` with these workers, scheduler and progress bar."""
+        return map_tasks(func, items, workers=self.workers, scheduler=self.scheduler, progress=self.progress, desc=desc, on_result=on_result)

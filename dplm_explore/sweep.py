@@ -9,7 +9,8 @@ is used at every parameter point (common random numbers: differences between poi
 blurred by different initial states). With ``out_dir`` every finished task is written at once to
 ``out_dir/tasks/task-NNNNN.npz``, so an interrupted sweep keeps what it finished and
 ``resume=True`` runs only the rest; the collected :class:`SweepResult` is written to
-``out_dir/sweep.npz``. Nothing is overwritten unless ``overwrite=True``.
+``out_dir/sweep.npz``. Nothing is overwritten unless ``overwrite=True``. These and the workers
+are one :class:`~dplm_explore.parallel.RunOptions` (``run=``), or its fields as keywords.
 
 Local worker processes are started with the 'spawn' method (safe with threads, same on every
 platform), so a script that calls these functions with ``workers > 1`` must guard its entry
@@ -29,7 +30,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .parallel import map_tasks
+from .parallel import RunOptions, map_tasks  # noqa: F401 (map_tasks: the sweep's executor, imported from here by callers)
 from .tasks import TASKS, need, register_task, task_g
 from .results import Result, base_provenance, load_result, register_result, write_json
 
@@ -97,6 +98,7 @@ def _check_keys(task: str, params: dict) -> None:
         if k in _INT_KEYS and v is not None:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
                 raise ValueError(f"sweep parameter {k} must be an integer; got {v!r}")
+    task_g(params)  # a g parameter its family does not take is refused before anything runs
     if task == "run":
         ramp = params.get("nu") is not None
         ignored = ("T", "hops", "time") if ramp else ("T_final", "dT_step")
@@ -266,10 +268,16 @@ def _collect(task: str, grid: dict, base: dict, root: int, tasks: list[SweepTask
                        seeds=np.array([t.seed for t in tasks], np.int64), done=done, outputs=outputs, provenance=dict(provenance, complete=bool(done.all()), n_done=int(done.sum())))
 
 
-def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None, n_seeds: int = 1, seed=None, workers: int | None = None, scheduler=None,
-              out_dir=None, resume: bool = False, overwrite: bool = False, progress: bool = False) -> SweepResult:
+def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None, n_seeds: int = 1, seed=None, run: RunOptions | None = None,
+              **run_keywords) -> SweepResult:
     """Run ``task`` (a key of :func:`sweep_tasks`) over ``grid`` x ``n_seeds`` seeds (see the module
-    docstring); returns the :class:`SweepResult` (also written to ``out_dir/sweep.npz``)."""
+    docstring); returns the :class:`SweepResult` (also written to ``out/sweep.npz``).
+
+    How it runs: ``run`` (:class:`~dplm_explore.parallel.RunOptions`, ``out`` the output
+    directory), or its fields as keywords (``workers`` default None: one process per core;
+    ``out_dir`` is ``out``)."""
+    run = RunOptions.resolve(run, run_keywords, caller="run_sweep", defaults={"workers": None}, renamed={"out_dir": "out"})
+    out_dir, resume, overwrite = run.out, run.resume, run.overwrite
     root, tasks = plan_sweep(task, grid, base=base, n_seeds=n_seeds, seed=seed)
     grid_j = json.loads(json.dumps({k: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [v] for k, v in (grid or {}).items()}, default=_json_default))
     base_j = json.loads(json.dumps(base or {}, default=_json_default))
@@ -308,7 +316,7 @@ def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None,
             write_json(plan_file, plan)
         tdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    prov = base_provenance(kind="sweep", workers=workers, scheduler=None if scheduler is None else str(scheduler))
+    prov = base_provenance(kind="sweep", workers=run.workers, scheduler=None if run.scheduler is None else str(run.scheduler))
     todo = [t for t in tasks if t.index not in per_task]
 
     def on_result(j, res):
@@ -321,8 +329,7 @@ def run_sweep(task: str, grid: dict[str, Sequence], *, base: dict | None = None,
             r.save(tdir / f"task-{t.index:05d}.npz", overwrite=True)
 
     try:
-        map_tasks(_execute, [(task, t.params, t.seed) for t in todo], workers=workers, scheduler=scheduler, progress=progress, desc=f"sweep {task}",
-                  on_result=on_result)
+        run.map(_execute, [(task, t.params, t.seed) for t in todo], desc=f"sweep {task}", on_result=on_result)
     except ValueError:
         if out_dir is not None and not resume and not per_task:
             # nothing ran (the parameters were refused): leave no plan behind, so the corrected sweep starts afresh

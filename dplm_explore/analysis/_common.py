@@ -7,22 +7,10 @@ from typing import Any
 import numpy as np
 
 from .._validate import non_negative, positive, positive_int
-from ..interactions import GDistribution, Uniform, g_from_dict, make_g
+from ..system import W0_DEFAULT
+from ..interactions import as_g, g_from_dict
 
 __all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative", "window_start"]
-
-
-def as_g(g: Any) -> GDistribution:
-    """A g(V) instance from an instance, a dict (``g.to_dict()``), a family name or None (uniform)."""
-    if g is None:
-        return Uniform()
-    if isinstance(g, GDistribution):
-        return g
-    if isinstance(g, dict):
-        return g_from_dict(g)
-    if isinstance(g, str):
-        return make_g(g)
-    raise ValueError(f"g must be a g(V) distribution, its dict, or a family name; got {g!r}")
 
 
 def spawn_seeds(seed, n: int) -> tuple[int, np.ndarray]:
@@ -42,22 +30,29 @@ def spawn_seeds(seed, n: int) -> tuple[int, np.ndarray]:
     return root, seeds
 
 
-def system_spec(L: int, phi_v: float, *, g=None, T_I: float | None = None, init: str = "equilibrium", w0: float = 1e6, bonds: str = "peq") -> dict[str, Any]:
-    """A JSON-able description of a system (everything :meth:`Simulation.create` needs but the
-    seed and program), validated by building its :class:`SystemParams`."""
-    from ..kmc.engine import SystemParams
+def system_spec(L: int, phi_v: float, *, g=None, T_I: float | None = None, init: str = "equilibrium", w0: float = W0_DEFAULT, bonds: str = "peq",
+                dynamics: str = "hop") -> dict[str, Any]:
+    """The JSON form of a system (:meth:`SystemParams.to_dict`: everything
+    :meth:`Simulation.create` needs but the seed and program) with its realised sizes
+    ``n_particles``, ``n_voids`` and ``phi_v_realised`` and how it is run (``dynamics``, one of
+    :data:`~dplm_explore.kmc.engine.DYNAMICS`); ``g`` as :func:`as_g` takes it."""
+    from ..kmc.engine import DYNAMICS
+    from ..system import SystemParams
 
-    g = as_g(g)
-    params = SystemParams(L=L, phi_v=phi_v, g=g, w0=w0, init=init, T_I=T_I, bonds=bonds)
-    return {"L": params.L, "phi_v": params.phi_v, "g": g.to_dict(), "T_I": params.T_I, "init": params.init, "w0": params.w0, "bonds": params.bonds,
-            "n_particles": params.n_particles, "n_voids": params.n_voids, "phi_v_realised": params.phi_v_realised}
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
+    params = SystemParams(L=L, phi_v=phi_v, g=as_g(g), w0=w0, init=init, T_I=T_I, bonds=bonds)
+    return {**params.to_dict(), "n_particles": params.n_particles, "n_voids": params.n_voids, "phi_v_realised": params.phi_v_realised, "dynamics": dynamics}
 
 
 def build_simulation(spec: dict[str, Any], seed: int, program=None):
     """The :class:`Simulation` a :func:`system_spec` describes, with ``seed`` and ``program``."""
     from ..kmc import Simulation
+    from ..system import SystemParams
 
-    return Simulation.create(spec["L"], spec["phi_v"], g=g_from_dict(spec["g"]), T_I=spec["T_I"], init=spec["init"], seed=int(seed), w0=spec["w0"], program=program, bonds=spec.get("bonds", "peq"))
+    p = SystemParams.from_dict({k: spec[k] for k in SystemParams.keys() if k in spec})
+    return Simulation.create(p.L, p.phi_v, g=p.g, T_I=p.T_I, init=p.init, seed=int(seed), w0=p.w0, program=program, bonds=p.bonds,
+                             dynamics=spec.get("dynamics", "hop"))
 
 
 def window_start(sim) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parallel import RunOptions
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import constant
 from .._validate import finite
@@ -247,12 +248,15 @@ def _fits(T, Ds, forms, D_r, D_r_ext) -> dict:
 def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, hops: int | None = None, n_samples: int = 40,
                       n_replicas: int = 1, seed=None, w0: float = 1e6, T_I: float | None = None, init: str = "equilibrium", equilibrate_time: float = 0.0,
                       equilibrate_hops: int = 0, fit_from: float = 0.5, method: str = "slope", forms=("vft",), D_r: float = 0.1, D_r_ext: float = 1e-14,
-                      workers: int | None = 1, scheduler=None, out=None, overwrite: bool = False, progress: bool = False) -> Diffusion:
+                      run: RunOptions | None = None, **run_keywords) -> Diffusion:
     """D(T) at each temperature (see the module docstring). ``T_I=None`` builds each system in
     equilibrium at its own T; a number builds all at ``T_I``, then holds T (equilibrate!).
-    Seeds: ``SeedSequence(seed).spawn(n_T * n_replicas)`` in (T, replica) order. ``out``: result
-    file written after every finished run (``complete=False`` until the last)."""
-    from ..parallel import map_tasks
+    Seeds: ``SeedSequence(seed).spawn(n_T * n_replicas)`` in (T, replica) order. How it runs:
+    ``run`` (:class:`~dplm_explore.parallel.RunOptions`; no ``resume``) or its fields as keywords
+    (``workers`` default 1). ``out``: result file written after every finished run
+    (``complete=False`` until the last)."""
+    run = RunOptions.resolve(run, run_keywords, caller="measure_diffusion", resumable=False)
+    out, overwrite = run.out, run.overwrite
 
     Ts = np.atleast_1d(np.asarray(temperatures, float))
     if Ts.size == 0:
@@ -336,7 +340,7 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, 
 
     if out is not None:
         current(False).save(out, overwrite=overwrite)  # claims the name before any work (a concurrent writer gets FileExistsError)
-    map_tasks(_diffusion_replica, items, workers=workers, scheduler=scheduler, progress=progress, desc="D(T) runs", on_result=on_result)
+    run.map(_diffusion_replica, items, desc="D(T) runs", on_result=on_result)
     result = current(True)
     if out is not None:
         result.save(out, overwrite=True)

@@ -133,6 +133,7 @@ class EventWindow:
         nv = sim.params.n_voids
         if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 0:
             raise ValueError(f"levels must be a non-negative integer (0: no level tracking); got {levels!r}")
+        sim.settle()
         self.levels = int(levels)
         if self.levels:
             # per-void levels (see _replay_levels): the first `levels` sites each void holds

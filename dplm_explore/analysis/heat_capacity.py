@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import theory
+from ..parallel import RunOptions
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import Program, make_program
 from ._binning import SCHEMES, bin_steps, heat_capacity_from_bins, temperature_edges
@@ -467,12 +468,9 @@ def measure_heat_capacity(
     n_log_bins: int | None = None,
     T_edges=None,
     scheme: str = "midpoint",
-    workers: int | None = 1,
-    scheduler=None,
-    out=None,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: bool = False,
+    dynamics: str = "hop",
+    run: RunOptions | None = None,
+    **run_keywords,
 ) -> HeatCapacity:
     """C_v(T) of a linear ramp from ``T_I`` to ``T_final`` at rate ``nu`` (cooling if
     ``T_final < T_I``, heating otherwise), averaged over ``n_replicas`` independent replicas.
@@ -482,14 +480,18 @@ def measure_heat_capacity(
     (linear), ``n_log_bins`` (logarithmic), explicit ``T_edges``, or one bin per program step
     (default). ``workers``/``scheduler``: replicas run on local processes or a Dask cluster
     (:func:`dplm_explore.parallel.map_tasks`); results do not depend on where they ran.
+    ``dynamics``: 'hop' or 'first-passage' (the engine's, see :data:`~dplm_explore.kmc.engine.DYNAMICS`).
 
-    ``out``: result file, written after every finished replica (``complete=False`` until the
-    last), never replacing an existing file unless ``overwrite``; ``resume=True`` continues a
-    partial file written by an identical earlier call (same system, program, seeds).
+    How it runs: ``run`` (:class:`~dplm_explore.parallel.RunOptions`) or its fields as keywords
+    (``workers`` default 1: in this process). ``out``: result file, written after every finished
+    replica (``complete=False`` until the last), never replacing an existing file unless
+    ``overwrite``; ``resume=True`` continues a partial file written by an identical earlier call
+    (same system, program, seeds).
     """
-    from ..parallel import map_tasks
+    run = RunOptions.resolve(run, run_keywords, caller="measure_heat_capacity")
+    out, overwrite, resume = run.out, run.overwrite, run.resume
 
-    spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0)
+    spec = system_spec(L, phi_v, g=g, T_I=T_I if init == "equilibrium" else None, init=init, w0=w0, dynamics=dynamics)
     if init != "equilibrium":
         spec["T_I"] = None
     T_I = positive("T_I", T_I)
@@ -553,8 +555,7 @@ def measure_heat_capacity(
     if out is not None and not resume:
         current(False).save(out, overwrite=overwrite)  # claims the name before any work (a concurrent writer gets FileExistsError)
     todo = [i for i in range(seeds.size) if not done[i]]
-    map_tasks(_run_program_replica, [(spec, prog_d, int(seeds[i])) for i in todo], workers=workers, scheduler=scheduler, progress=progress,
-              desc="replicas", on_result=lambda j, res: on_result(todo[j], res))
+    run.map(_run_program_replica, [(spec, prog_d, int(seeds[i])) for i in todo], desc="replicas", on_result=lambda j, res: on_result(todo[j], res))
     result = current(True)
     if out is not None:
         result.save(out, overwrite=True)
@@ -573,13 +574,14 @@ def _jsonable(d):
     return json.loads(json.dumps(d))
 
 
-@register_task("cool", {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme"})
+@register_task("cool", {"T_I", "init", "T_final", "nu", "dT_step", "dT_bin", "n_log_bins", "scheme", "dynamics"})
 def _sweep_cool(p: dict, seed: int) -> dict[str, Any]:
     """One replica of a ramp ``T_I -> T_final`` at ``nu``: its C_v(T) (``dT_bin`` or one bin per
     step, ``scheme``) and the bin energies."""
     need(p, "L", "phi_v", "T_I", "T_final", "nu")
     init = p.get("init", "equilibrium")
-    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
+    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6),
+                       dynamics=p.get("dynamics", "hop"))
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     r = _run_program_replica((spec, prog.to_dict(), seed))
     hc = heat_capacity_from_replicas(spec, prog, [r], root_seed=seed, dT_bin=p.get("dT_bin"), n_log_bins=p.get("n_log_bins"), scheme=p.get("scheme", "midpoint"))

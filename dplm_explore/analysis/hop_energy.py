@@ -38,6 +38,7 @@ def hop_attempt_energies(sim, *, isolated_only: bool = True, return_voids: bool 
     """float[n]: dE of every possible hop attempt in the current state of ``sim`` (the
     particle-into-void moves; with ``isolated_only`` only those breaking and forming 3 bonds),
     ordered by void then direction; with ``return_voids`` also int64[n], the void of each."""
+    sim.settle()
     nbr = sim.nbr
     vpos = sim.vpos
     nb = nbr[vpos]  # [Nv, 4] neighbour sites of each void

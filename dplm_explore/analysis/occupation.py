@@ -50,6 +50,7 @@ class VoidOccupation(Result):
 
 def _window(sim, hops: int, progress: bool):
     L = sim.params.L
+    sim.settle()
     sites = sim.vpos.astype(np.int64).copy()
     b0 = sim.temperature_bins()
     T0, t0, h0 = sim.T, sim.t, sim.hops
@@ -106,10 +107,11 @@ def void_occupation_during_cooling(sim, T_marks, hops: int, *, progress: bool = 
                                                      wall_s=time.perf_counter() - w0, **start))
 
 
-def cooling_simulation(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, g=None, dT_step=None, seed=None, w0: float = 1e6):
+def cooling_simulation(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, g=None, dT_step=None, seed=None, w0: float = 1e6,
+                       dynamics: str = "hop"):
     """A :class:`Simulation` in equilibrium at ``T_I`` with a cooling program to ``T_final``."""
     from ..kmc import Simulation
     from ._common import as_g
 
     positive("nu", nu)
-    return Simulation.create(L, phi_v, g=as_g(g), T_I=T_I, seed=seed, w0=w0, program=make_program(T_I, T_final, nu, dT_step))
+    return Simulation.create(L, phi_v, g=as_g(g), T_I=T_I, seed=seed, w0=w0, program=make_program(T_I, T_final, nu, dT_step), dynamics=dynamics)

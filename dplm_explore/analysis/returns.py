@@ -205,14 +205,15 @@ def measure_return_probabilities(sim, *, snapshot_interval: float, T_edges=None,
 
 
 def measure_returns_during_cooling(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, snapshot_interval: float, g=None, dT_step=None,
-                                   dT_bin: float | None = None, seed=None, w0: float = 1e6, init: str = "equilibrium", progress: bool = False) -> ReturnProbabilities:
+                                   dT_bin: float | None = None, seed=None, w0: float = 1e6, init: str = "equilibrium", progress: bool = False,
+                                   dynamics: str = "hop") -> ReturnProbabilities:
     """Build a system (equilibrium at ``T_I``), ramp it to ``T_final`` at ``nu`` and measure
     :func:`measure_return_probabilities` along the way."""
     from ..kmc import Simulation
     from ._common import as_g
 
     prog = make_program(T_I, T_final, nu, dT_step)
-    sim = Simulation.create(L, phi_v, g=as_g(g), T_I=T_I, init=init, seed=seed, w0=w0, program=prog)
+    sim = Simulation.create(L, phi_v, g=as_g(g), T_I=T_I, init=init, seed=seed, w0=w0, program=prog, dynamics=dynamics)
     return measure_return_probabilities(sim, snapshot_interval=snapshot_interval, dT_bin=dT_bin, progress=progress)
 
 

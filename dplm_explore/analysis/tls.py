@@ -40,6 +40,7 @@ def hop_energy(sim, v: int, d: int) -> float:
     """Energy change of the hop of the particle at ``nbr[vpos[v], d]`` into void ``v``, summed
     from the pair interactions (``sim.pair_V``): bonds formed at the void's site minus bonds
     broken at the particle's site. NaN if that neighbour is a void."""
+    sim.settle()
     y = int(sim.vpos[v])
     s = int(sim.nbr[y, d])
     p = int(sim.occ[s])
@@ -75,6 +76,7 @@ def _direction(nbr, a: int, b: int) -> int:
 
 def _state_dE(sim, v: int, site1: int, site2: int) -> float:
     """E(void at site2) - E(void at site1) from the current configuration (void v at either)."""
+    sim.settle()
     cur = int(sim.vpos[v])
     if cur == site1:
         return hop_energy(sim, v, _direction(sim.nbr, site1, site2))
@@ -217,6 +219,7 @@ def _level_energies(sim, v: int, sites: np.ndarray) -> np.ndarray:
     current one with the few sites the walk changed."""
     from types import SimpleNamespace
 
+    sim.settle()  # the configuration as hop_energy sees it (trapped voids at their sites)
     sites = [int(x) for x in sites]
     cur = int(sim.vpos[v])
     E = {cur: 0.0}
@@ -230,7 +233,8 @@ def _level_energies(sim, v: int, sites: np.ndarray) -> np.ndarray:
             b = int(sim.nbr[a, d])
             if b not in sites or b in E:
                 continue
-            de = hop_energy(SimpleNamespace(occ=occ, vpos=_Overlay(sim.vpos, {v: a}), nbr=sim.nbr, pair_V=sim.pair_V), v, d)
+            scratch = SimpleNamespace(occ=occ, vpos=_Overlay(sim.vpos, {v: a}), nbr=sim.nbr, pair_V=sim.pair_V, settle=lambda: None)
+            de = hop_energy(scratch, v, d)
             if not math.isfinite(de):
                 continue
             E[b], conf[b] = E[a] + de, {**changes, a: occ[b], b: -(v + 1)}

@@ -133,6 +133,7 @@ def record_window(sim, hops: int) -> EventLog:
     """Run ``sim`` for ``hops`` hops (its program continues) logging every hop; see
     :class:`EventLog`. Memory: about 32 bytes per hop."""
     hops = positive_int("hops", hops)
+    sim.settle()
     start = window_start(sim)
     occ = np.ascontiguousarray(sim.occ).copy()
     vpos = np.ascontiguousarray(sim.vpos).copy()

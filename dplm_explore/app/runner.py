@@ -29,38 +29,57 @@ from .._validate import positive, positive_int
 from ..analysis import (EventWindow, MultiLevelSystems, TLSCatalogue, batch_heat_capacity, bin_index, bin_steps, heat_capacity_from_bins, multilevel_systems,
                         return_probability, temperature_edges, theory_c1_c3, tls_from_window)
 from ..analysis.tls import MAX_LEVELS
-from ..interactions import GDistribution, make_g
+from ..interactions import DEFAULT_G_FAMILY, GDistribution, g_families, g_parameters, make_g
 from ..kmc import Simulation
-from ..kmc.engine import SystemParams
+from ..system import W0_DEFAULT, SystemParams
 from ..lattice import site_xy
 from ..schedules import Program, chain, constant, cooling, heating
 
 __all__ = ["SystemConfig", "ProgramConfig", "Frame", "Runner", "G_FAMILIES", "MODES"]
 
-G_FAMILIES = ("uniform", "uniform-delta", "fermi-gauss")
+#: the g(V) families the app offers (those described by their parameters alone)
+G_FAMILIES = g_families()
 MODES = ("hold", "cool", "heat")
-_G_PARAMS = {"uniform": ("V0", "dV"), "uniform-delta": ("G0", "dV"), "fermi-gauss": ("G0", "sigma_V", "dV")}
+#: the system the app starts with
+DEFAULT_L = 100
+DEFAULT_PHI_V = 0.01
+DEFAULT_T_I = 0.1
+DEFAULT_SEED = 1
+
+
+def _with_g_fields(cls):
+    """Insert one float field per declared g parameter (:func:`g_parameters`, default the
+    declared one) right after ``g_family``, before :func:`dataclass` reads the annotations."""
+    ann = {}
+    for name, typ in cls.__annotations__.items():
+        ann[name] = typ
+        if name == "g_family":
+            for p in g_parameters():
+                ann[p.name] = float
+                setattr(cls, p.name, p.default)
+    cls.__annotations__ = ann
+    return cls
 
 
 @dataclass(frozen=True)
+@_with_g_fields
 class SystemConfig:
-    """Parameters that define a system; any change needs a new one (``Reset`` in the app)."""
+    """Parameters that define a system; any change needs a new one (``Reset`` in the app).
 
-    L: int = 100
-    phi_v: float = 0.01
-    g_family: str = "uniform"
-    V0: float = 0.0
-    dV: float = 1.0
-    G0: float = 0.2
-    sigma_V: float = 0.1
+    ``g_family`` is one of :data:`G_FAMILIES`; every declared g parameter of every family is a
+    field of its own (``V0``, ``dV``, ``G0``, ``sigma_V``, ...), of which the family's are used."""
+
+    L: int = DEFAULT_L
+    phi_v: float = DEFAULT_PHI_V
+    g_family: str = DEFAULT_G_FAMILY
     init: str = "equilibrium"
-    T_I: float = 0.1
-    seed: int = 1
-    w0: float = 1e6
+    T_I: float = DEFAULT_T_I
+    seed: int = DEFAULT_SEED
+    w0: float = W0_DEFAULT
 
     def __post_init__(self):
-        if self.g_family not in G_FAMILIES:
-            raise ValueError(f"g_family must be one of {G_FAMILIES}; got {self.g_family!r}")
+        if self.g_family not in g_families():
+            raise ValueError(f"g_family must be one of {g_families()}; got {self.g_family!r}")
         if self.init not in ("equilibrium", "random"):
             raise ValueError(f"init must be 'equilibrium' or 'random'; got {self.init!r}")
         # the engine's own checks (L >= 3, phi_v in (0, 1), at least one void, g's parameters, T_I, w0)
@@ -68,21 +87,20 @@ class SystemConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
 
+    def g_used(self) -> tuple[str, ...]:
+        """Names of the g parameters of the chosen family."""
+        return tuple(p.name for p in g_parameters(self.g_family))
+
     def g(self) -> GDistribution:
         """The interaction distribution (validates its parameters)."""
-        return make_g(self.g_family, **{k: getattr(self, k) for k in _G_PARAMS[self.g_family]})
+        return make_g(self.g_family, **{k: getattr(self, k) for k in self.g_used()})
 
     def changed(self, other: "SystemConfig") -> list[str]:
-        """Names of the parameters that differ from ``other`` (g parameters that the family does
-        not use are ignored)."""
-        used = set(_G_PARAMS[self.g_family]) | set(_G_PARAMS[other.g_family])
-        out = []
-        for f in fields(self):
-            if f.name in ("V0", "dV", "G0", "sigma_V") and f.name not in used:
-                continue
-            if getattr(self, f.name) != getattr(other, f.name):
-                out.append(f.name)
-        return out
+        """Names of the parameters that differ from ``other`` (g parameters that neither family
+        uses are ignored)."""
+        g_all = {p.name for p in g_parameters()}
+        used = set(self.g_used()) | set(other.g_used())
+        return [f.name for f in fields(self) if (f.name not in g_all or f.name in used) and getattr(self, f.name) != getattr(other, f.name)]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

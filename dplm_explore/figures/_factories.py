@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import theory
 from ..analysis.fragility import fit_fragility
-from ..interactions import make_g
+from ..interactions import as_g
 from . import _kit as k
 
 __all__ = [
@@ -281,7 +281,7 @@ def q_figure(qc):
     ok = qc.q > 0
     k.points(p, inv[ok], qc.q[ok], qc.q_err[ok], color=k.COLORS[0], label="measured")
     grid = np.linspace(float(qc.T_I.min()), float(qc.T_I.max()), 40)
-    g = make_g(**qc.g)
+    g = as_g(qc.g)
     q_th = [theory.q(g, T, T_eval=qc.T_eval, nu_cool=qc.nu_cool, w0=qc.w0) for T in grid]
     k.curve(p, 1.0 / grid, q_th, color=k.COLORS[1], label=f"theory Eq. 4 (dE_max at {'T_I' if qc.T_eval is None else f'T={qc.T_eval:g}'})")
     k.paper_mark(p, 1 / 0.03, 0.05, "q ≈ 0.05 at T_I=0.03")
@@ -335,7 +335,7 @@ def glycerol_figure(hc, T_g_sim: float, *, T_g_K: float = 193.0):
     k.paper_mark(a, 0.0, 1.835e-4, "c1 = 1.835e-4 (expt. 1.84e-4)", marker="diamond")
     a.legend.location = "bottom_right"
     k.finish(a)
-    g = make_g(**hc.system["g"])
+    g = as_g(hc.system["g"])
     V = np.linspace(0, 1.6 * float(getattr(g, "dV", 1.0)), 400)
     b = k.figure("g(V)", "V", "g(V)", width=280, height=k.H)
     k.curve(b, V, g.pdf(V), color=k.COLORS[2], label="g(V)")

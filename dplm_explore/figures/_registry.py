@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..interactions import make_g
+from ..interactions import FermiGauss, Uniform, as_g
 from . import _factories as F
 from . import _kit as k
 from ._data import FigureData, load_figure_data
@@ -71,7 +71,7 @@ def _compute_cv_runs(p: dict, seed, progress: bool, vary: str) -> dict:
             kw = {k: p[k] for k in ("L", "phi_v", "T_I", "T_final", "nu", "n_replicas", "dT_bin", "w0") if k in p and k != vary}
             kw[vary] = v
             key = f"{'T_I' if vary == 'T_I' else 'φ_v'}={v:g}"
-            out[key] = measure_heat_capacity(g=make_g(**p["g"]), seed=s, progress=progress, **kw)
+            out[key] = measure_heat_capacity(g=as_g(p["g"]), seed=s, progress=progress, **kw)
             bar.update()
     return out
 
@@ -80,7 +80,7 @@ def _compute_fig2(p, seed, progress):
     from ..analysis import cooling_simulation, find_tls, void_occupation_during_cooling
     from ..schedules import constant
 
-    sim = cooling_simulation(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=make_g(**p["g"]), seed=seed, w0=p["w0"])
+    sim = cooling_simulation(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=as_g(p["g"]), seed=seed, w0=p["w0"])
     occ = void_occupation_during_cooling(sim, p["T_marks"], p["hops"], progress=progress)
     sim.set_program(constant(sim.T))
     tls = find_tls(sim, p["hops"], min_transitions=4, progress=progress, context={"after": "fig2 occupation windows"})
@@ -91,7 +91,7 @@ def _compute_fig3(p, seed, progress):
     from ..analysis import cooling_simulation, find_tls, measure_tls_boltzmann, trace_voids
     from ..schedules import constant
 
-    sim = cooling_simulation(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_hold"], nu=p["nu"], g=make_g(**p["g"]), seed=seed, w0=p["w0"])
+    sim = cooling_simulation(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_hold"], nu=p["nu"], g=as_g(p["g"]), seed=seed, w0=p["w0"])
     sim.advance(progress=progress)
     sim.set_program(constant(p["T_hold"]))
     cat = find_tls(sim, p["hops"], min_transitions=p["min_transitions"], progress=progress,
@@ -108,20 +108,20 @@ def _compute_fig3(p, seed, progress):
 def _compute_fig4a(p, seed, progress):
     from ..analysis import measure_returns_during_cooling
 
-    return {"returns": measure_returns_during_cooling(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=make_g(**p["g"]),
+    return {"returns": measure_returns_during_cooling(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=as_g(p["g"]),
                                                       snapshot_interval=p["snapshot_interval"], dT_bin=p["dT_bin"], seed=seed, w0=p["w0"], progress=progress)}
 
 
 def _compute_fig4b(p, seed, progress):
     from ..analysis import measure_q_curve
 
-    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=make_g(**p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
+    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
 
 
 def _compute_fig5(p, seed, progress):
     from ..analysis import measure_diffusion
 
-    return {"diffusion": measure_diffusion(p["L"], p["phi_v"], p["T"], g=make_g(**p["g"]), hops=p["hops"], n_replicas=p["n_replicas"], seed=seed,
+    return {"diffusion": measure_diffusion(p["L"], p["phi_v"], p["T"], g=as_g(p["g"]), hops=p["hops"], n_replicas=p["n_replicas"], seed=seed,
                                            w0=p["w0"], forms=tuple(p["forms"]), progress=progress)}
 
 
@@ -129,7 +129,7 @@ def _compute_fig6(p, seed, progress):
     from ..analysis import measure_diffusion, measure_heat_capacity
 
     s1, s2 = _seeds(seed, 2)
-    g = make_g(**p["g"])
+    g = as_g(p["g"])
     d = measure_diffusion(p["L_diffusion"], p["phi_v"], p["T_diffusion"], g=g, hops=p["hops_diffusion"], seed=s1, w0=p["w0"], progress=progress)
     hc = measure_heat_capacity(p["L"], p["phi_v"], T_I=p["T_I"], T_final=p["T_final"], nu=p["nu"], g=g, n_replicas=p["n_replicas"], dT_bin=p["dT_bin"],
                                seed=s2, w0=p["w0"], progress=progress)
@@ -149,7 +149,7 @@ def _compute_tls_set(p, seed, progress):
     """Figs. 9, 10 at quick scale: the TLS history of one cooling run, small parameters."""
     from ..analysis import measure_tls_history
 
-    return measure_tls_history(**dict(p, g=make_g(**p["g"])), seed=seed)
+    return measure_tls_history(**dict(p, g=as_g(p["g"])), seed=seed)
 
 
 def _draw_fig9(r):
@@ -177,8 +177,8 @@ def _draw_fig5(r):
 
 
 
-_UNIFORM = {"family": "uniform", "V0": 0.0, "dV": 1.0}
-_GLYCEROL = {"family": "fermi-gauss", "G0": 0.2, "sigma_V": 0.1, "dV": 1.0}
+_UNIFORM = Uniform(V0=0.0, dV=1.0).to_dict()
+_GLYCEROL = FermiGauss(G0=0.2, sigma_V=0.1, dV=1.0).to_dict()
 _TLS_QUICK = {"L": 40, "phi_v": 0.01, "g": _UNIFORM, "T_I": 0.21, "T_final": 0.04, "nu": 1e-2, "T_marks": [0.2, 0.15, 0.1, 0.05], "hops": 200_000,
               "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": 2000, "multilevel_T": 0.1,
               "boltzmann_T": [0.04, 0.05, 0.065, 0.08], "boltzmann_hops": 200_000, "boltzmann_equilibrate_hops": 20_000, "w0": 1e6}

@@ -9,7 +9,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,14 @@ import numpy as np
 
 from .._version import __version__
 from .._io import atomic_write, check_writable, read_npz
-from .._validate import temperature
 from .._rng import seed_state
 from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
-from ..interactions import GDistribution, Uniform, g_from_dict
+from ..interactions import GDistribution, Uniform
+from ..system import W0_DEFAULT, W0_MAX, W0_MIN, SystemParams  # noqa: F401 (SystemParams and the w0 range are the engine's too)
 from ..lattice import neighbour_table, scan_offsets, site_xy
 from ..schedules import Program, constant
 from . import _kernel as K
+from . import _trap as T_
 
 __all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
 
@@ -34,7 +35,9 @@ STATE_FORMAT = "dplm-explore-state/3"
 #: trajectory, only its cache-hit count differs)
 _CACHE_ARRAYS_2 = ("c_pw", "c_pos", "c_rates", "c_dE", "c_bond", "cown", "iso")
 _CACHE_ARRAYS = ("c_key", "c_site", "c_stamp", "c_clean", "c_dat", "cown", "word", "iso")
-_INITS = ("equilibrium", "random", "given")
+#: how the Markov chain is advanced: every hop ("hop"), or with isolated two-configuration voids'
+#: sojourns drawn whole ("first-passage", :mod:`dplm_explore.kmc._trap`); the same chain in law
+DYNAMICS = ("hop", "first-passage")
 
 
 def normalize_seed(seed) -> int:
@@ -94,94 +97,6 @@ def check_memory(L: int) -> int:
     return need
 
 
-#: attempt rates accepted (the paper's is 1e6): beyond them the total rate over- or underflows
-W0_MIN = 1e-3
-W0_MAX = 1e15
-
-
-@dataclass(frozen=True)
-class SystemParams:
-    """Everything that defines a system (the seed is kept beside it).
-
-    L: linear size (sites L x L, periodic); phi_v: void density in (0, 1) (the realised value is
-    ``n_voids / L^2``, rounded to the nearest integer count); g: interaction distribution;
-    w0: attempt rate (default 1e6); init: 'equilibrium' (at T_I), 'random' (infinite T) or
-    'given' (explicit configuration); bonds: 'peq' (exact) or 'g' (neighbour bonds from g:
-    deliberately out of equilibrium).
-    """
-
-    L: int
-    phi_v: float
-    g: GDistribution = field(default_factory=Uniform)
-    w0: float = 1e6
-    init: str = "equilibrium"
-    T_I: float | None = None
-    bonds: str = "peq"
-
-    def __post_init__(self):
-        L = self.L
-        if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 3:
-            raise ValueError(f"L must be an integer >= 3; got {L!r}")
-        object.__setattr__(self, "L", int(L))
-        try:
-            phi = float(self.phi_v)
-        except (TypeError, ValueError):
-            raise ValueError(f"phi_v must be a number in (0, 1); got {self.phi_v!r}") from None
-        if not 0.0 < phi < 1.0:
-            raise ValueError(f"phi_v must lie in (0, 1); got {self.phi_v!r}")
-        object.__setattr__(self, "phi_v", phi)
-        nv = int(round(phi * L * L))
-        if nv < 1:
-            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice gives no voids (phi_v * L^2 rounds to 0)")
-        if nv >= L * L:
-            raise ValueError(f"phi_v={phi!r} on a {L}x{L} lattice leaves no particles")
-        if not isinstance(self.g, GDistribution):
-            raise ValueError(f"g must be a g(V) distribution (e.g. Uniform()); got {self.g!r}")
-        try:
-            w0 = float(self.w0)
-        except (TypeError, ValueError):
-            raise ValueError(f"w0 must be a positive number; got {self.w0!r}") from None
-        if not (W0_MIN <= w0 <= W0_MAX):
-            raise ValueError(f"w0 must lie in [{W0_MIN:g}, {W0_MAX:g}]; got {self.w0!r}")
-        object.__setattr__(self, "w0", w0)
-        if self.init not in _INITS:
-            raise ValueError(f"init must be one of {_INITS}; got {self.init!r}")
-        if self.init == "equilibrium":
-            if self.T_I is None:
-                raise ValueError("T_I is required for an equilibrium initial state; got None")
-            try:
-                T_I = float(self.T_I)
-            except (TypeError, ValueError):
-                raise ValueError(f"T_I must be a positive number; got {self.T_I!r}") from None
-            temperature("T_I", T_I)
-            object.__setattr__(self, "T_I", T_I)
-        if self.bonds not in ("peq", "g"):
-            raise ValueError(f"bonds must be 'peq' or 'g'; got {self.bonds!r}")
-
-    @property
-    def n_voids(self) -> int:
-        return int(round(self.phi_v * self.L * self.L))
-
-    @property
-    def n_particles(self) -> int:
-        return self.L * self.L - self.n_voids
-
-    @property
-    def phi_v_realised(self) -> float:
-        return self.n_voids / (self.L * self.L)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["g"] = self.g.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SystemParams":
-        d = dict(d)
-        d["g"] = g_from_dict(d["g"])
-        return cls(**d)
-
-
 @dataclass
 class ChunkReport:
     """What one call of :meth:`Simulation.advance` did."""
@@ -207,13 +122,15 @@ _REASONS = {
     K.STOP_FROZEN: "frozen",
 }
 
+# first-passage arrays (open sojourns; a state file without them has none open)
+_TRAP_ARRAYS = ("fp_f", "fp_i", "xtree", "fp_n")
 # arrays that make up the dynamic state (saved and restored exactly)
 _STATE_ARRAYS = (
     "occ", "ppos", "vpos", "bond", "gen", "dense", "rng", "rates", "dEs", "tree", "pw", *_CACHE_ARRAYS,
     "step_T", "step_tend", "fs", "is_",
     "acc_f", "acc_i", "void_time", "v_arrive", "disp_p", "disp_v", "last_p", "last_v",
     "hops_p", "hops_v", "ppos0", "vpos0", "tr_p", "tr_v", "hist_T", "hist_t0", "hist_t1",
-    "hist_f", "hist_i", "gtab",
+    "hist_f", "hist_i", "gtab", *_TRAP_ARRAYS,
 )
 
 
@@ -227,7 +144,9 @@ class Simulation:
     """
 
     # ------------------------------------------------------------------ construction
-    def __init__(self, params: SystemParams, seed: int, init: InitialState, program: Program | None, dense: np.ndarray | None = None, _setup_s: float = 0.0):
+    def __init__(self, params: SystemParams, seed: int, init: InitialState, program: Program | None, dense: np.ndarray | None = None, _setup_s: float = 0.0,
+                 dynamics: str = "hop"):
+        self.dynamics = dynamics
         self.params = params
         self.seed = seed
         L = params.L
@@ -261,6 +180,7 @@ class Simulation:
         self.tree = np.zeros((4 * P - 1) // 3)
         self.pw = np.zeros((Nv, 6))
         self._empty_caches()
+        self._trap_arrays()
         self.fs = np.zeros(K.N_FS)
         self.is_ = np.zeros(K.N_IS, dtype=np.int64)
         self.is_[K.I_HOT] = -1
@@ -296,6 +216,50 @@ class Simulation:
             program = constant(params.T_I)
         self.set_program(program)
 
+    @property
+    def dynamics(self) -> str:
+        """'hop' or 'first-passage' (see :data:`DYNAMICS`); may be switched between calls."""
+        return self._dynamics
+
+    @dynamics.setter
+    def dynamics(self, value: str) -> None:
+        if value not in DYNAMICS:
+            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {value!r}")
+        self._dynamics = value
+
+    def _trap_arrays(self) -> None:
+        """Arrays of the first-passage dynamics with no void trapped (:mod:`._trap`)."""
+        Nv = self.vpos.size
+        self.fp_f = np.zeros((Nv, 2))
+        self.fp_i = np.zeros((Nv, 5), dtype=np.int64)
+        self.xtree = np.full(2 * _xtree_leaves(Nv), np.inf)
+        self.fp_n = np.zeros(4, dtype=np.int64)
+
+    @property
+    def trapped(self) -> int:
+        """Voids whose sojourn is open (first-passage dynamics); :meth:`settle` ends them."""
+        return int(self.fp_i[:, 0].sum())
+
+    def settle(self) -> int:
+        """Put every trapped void in its place now (first-passage dynamics: a configuration drawn
+        given that it has not left, its sojourn booked). Until then, :attr:`energy`, the lattice
+        and the current step's accumulators show trapped voids where their sojourns began.
+        The engine settles before a new program, new tracers and event logging; analyses settle
+        at their window boundaries. Returns the voids settled (0 in hop dynamics)."""
+        if not self.fp_i[:, 0].any():
+            return 0
+        return int(T_._settle(self.rng, self.occ, self.ppos, self.vpos, self.bond, self.nbr, self.rates, self.dEs, self.pw, self.c_key, self.c_site,
+                              self.c_stamp, self.c_dat, self.cown, self.word, self.acc_f, self.acc_i, self.void_time, self.v_arrive, self.disp_p,
+                              self.disp_v, self.last_p, self.last_v, self.hops_p, self.hops_v, self.fp_f, self.fp_i, self.xtree, self.tree,
+                              self.is_[K.I_P], self.fs, self.is_, self.fp_n))
+
+    @property
+    def sojourn_counts(self) -> dict[str, int]:
+        """First-passage bookkeeping since this object was made: sojourns begun, ended by an exit,
+        ended by an interruption, and the flips they stood for."""
+        n = self.fp_n
+        return {"sojourns": int(n[0]), "exits": int(n[1]), "interruptions": int(n[2]), "flips": int(n[3])}
+
     def _empty_caches(self) -> None:
         """Node-cache arrays with every slot empty (see :mod:`dplm_explore.kmc._kernel`): a pure
         memo, so dropping it never changes a trajectory."""
@@ -329,10 +293,14 @@ class Simulation:
         return (self.key, self.gen, self.dense, self.gkind, self.gpar, self.gtab)
 
     @classmethod
-    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = 1e6, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None) -> "Simulation":
+    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = W0_DEFAULT, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
+               dynamics: str = "hop") -> "Simulation":
         """A new system: exact equilibrium at ``T_I`` (default) or a random start
-        (``init='random'``). ``program`` defaults to holding ``T_I``."""
+        (``init='random'``). ``program`` defaults to holding ``T_I``; ``dynamics`` is one of
+        :data:`DYNAMICS`."""
         t0 = time.perf_counter()
+        if dynamics not in DYNAMICS:
+            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
         if void_moves is not None and not _is_count(void_moves):
             raise ValueError(f"void_moves must be a non-negative integer; got {void_moves!r}")
         params = SystemParams(L=L, phi_v=phi_v, g=g if g is not None else Uniform(), w0=w0, init=init, T_I=T_I, bonds=bonds)
@@ -346,14 +314,17 @@ class Simulation:
             state = random_state(params.L, params.n_voids, rng)
         else:
             raise ValueError(f"init must be 'equilibrium' or 'random' for create(); got {init!r}")
-        return cls(params, entropy, state, program, _setup_s=time.perf_counter() - t0)
+        return cls(params, entropy, state, program, _setup_s=time.perf_counter() - t0, dynamics=dynamics)
 
     @classmethod
-    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = 1e6, program: Program | None = None, T_I: float | None = None) -> "Simulation":
+    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = W0_DEFAULT, program: Program | None = None, T_I: float | None = None,
+                           dynamics: str = "hop") -> "Simulation":
         """A system with an explicit arrangement ``occ`` (int[L*L] or int[L, L]: particle label
         0..N-1, or -1 for a void). ``V_table`` (float[N, N], symmetric) fixes every interaction
         (small systems); otherwise pairs come from g by hashing, with ``genesis`` (float[M]
         values for the occupied neighbour pairs in :func:`occupied_pairs` order) stored."""
+        if dynamics not in DYNAMICS:
+            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
         if isinstance(L, (int, np.integer)) and not isinstance(L, bool) and L >= 3:
             check_memory(int(L))
         occ = np.asarray(occ).reshape(-1)
@@ -384,7 +355,7 @@ class Simulation:
                 raise ValueError(f"genesis must hold {n_pairs} finite values (one per occupied neighbour pair); got {genesis.size}")
         gpart, gV = genesis_bonds(occ32, nbr, genesis, N)
         entropy = normalize_seed(seed)
-        return cls(params, entropy, InitialState(occ32, gpart, gV), program, dense=V_table)
+        return cls(params, entropy, InitialState(occ32, gpart, gV), program, dense=V_table, dynamics=dynamics)
 
     # ------------------------------------------------------------------ program
     def set_program(self, program: Program) -> None:
@@ -392,6 +363,7 @@ class Simulation:
         kept in the history; a pending waiting time is dropped (the temperature changes now)."""
         if not isinstance(program, Program):
             raise ValueError(f"program must be a schedules.Program; got {program!r}")
+        self.settle()
         self._archive_program()
         t = self.fs[K.F_T]
         self.program = program
@@ -452,6 +424,7 @@ class Simulation:
         stays bounded however slow the dynamics gets; the kept samples are still exact)."""
         if max_samples is not None and not (_is_count(max_samples) and max_samples >= 2):
             raise ValueError(f"max_samples must be an integer >= 2; got {max_samples!r}")
+        self.settle()
 
         particles = np.asarray(list(particles) if not isinstance(particles, np.ndarray) else particles).reshape(-1)
         voids = np.asarray(list(voids) if not isinstance(voids, np.ndarray) else voids).reshape(-1)
@@ -514,6 +487,7 @@ class Simulation:
             self.nbr, self.offsets, self.lin, self.occ, self.ppos, self.vpos, self.bond,
             self.gen, self.dense, self.key, self.gkind, self.gpar, self.gtab,
             self.rng, self.rates, self.dEs, self.tree, self.pw, self.c_key, self.c_site, self.c_stamp, self.c_clean, self.c_dat, self.cown, self.word, self.iso,
+            np.int64(self._dynamics == "first-passage"), self.fp_f, self.fp_i, self.xtree, self.fp_n,
             self.step_T, self.step_tend, self.fs, self.is_,
             self.acc_f, self.acc_i, self.void_time, self.v_arrive, self.disp_p, self.disp_v, self.last_p, self.last_v, self.hops_p, self.hops_v,
             self.tr_p, self.tr_v, self.samp_t, self.samp_p, self.samp_v, ev_log, ev_t,
@@ -615,6 +589,7 @@ class Simulation:
         float[m] event times). The trajectory is the same as with :meth:`advance`."""
         if isinstance(n, bool) or int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative integer; got {n!r}")
+        self.settle()  # logged runs trap nothing: every hop is an event
         log = np.zeros((int(n), 2), dtype=np.int64)
         ts = np.zeros(int(n))
         self.is_[K.I_NLOG] = 0
@@ -682,19 +657,23 @@ class Simulation:
         return float(_pair_V(int(p), int(q), *self._inter()))
 
     def lattice(self) -> np.ndarray:
-        """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``."""
+        """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``.
+        Reading the configuration settles trapped voids (:meth:`settle`), here and below."""
+        self.settle()
         L = self.params.L
         return self.occ.reshape(L, L).copy()
 
     def void_occupation(self) -> np.ndarray:
         """Time each site held a void since the start (or the last reset), float[L, L], including
         the current stay of every void."""
+        self.settle()
         vt = self.void_time.copy()
         np.add.at(vt, self.vpos, self.t - self.v_arrive)
         return vt.reshape(self.params.L, self.params.L)
 
     def reset_void_occupation(self) -> None:
         """Start a new void-occupation window now (the per-site times are zeroed)."""
+        self.settle()
         self.void_time[:] = 0.0
         self.v_arrive[:] = self.t
 
@@ -719,10 +698,12 @@ class Simulation:
 
     def particle_positions(self) -> np.ndarray:
         """float[N, 2] unwrapped particle positions."""
+        self.settle()
         return site_xy(self.ppos0, self.params.L) + self.disp_p
 
     def void_positions(self) -> np.ndarray:
         """float[Nv, 2] unwrapped void positions."""
+        self.settle()
         return site_xy(self.vpos0, self.params.L) + self.disp_v
 
     def state_bytes(self) -> int:
@@ -733,6 +714,7 @@ class Simulation:
         return {
             "params": self.params.to_dict(),
             "seed": self.seed,
+            "dynamics": self.dynamics,
             "program": self.program.to_dict() if self.program else None,
             "dplm_explore": __version__,
             "numba": numba.__version__,
@@ -773,7 +755,7 @@ class Simulation:
         if fmt not in (STATE_FORMAT, "dplm-explore-state/2"):
             raise ValueError(f"state file {str(path)!r} has format {fmt!r}; expected {STATE_FORMAT!r} (or 'dplm-explore-state/2', which loads with empty caches)")
         needed = _STATE_ARRAYS if fmt == STATE_FORMAT else tuple(n for n in _STATE_ARRAYS if n not in _CACHE_ARRAYS) + _CACHE_ARRAYS_2
-        missing = [n for n in needed if n not in data]
+        missing = [n for n in needed if n not in data and n not in _TRAP_ARRAYS]
         if missing:
             raise ValueError(f"state file {str(path)!r} lacks arrays {missing}")
         lacking = [k for k in ("params", "seed", "program", "program_t0", "key") if k not in meta]
@@ -793,6 +775,10 @@ class Simulation:
         if data["occ"].shape != (S,):
             raise ValueError(f"state file {str(path)!r}: array occ has shape {data['occ'].shape}, but the metadata says L = {params.L} ({S} sites)")
         obj = cls.__new__(cls)
+        try:
+            obj.dynamics = meta.get("dynamics", "hop")
+        except ValueError as exc:
+            raise ValueError(f"state file {str(path)!r} has invalid metadata ({exc})") from None
         obj.params = params
         obj.seed = seed
         obj.program = program
@@ -804,14 +790,18 @@ class Simulation:
         obj.gkind, obj.gpar, _ = params.g.kernel_spec()
         obj.setup_s = 0.0
         for n in _STATE_ARRAYS:
-            if fmt == STATE_FORMAT or n not in _CACHE_ARRAYS:
+            if (fmt == STATE_FORMAT or n not in _CACHE_ARRAYS) and n not in _TRAP_ARRAYS:
                 setattr(obj, n, np.ascontiguousarray(data[n]))
         if fmt != STATE_FORMAT:
             obj._empty_caches()
             if obj.bond.ndim == 2 and obj.bond.shape[1] == 4:
                 obj.bond = np.ascontiguousarray(obj.bond[:, :2])
         obj.gen = pack_genesis(obj.gen[:, :4], obj.gen[:, 4:]) if obj.gen.ndim == 2 and obj.gen.shape[1:] == (8,) else obj.gen
+        obj._trap_arrays()
+        if any(n in data for n in _TRAP_ARRAYS):
+            obj._load_traps(data, path)
         obj._validate_loaded(path)
+        obj._check_traps(path)
         interval = float(meta.get("tracer_interval", math.inf))
         n_tr = obj.tr_p.size + obj.tr_v.size
         cap = 4096 if n_tr else 1
@@ -829,6 +819,41 @@ class Simulation:
             obj._samples = [(t.copy(), sp.copy(), sv.copy())]
         obj.fs[K.F_SAMPLE_DT] = interval
         return obj
+
+    def _load_traps(self, data, path) -> None:
+        """Open sojourns from a state file (shapes and types; :meth:`_check_traps` checks them
+        against the lattice once that is validated)."""
+        where = f"state file {str(path)!r}"
+        missing = [n for n in _TRAP_ARRAYS if n not in data]
+        if missing:
+            raise ValueError(f"{where} lacks arrays {missing}")
+        for n in _TRAP_ARRAYS:
+            a = np.ascontiguousarray(data[n])
+            ref = getattr(self, n)
+            if a.shape != ref.shape or a.dtype != ref.dtype:
+                raise ValueError(f"{where}: array {n} has shape {a.shape} and dtype {a.dtype}; expected {ref.shape} and {ref.dtype}")
+            setattr(self, n, a.copy())
+
+    def _check_traps(self, path) -> None:
+        """Open sojourns consistent with the (validated) lattice, node cache and rate tree."""
+        where = f"state file {str(path)!r}"
+        on = self.fp_i[:, T_.FP_ON]
+        q = self.xtree.shape[0] // 2
+        leaves = self.xtree[q:q + on.size]
+        bad = ~np.isin(on, (0, 1)) | np.any(self.fp_n < 0)
+        tv = np.flatnonzero(on == 1)
+        if tv.size:
+            slot, dab, j = self.fp_i[tv, T_.FP_SLOT], self.fp_i[tv, T_.FP_DIR], self.fp_i[tv, T_.FP_J]
+            bad |= np.any((slot < 0) | (slot >= K.KC) | (dab < 0) | (dab > 3) | ~np.isin(j, (0, 1)) | (self.fp_i[tv, T_.FP_FLIPS] < 0))
+            if not bad.any():
+                bad |= np.any(self.c_key[tv, slot] < 0) | np.any(self.nbr[self.vpos[tv], dab] != self.c_site[tv, slot])
+                bad |= np.any(~(self.fp_f[tv, T_.FP_T0] <= self.fs[K.F_T])) | np.any(~(leaves[tv] >= self.fp_f[tv, T_.FP_T0]))
+                bad |= np.any(self.tree[(self.is_[K.I_P] - 1) // 3 + tv] != 0.0)
+        if np.any(bad) or np.any(leaves[on == 0] != np.inf) or np.any(self.xtree[q + on.size:] != np.inf):
+            raise ValueError(f"{where}: the first-passage arrays (open sojourns) are damaged")
+        for i in range(q - 1, 0, -1):  # the min-tree's inner nodes follow from its leaves
+            self.xtree[i] = min(self.xtree[2 * i], self.xtree[2 * i + 1])
+        self.xtree[0] = np.inf
 
     def _validate_loaded(self, path) -> None:
         """Every array a kernel indexes gets its shape, dtype and index ranges checked: the kernels
@@ -876,7 +901,11 @@ class Simulation:
         t_now = self.fs[K.F_T]
         if not (math.isfinite(t_now) and t_now >= self.program_t0 - 1e-9 * max(1.0, abs(self.program_t0))):
             raise ValueError(f"{where}: the clock reads {t_now!r}, before the program's start {self.program_t0!r} or not finite")
-        for name, arr in (("acc_f", self.acc_f), ("void_time", self.void_time), ("v_arrive", self.v_arrive), ("hist_f", self.hist_f)):
+        # the energy-square moment is NaN where first-passage sojourns ended (see :mod:`._trap`)
+        moments = [(n, a[:, :2], a[:, 2]) for n, a in (("acc_f", self.acc_f), ("hist_f", self.hist_f))]
+        if any(np.any(np.isinf(e2)) for _, _, e2 in moments):
+            raise ValueError(f"{where}: an energy moment is infinite")
+        for name, arr in (("acc_f", moments[0][1]), ("void_time", self.void_time), ("v_arrive", self.v_arrive), ("hist_f", moments[1][1])):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{where}: {name} holds values that are not finite")
         d = self.dense
@@ -913,7 +942,7 @@ class Simulation:
         self.is_[K.I_NLOG] = 0
         tree = np.empty_like(self.tree)
         fs, is_ = self.fs.copy(), self.is_.copy()
-        K._tree_build(tree, P, self.rates, fs, is_)
+        K._tree_build(tree, P, np.where(self.fp_i[:, :1] == 1, 0.0, self.rates), fs, is_)  # trapped voids' leaves hold 0
         if not (np.array_equal(tree, self.tree) and fs[K.F_RHOT] == self.fs[K.F_RHOT]):
             raise ValueError(f"{where}: the rate tree disagrees with the rates")
         if not np.array_equal(self.bond, _bonds_of(self)):
@@ -986,6 +1015,14 @@ def _bonds_of(sim) -> np.ndarray:
     bond = np.zeros_like(sim.bond)
     K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
     return bond
+
+
+def _xtree_leaves(n_voids: int) -> int:
+    """Leaves of the exit-time min-tree: the first power of two >= the number of voids."""
+    q = 1
+    while q < n_voids:
+        q *= 2
+    return q
 
 
 def _is_number(x) -> bool:

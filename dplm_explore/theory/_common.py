@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import finite as _number
-from ..interactions import GDistribution, make_g
+from ..interactions import as_g as _as_g  # noqa: F401 (the theory modules import it from here)
 
 
 def _phi_v(value: Any) -> float:
@@ -29,15 +29,6 @@ def _z(value: Any) -> int:
     if not (math.isfinite(f) and f.is_integer() and f >= 2):
         raise ValueError(msg)
     return int(f)
-
-
-def _as_g(g: Any) -> GDistribution:
-    """A g(V) instance from an instance or a family name (unknown names raise ValueError)."""
-    if isinstance(g, GDistribution):
-        return g
-    if isinstance(g, str):
-        return make_g(g)
-    raise ValueError(f"g must be a GDistribution or a family name; got {g!r}")
 
 
 def _out(a):
