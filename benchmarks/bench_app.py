@@ -194,8 +194,8 @@ def voila_record(a) -> dict:
             if a.profile > 0:
                 rec["js_self_time"] = js_profile(page, a.profile)
                 rec["timeline"] = timeline(page, a.profile)
-            # click a void: time until the page shows it followed
-            lat = []
+            # click a void: time until the page says it is followed, and until its trace is drawn
+            lat, trace = [], []
             for k in range(3):
                 vs = page.evaluate(JS_SOURCE, "voids")
                 xy = page.evaluate(JS_MAP_POINT, [vs["x"][k], vs["y"][k]])
@@ -204,15 +204,22 @@ def voila_record(a) -> dict:
                 page.wait_for_function("(k) => Array.from(document.querySelectorAll('.widget-html-content')).some(e => /Following void/.test(e.innerText))",
                                        arg=k, timeout=30_000)
                 lat.append(time.perf_counter() - t)
+                page.wait_for_function(f"() => ({JS_SOURCE})('trace0').t.length > 0", timeout=30_000)
+                trace.append(time.perf_counter() - t)
+                page.get_by_role("tab", name="More").click()
                 page.get_by_role("button", name="Clear followed").click()
+                page.wait_for_function(f"() => ({JS_SOURCE})('trace0').t.length === 0", timeout=30_000)
+                page.get_by_role("tab", name="Program").click()
                 time.sleep(0.5)
             rec["click_latency_s"] = [round(x, 3) for x in lat]
-            # a widget change: time until the app reports the new program
+            rec["click_to_trace_s"] = [round(x, 3) for x in trace]
+            # a program change (mode, then Apply): time until the app reports the new program
             wl = []
             for mode in ("cool", "hold", "cool"):
-                t = time.perf_counter()
                 page.get_by_role("button", name=mode, exact=True).click()
-                page.wait_for_function("(m) => Array.from(document.querySelectorAll('.widget-html-content')).some(e => e.innerText.startsWith('Program: ' + (m === 'hold' ? 'hold' : 'cool')))",
+                t = time.perf_counter()
+                page.get_by_role("button", name="Apply", exact=True).click()
+                page.wait_for_function("(m) => Array.from(document.querySelectorAll('.widget-html-content')).some(e => e.innerText.startsWith('Program: ' + m))",
                                        arg=mode, timeout=30_000)
                 wl.append(time.perf_counter() - t)
                 time.sleep(0.5)

@@ -29,14 +29,59 @@ def have_browser() -> bool:
     return True
 
 
+class Served(tuple):
+    """``(url, server_log)`` of :func:`served_app`, with the server's process id as ``pid``."""
+
+    pid: int
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def kernel_pids(root: int) -> list[int]:
+    """The ipykernel processes started (at any depth) by process ``root``."""
+    kids, out, todo = _children(), [], [root]
+    while todo:
+        for c in kids.get(todo.pop(), []):
+            todo.append(c)
+            try:
+                if b"ipykernel" in Path(f"/proc/{c}/cmdline").read_bytes():
+                    out.append(c)
+            except OSError:
+                pass
+    return sorted(out)
+
+
+def cpu_s(pids) -> float:
+    """CPU seconds (user + system) used so far by ``pids`` (those still alive)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(f[11]) + int(f[12])) / tick
+    return total
+
+
 @contextmanager
-def served_app(*args: str, timeout: float = 240.0):
-    """``dplm-explore app`` on a free port; yields its URL (taken from what the command prints)."""
+def served_app(*args: str, timeout: float = 240.0, cwd: str | None = None):
+    """``dplm-explore app`` on a free port, started in ``cwd`` (where exports go); yields a
+    :class:`Served` ``(url, server_log)`` (the URL taken from what the command prints)."""
     from dplm_explore.app.serve import free_port
 
     port = free_port("127.0.0.1", 8900)
     cmd = [sys.executable, "-c", "import sys; from dplm_explore.cli import main; sys.exit(main())", "app", "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     url = None
     lines = []
     reader = None
@@ -66,7 +111,9 @@ def served_app(*args: str, timeout: float = 240.0):
         # keep reading the server's output so its pipe never fills
         reader = threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True)
         reader.start()
-        yield url, lines
+        served = Served((url, lines))
+        served.pid = proc.pid
+        yield served
     finally:
         proc.terminate()  # the app stops Voila, which shuts its kernels down
         try:
@@ -120,6 +167,10 @@ def run_all_in_lab(page, url: str, notebook: str) -> None:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
     bokeh_ready(page, timeout=180)
+    # JupyterLab's "get notified about news?" toast covers the lower right corner: say no
+    no = page.locator(".jp-toast-button", has_text="No")
+    if no.count():
+        no.first.click()
 
 
 @contextmanager
@@ -140,6 +191,12 @@ def chromium_page(width: int = 1500, height: int = 1300):
             page.on("request", lambda r: page.external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
             yield page
         finally:
+            # leave the page as a user would (its unload handlers run: a Voila page shuts its
+            # kernel down, so the app's kernel cap is not used up by pages closed long ago)
+            try:
+                page.goto("about:blank", timeout=10_000)
+            except Exception:  # a page that asks before unloading (JupyterLab), or one already gone
+                pass
             browser.close()
 
 
@@ -149,12 +206,13 @@ _FIND = "const find = (name) => { for (const d of Bokeh.documents) { const m = d
 JS_SOURCE = "(name) => { " + _FIND + " const s = find(name); return s == null ? null : s.data; }"
 JS_MODEL_TEXT = "(name) => { " + _FIND + " return find(name).text; }"
 JS_STATUS = "() => { const e = document.querySelector('.dplm-status'); return e == null ? '' : e.innerText; }"
-# page coordinates of lattice point (x, y) on the map
+# page coordinates of lattice point (x, y) on the map (scrolled into view first)
 JS_MAP_POINT = """([x, y]) => {
   const walk = function* (v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); };
   for (const root of Bokeh.index.roots) {
     for (const v of walk(root)) {
       if (v.model.type === "Figure" && v.model.title != null && String(v.model.title.text).startsWith("voids")) {
+        v.el.scrollIntoView({block: "center", inline: "nearest"});
         const r = v.canvas_view.el.getBoundingClientRect();
         return [r.left + v.frame.x_scale.compute(x), r.top + v.frame.y_scale.compute(y)];
       }
@@ -162,6 +220,39 @@ JS_MAP_POINT = """([x, y]) => {
   }
   return null;
 }"""
+
+
+# page rectangles (left, top, right, bottom) of the explorer's main parts: the controls, the map,
+# the traces, the TLS table and the tabbed plots
+JS_PART_RECTS = """() => {
+  const walk = function* (v) { yield v; for (const c of (v.child_views ?? [])) yield* walk(c); };
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const out = {};
+  const c = document.querySelector('.dplm-controls');
+  if (c != null) out.controls = box(c);
+  for (const root of Bokeh.index.roots) {
+    for (const v of walk(root)) {
+      const title = v.model.title != null && v.model.title.text != null ? String(v.model.title.text) : "";
+      if (v.model.type === "Figure" && title.startsWith("voids")) out.map = box(v.el);
+      if (v.model.type === "Figure" && title.startsWith("followed voids")) out.traces = box(v.el);
+      if (v.model.type === "DataTable" && v.model.name === "tls_table") out.table = box(v.el);
+      if (v.model.type === "Tabs") out.tabs = box(v.el);
+    }
+  }
+  return out;
+}"""
+
+
+def overlaps(rects: dict) -> list[tuple[str, str]]:
+    """Pairs of parts whose rectangles overlap by more than 2 px each way."""
+    names = sorted(rects)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = rects[a], rects[b]
+            if min(r1, r2) - max(l1, l2) > 2 and min(b1, b2) - max(t1, t2) > 2:
+                out.append((a, b))
+    return out
 
 
 def bokeh_ready(page, timeout: float = 120.0) -> None:

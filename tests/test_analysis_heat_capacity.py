@@ -238,3 +238,53 @@ def test_ultrastable_glass_cv_follows_tls_theory():
     for c, err, th in ((f.c1, f.c1_err, f.theory["c1"]), (f.c3, f.c3_err, f.theory["c3"])):
         assert abs(c - th) < stats.t.ppf(0.975, R - 1) * err + 0.05 * th, (c, err, th)
     assert f.theory["c1"] == pytest.approx(f.theory["c1_eq10"], rel=0.01)
+
+
+def _records(rng, n, T, C, N, E0=-0.7e3, within=0.5):
+    """n records at temperature T whose energy has total variance N C T^2: part inside each
+    record, the rest between the records' means."""
+    s2 = N * C * T * T
+    E = E0 + rng.normal(0.0, math.sqrt((1 - within) * s2), n)
+    return np.full(n, T), np.full(n, 1.0), E, np.full(n, within * s2)
+
+
+def test_batch_heat_capacity_recovers_cv_with_errors_that_cover_it_and_shrink(rng):
+    from dplm_explore.analysis import batch_heat_capacity
+
+    N, temps, C = 500, np.linspace(0.02, 0.1, 9), 0.3
+    edges = np.linspace(0.015, 0.105, 10)
+    short = [np.concatenate(a) for a in zip(*(_records(rng, 40, T, C, N) for T in temps))]
+    long_ = [np.concatenate(a) for a in zip(*(_records(rng, 640, T, C, N) for T in temps))]
+    a = batch_heat_capacity(*short, edges, n_particles=N)
+    b = batch_heat_capacity(*long_, edges, n_particles=N)
+    assert a["T"] == pytest.approx(temps) and np.all(a["n_batches"] == 8)
+    z = (b["Cv"] - C) / b["Cv_err"]
+    assert np.count_nonzero(np.abs(z) < 3) >= 8, z
+    assert b["Cv"] == pytest.approx(C, rel=0.1)
+    # 16 times the records per bin: errors about 4 times smaller
+    ratio = np.median(a["Cv_err"] / b["Cv_err"])
+    assert 2.5 < ratio < 6.5, ratio
+    assert np.all(np.isfinite(b["e_err"])) and b["e"] == pytest.approx(-0.7e3 / N, rel=1e-3)
+
+
+def test_batch_heat_capacity_is_exact_far_from_zero_energy_and_single_batches_have_no_error():
+    from dplm_explore.analysis import batch_heat_capacity
+
+    # energies near -1e6 with a spread of 0.1 between records: nothing cancels
+    E = -1e6 + np.array([0.1, -0.1] * 8)
+    out = batch_heat_capacity(np.full(16, 0.5), np.ones(16), E, np.zeros(16), [0.0, 1.0], n_particles=4, n_batches=2)
+    assert out["Cv"] == pytest.approx([0.01 / (4 * 0.25)], rel=1e-9)
+    assert out["Cv_err"] == pytest.approx([0.0], abs=1e-12)
+    one = batch_heat_capacity([0.5], [2.0], [-3.0], [0.2], [0.0, 1.0], n_particles=2)
+    assert one["Cv"] == pytest.approx([0.2 / (2 * 0.25)]) and np.isnan(one["Cv_err"][0]) and one["n_batches"].tolist() == [1]
+
+
+@pytest.mark.parametrize("kw, name", [({"n_particles": 0}, "n_particles"), ({"n_batches": 1}, "n_batches"), ({"edges": [1.0, 0.5]}, "edges"),
+                                      ({"var": [0.0, 0.0]}, "var")])
+def test_batch_heat_capacity_rejects_bad_input_by_name(kw, name):
+    from dplm_explore.analysis import batch_heat_capacity
+
+    args = {"T": [0.5], "time_": [1.0], "E": [0.0], "var": [0.1], "edges": [0.0, 1.0], "n_particles": 4}
+    args.update(kw)
+    with pytest.raises(ValueError, match=name):
+        batch_heat_capacity(**args)

@@ -177,3 +177,74 @@ def test_tls_of_an_ultrastable_state_are_equilibrium_subsystems():
     assert zs.size >= 5 and np.all(np.abs(zs) < 4) and np.mean(zs**2) < 3, zs
     fits = np.array(fits)
     assert fits.size >= 3 and np.all(np.abs(fits) < 4), fits
+
+
+def planted_three_levels(T, dE_b=0.04, dE_c=0.02, L=12):
+    """Void 0 at site (5, 7) with two partners: the particle at +x (hop costs dE_b) and the one
+    at -x (hop costs dE_c); every other hop costs about 30: a linear three-level system."""
+    from dplm_explore.lattice import neighbour_table
+
+    a = 7 * L + 5
+    occ, V = plant_tls(L, [a], [0], dE_b)
+    nbr = neighbour_table(L)
+    c = nbr[a, 2]
+    p2 = occ[c]
+    for dd in range(4):
+        q = occ[nbr[c, dd]]
+        if q >= 0:
+            V[p2, q] = V[q, p2] = 0.0
+    q3 = occ[nbr[a, 3]]
+    V[p2, q3] = V[q3, p2] = dE_c
+    return Simulation.from_configuration(L, occ, V_table=V, seed=11, program=constant(T)), a, nbr
+
+
+def test_a_planted_three_level_system_is_listed_with_its_levels_energies_and_boltzmann_occupation():
+    from dplm_explore.analysis import multilevel_systems, tls_from_window
+
+    T = 0.05
+    sim, a, nbr = planted_three_levels(T)
+    w = EventWindow(sim, levels=6).run(300_000)
+    cat = tls_from_window(sim, w)
+    assert len(cat) == 0 and cat.counts["multi"] == 1  # not a TLS: three sites
+    ml = multilevel_systems(sim, w)
+    assert ml.void.tolist() == [0] and ml.n_levels.tolist() == [3] and ml.index(0) == 0 and ml.index(3) is None
+    assert ml.loop.tolist() == [False]  # three sites in a line
+    sites, E, f, b = ml.sites[0], ml.energy[0], ml.fraction[0], ml.boltzmann[0]
+    assert set(sites.tolist()) == {a, int(nbr[a, 0]), int(nbr[a, 2])}
+    assert f.sum() == pytest.approx(1.0, abs=1e-12) and b.sum() == pytest.approx(1.0, abs=1e-12)
+    # energies from the configuration: relative to the most held level, the planted 0.04 and 0.02
+    by_site = dict(zip(sites.tolist(), E - E[sites.tolist().index(a)]))
+    assert by_site[int(nbr[a, 0])] == pytest.approx(0.04, abs=1e-12) and by_site[int(nbr[a, 2])] == pytest.approx(0.02, abs=1e-12)
+    expected = np.exp(-np.array([by_site[s] for s in sites.tolist()]) / T)
+    np.testing.assert_allclose(b, expected / expected.sum(), rtol=1e-12)
+    np.testing.assert_allclose(f, b, atol=0.04)  # measured occupation follows Boltzmann
+    # the outer levels can only go back to the middle: every hop from there is a return
+    assert 0.5 < ml.q_ret[0] < 1.0
+    with pytest.raises(ValueError, match="levels"):
+        multilevel_systems(sim, EventWindow(sim))
+    with pytest.raises(ValueError, match="min_fraction"):
+        multilevel_systems(sim, w, min_fraction=1.5)
+    with pytest.raises(ValueError, match="levels"):
+        EventWindow(sim, levels=-1)
+
+
+def test_level_tracking_changes_nothing_else_and_sees_a_tls_as_two_levels():
+    sim_a, sim_b = planted(0.05), planted(0.05)
+    wa = EventWindow(sim_a).run(50_000)
+    wb = EventWindow(sim_b, levels=4).run(50_000)
+    for k in ("site_a", "site_b", "hops_v", "counts"):
+        np.testing.assert_array_equal(getattr(wa, k), getattr(wb, k))
+    np.testing.assert_allclose(wb.level_fractions()[:, :2], np.stack([wb.p_a, wb.p_b], axis=1), atol=1e-12)
+    assert wb.lv_n.tolist() == [2, 2]
+    assert np.all(wb.v_ret[:, 1] == 0) and np.all(wb.v_ret[:, 0] == wb.hops_v - 1)  # a TLS only returns
+
+
+def test_level_sets_with_a_plaquette_are_loops():
+    from dplm_explore.analysis.tls import _has_loop
+    from dplm_explore.lattice import neighbour_table
+
+    nbr = neighbour_table(8)
+    assert not _has_loop(nbr, [9, 10, 11])  # a line
+    assert not _has_loop(nbr, [9, 10, 18])  # an L
+    assert _has_loop(nbr, [9, 10, 17, 18])  # a 2 x 2 plaquette
+    assert _has_loop(nbr, [9, 10, 11, 17, 18, 19])  # 2 x 3

@@ -8,7 +8,7 @@ import pytest
 
 from dplm_explore.analysis import plant_tls
 from dplm_explore.app import Explorer, ProgramConfig, Runner, SystemConfig
-from dplm_explore.app.plots import nearest_void, scroll_range
+from dplm_explore.app.plots import nearest_void, scroll_range, tls_rows
 from dplm_explore.kmc import Simulation
 from dplm_explore.schedules import constant
 
@@ -184,10 +184,12 @@ def test_explorer_tap_follows_a_void_and_highlights_its_tls():
         assert sorted(zip(hl["x"], hl["y"])) == sorted(map(tuple, [r.latest.tls.xy1[0].tolist(), r.latest.tls.xy2[0].tolist()]))
         assert "is a <b>TLS</b>" in ex.plots.check.text and f"dE = {dE:.4f}" in ex.plots.check.text
         assert ex.plots.tls_table_src.data["void"] == [0]
+        assert ex.plots.tls_table_src.data["levels"] == [2]
         # ratios far below 1e-3 (a TLS with dE ~ 1 at T = 0.08) must not print as 0.000
-        fmts = {c.field: c.formatter for c in ex.plots.table.columns}
-        for field in ("ratio", "ratio_err", "boltzmann"):
-            assert fmts[field].__class__.__name__ == "ScientificFormatter" and fmts[field].power_limit_low >= -3
+        cat = r.latest.tls
+        cat.ratio[0], cat.ratio_err[0], cat.boltzmann[0] = 4.2e-6, 3.1e-7, 3.7e-6
+        rows = tls_rows(r.latest)
+        assert rows["measured"] == ["4.2e-06 ± 3.1e-07"] and rows["boltzmann"] == ["3.7e-06"]
         assert ex.tap(x + 6, y + 6) is None and "No void" in ex.message.value
     finally:
         ex.close()
@@ -342,7 +344,7 @@ def test_a_frame_reaches_each_page_document_as_one_patch_that_rebuilds_the_kerne
     assert list(page.get_model_by_name("voids").data["color"]) == ex.plots.v_src.data["color"]
     assert list(page.get_model_by_name("frame").data["seq"]) == [ex.runner.latest.seq]
     for i in range(2):
-        assert np.array_equal(pages["grid"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
+        assert np.array_equal(pages["side"].get_model_by_name(f"trace{i}").data["t"], ex.plots.trace_srcs[i].data["t"])
     assert len(ex.plots.trace_srcs[0].data["t"]) > 0
 
 
@@ -431,9 +433,17 @@ def test_lesson_presets_set_system_and_program_in_one_click():
             assert e.system.L == p.system["L"] and e.system.T_I == p.system["T_I"] and e.system.g_family == p.system["g_family"]
             assert e.runner.program == p.program and p.program.mode == "cool" and p.program.T < p.system["T_I"]
             assert e.preset_caption.value and e.pending.value == ""
+            # the rate lies on the slider's grid, so the page keeps it (no false "press Apply")
+            k = (math.log10(p.program.nu) - e.nu.min) / e.nu.step
+            assert abs(k - round(k)) < 1e-9, (key, p.program.nu)
+            assert e.program_pending.value == "" and e.apply_button.button_style == ""
+            # the run starts from the preset's T_I (the liquid at 0.2 is cooled from 0.2, not
+            # first quenched to whatever the T field held)
+            assert e.runner.sim.T == pytest.approx(p.system["T_I"], abs=1e-3)
+            assert e._ramp_T0 == pytest.approx(p.system["T_I"], abs=1e-3)
             e.step()
             e.step()
-            assert e.runner.latest.T < p.system["T_I"]  # it cools visibly from the first frames
+            assert p.system["T_I"] - 0.01 < e.runner.latest.T < p.system["T_I"]  # it cools from the first frames
             e.preset.value = ""
     finally:
         e.close()
@@ -473,18 +483,179 @@ def test_frozen_trace_gets_a_readable_axis():
     assert r.end - r.start >= TRACE_MIN_SPAN
 
 
+def _px(size) -> float:
+    size = str(size)
+    return float(size[:-2]) * (4 / 3 if size.endswith("pt") else 1) if size.endswith(("pt", "px")) else 0.0
+
+
+def test_ticks_and_labels_are_at_least_12px_and_the_tables_text_too(ex):
+    from bokeh.models import Axis, DataTable, Div
+
+    axes = [a for part in ex.plots.parts.values() for a in part.select({"type": Axis})]
+    assert len(axes) >= 14  # two for each of the seven figures
+    for a in axes:
+        assert _px(a.major_label_text_font_size) >= 12 and _px(a.axis_label_text_font_size) >= 12, a
+    for m in [m for part in ex.plots.parts.values() for m in part.select({"type": (DataTable, Div)})]:
+        assert _px(m.styles["font-size"]) >= 12, m
+
+
 def test_every_legend_entry_has_a_swatch(ex):
     """A legend entry whose renderers hold no data is drawn by BokehJS without a glyph; every
     entry of every live plot has a renderer with at least one row, and legends are >= 12 px."""
     from bokeh.models import Legend
 
+    ex.follow([0, 1])
     ex.step()
-    legends = list(ex.plots.layout.select({"type": Legend})) if hasattr(ex.plots, "layout") else []
-    if not legends:
-        legends = [lg for fig in vars(ex.plots).values() if hasattr(fig, "select") for lg in fig.select({"type": Legend})]
-    assert legends
+    legends = [lg for part in ex.plots.parts.values() for lg in part.select({"type": Legend})]
+    assert len(legends) == 6  # g(V), traces, e(T), C_v, C_v / T, returns
+    assert len(ex.plots.trace_legend.items) == 2
     for lg in legends:
-        size = str(lg.label_text_font_size)
-        assert size.endswith("pt") and float(size[:-2]) * 4 / 3 >= 12, size
+        assert _px(lg.label_text_font_size) >= 12, lg.label_text_font_size
         for item in lg.items:
             assert any(len(next(iter(r.data_source.data.values()), [])) >= 1 for r in item.renderers), item.label
+
+
+def _total_variance(s):
+    w = s.dt.sum()
+    Em = (s.dt * s.E).sum() / w
+    return w, Em, (s.dt * (s.var + (s.E - Em) ** 2)).sum() / w
+
+
+def test_energy_series_records_add_up_to_the_engines_step_accumulators(monkeypatch):
+    from dplm_explore.app import runner as R
+
+    r = small_runner()
+    for _ in range(6):
+        r.step()
+    s = r.energy
+    assert s.T.size == 6 and s.T == pytest.approx(np.full(6, 0.08), rel=1e-12) and np.all(s.var > 0)
+    b = r.sim.temperature_bins()
+    w, Em, var = _total_variance(s)
+    assert w == pytest.approx(b["time"].sum(), rel=1e-12)
+    assert Em == pytest.approx(b["E_mean"][-1], rel=1e-12)
+    assert var == pytest.approx(b["E2_mean"][-1] - b["E_mean"][-1] ** 2, rel=1e-6)
+    # merging neighbours keeps time, mean and variance
+    monkeypatch.setattr(R, "MAX_RECORDS", 4)
+    r.step()
+    assert s.T.size == 4
+    assert _total_variance(s) == pytest.approx((w + r.energy.dt[-1], *_total_variance(s)[1:]), rel=1e-12)
+    w2, Em2, var2 = _total_variance(s)
+    b = r.sim.temperature_bins()
+    assert var2 == pytest.approx(b["E2_mean"][-1] - b["E_mean"][-1] ** 2, rel=1e-6) and w2 == pytest.approx(b["time"].sum(), rel=1e-12)
+
+
+def test_live_curves_carry_cv_over_t_with_batch_errors_across_a_program_change():
+    r = small_runner()
+    for _ in range(10):
+        r.step()
+    r.set_program(ProgramConfig("cool", 0.06, 0.05))
+    for _ in range(10):
+        r.step()
+    c = r.latest.curves
+    assert c["T_b"].size >= 2 and np.all((c["T_b"] >= 0.06 - 1e-9) & (c["T_b"] <= 0.08 + 1e-9))
+    assert np.all(c["CvT"][np.isfinite(c["CvT"])] > 0)
+    assert np.isfinite(c["CvT_err"]).any()
+    # the records cover the whole run once: no step counted twice at the program change
+    assert r.energy.dt.sum() == pytest.approx(r.sim.temperature_bins()["time"].sum(), rel=1e-12)
+
+
+def test_a_multi_level_void_is_listed_followed_from_its_catalogue_row_and_shows_its_levels():
+    from test_analysis_tls import planted_three_levels
+
+    sim, a, nbr = planted_three_levels(0.05)
+    r = Runner(sim, ProgramConfig("hold", 0.05), hops_per_frame=30_000, window_hops=60_000)
+    ex = Explorer(runner=r)
+    try:
+        for _ in range(2):
+            ex.step()
+        rows = ex.plots.tls_table_src.data
+        assert rows["void"] == [0] and rows["levels"] == [3]
+        assert len(rows["measured"][0].split("/")) == 3 and len(rows["boltzmann"][0].split("/")) == 3
+        assert len(ex.plots.mls_src.data["x"]) == 3
+        assert "1 multi-level" in ex.plots.tls_title.text
+        # a click on the row (the page sets the selection) follows the void and clears the selection
+        ex.plots.tls_table_src.selected.indices = [0]
+        assert r.followed == (0,) and ex.plots.tls_table_src.selected.indices == []
+        ex.step()
+        text = ex.plots.check.text
+        assert "3-level system" in text and text.count("<tr>") == 4  # header and three levels
+        assert "+0.0400" in text and "+0.0200" in text  # the planted level energies
+        assert len(ex.plots.hl_src.data["x"]) == 3
+    finally:
+        ex.close()
+
+
+def test_cv_over_t_view_has_error_bars_and_keeps_the_theory_readable():
+    ex = Explorer(SMALL, hops_per_frame=20_000, window_hops=100_000)
+    try:
+        for _ in range(8):  # a hold: eight records in one bin
+            ex.step()
+        ex.runner.set_program(ProgramConfig("cool", 0.05, 0.05))
+        for _ in range(8):
+            ex.step()
+        ex.plots._draw_curves(ex.runner.latest)
+        d = ex.plots.cvt_src.data
+        assert len(d["T2"]) >= 2 and np.all(np.asarray(d["lo"]) <= np.asarray(d["y"])) and np.all(np.asarray(d["y"]) <= np.asarray(d["hi"]))
+        assert np.any(np.asarray(d["hi"]) > np.asarray(d["lo"]))  # some error bars have length
+        th = ex.plots.cvt_th_src.data
+        assert len(th["T2"]) > 10
+        # a straight line: c1 + c3 T^2
+        c = ex.runner.theory
+        np.testing.assert_allclose(th["y"], c["c1"] + c["c3"] * np.asarray(th["T2"]), rtol=1e-12)
+        yr, xr = ex.plots.cvt_fig.y_range, ex.plots.cvt_fig.x_range
+        assert yr.start == 0.0 and xr.start == 0.0 and yr.end <= 3.0 * max(th["y"]) + 1e-12 and yr.end >= max(th["y"])
+        # a wild point does not flatten the theory
+        frame = ex.runner.latest
+        curves = dict(frame.curves, CvT=np.append(frame.curves["CvT"], 1e3), CvT_err=np.append(frame.curves["CvT_err"], 1.0),
+                      T_b=np.append(frame.curves["T_b"], 0.01))
+        ex.plots._draw_cvt(curves)
+        assert yr.end <= 3.0 * max(th["y"]) + 1e-12
+    finally:
+        ex.close()
+
+
+def test_export_runs_on_a_worker_thread_while_frames_go_on(ex, tmp_path, monkeypatch):
+    import dplm_explore.export as E
+
+    real = E.save_html
+
+    def slow(*a, **kw):
+        time.sleep(1.5)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(E, "save_html", slow)
+    ex.step()
+    t0 = time.perf_counter()
+    fut = ex.export_in_background(tmp_path / "out", formats=("html",))
+    assert time.perf_counter() - t0 < 0.5 and fut is not None
+    assert ex.export_button.disabled and "Exporting into" in ex.message.value
+    assert ex.export_in_background(tmp_path / "out", formats=("html",)) is None  # one at a time
+    drawn = ex.plots.drawn_n
+    ex.step()
+    ex.step()
+    assert ex.plots.drawn_n == drawn + 2 and not fut.done()  # frames drawn while the export runs
+    out, failed = fut.result(30)
+    assert failed == [] and out[0].is_absolute() and out[0].exists()
+    ex.pump_once(force=True)
+    assert not ex.export_button.disabled
+    assert str(out[0]) in html_unescape(ex.message.value) and "Exported" in ex.message.value
+
+
+def html_unescape(s):
+    import html
+
+    return html.unescape(s)
+
+
+def test_layout_keeps_run_and_lesson_outside_the_tabs_and_boxes_at_their_figures_width(ex):
+    c = ex.controls.children
+    assert ex.run_button in c[0].children and ex.step_button in c[0].children and ex.reset_button in c[0].children
+    assert c[1] is ex.preset and ex.sections in c and ex.message in c
+    assert ex.sections.titles == ("Program", "System", "More") and ex.sections.selected_index == 0
+    row = ex.widget.children[-1]
+    assert row.layout.flex_flow == "row wrap"  # a narrow page puts the columns under each other
+    for name, b in ex.bokeh.items():
+        assert b.layout.min_width == b.layout.width == ex._box_px(name)
+    # at 1280 px: controls, map column and side column in one row (margins and gaps included)
+    total = int(ex.controls.layout.width[:-2]) + sum(int(ex._box_px(k)[:-2]) for k in ("map", "side")) + 2 * 8
+    assert total <= 1240, total

@@ -24,19 +24,19 @@ from .diffusion import F_VACANCY, MSD, Diffusion, fit_diffusion_coefficient, gla
 from .events import EventWindow, run_event_window
 from .fragility import FRAGILITY_FORMS, FragilityFit, fit_fragility
 from ..schedules import make_program
-from ._binning import bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges
+from ._binning import batch_heat_capacity, bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges
 from .heat_capacity import CvFit, HeatCapacity, NONEQ_FIT_T_MAX, fit_cv_low_T, fit_window, heat_capacity_from_replicas, low_T_fit_limit, measure_heat_capacity, theory_c1_c3
 from .hop_energy import HopEnergies, QCurve, compare_hop_energies, hop_attempt_energies, measure_hop_energies, measure_q_curve
 from .occupation import VoidOccupation, cooling_simulation, measure_void_occupation, void_occupation_during_cooling
 from .returns import ReturnProbabilities, SnapshotReturnCounter, measure_return_probabilities, measure_returns_during_cooling
 from .trajectories import EventLog, measure_tls_history, record_window
-from .tls import TLSBoltzmann, TLSCatalogue, Traces, find_tls, hop_energies, hop_energy, measure_tls_boltzmann, plant_tls, tls_from_window, trace_voids
+from .tls import MultiLevelSystems, TLSBoltzmann, TLSCatalogue, Traces, find_tls, hop_energies, hop_energy, measure_tls_boltzmann, multilevel_systems, plant_tls, tls_from_window, trace_voids
 
 __all__ = [
     "spawn_seeds", "system_spec", "build_simulation",
-    "HeatCapacity", "CvFit", "heat_capacity_from_replicas", "low_T_fit_limit", "fit_window", "NONEQ_FIT_T_MAX", "measure_heat_capacity", "fit_cv_low_T", "bin_steps", "heat_capacity_from_bins", "temperature_edges", "make_program", "bin_index", "theory_c1_c3",
+    "HeatCapacity", "CvFit", "heat_capacity_from_replicas", "low_T_fit_limit", "fit_window", "NONEQ_FIT_T_MAX", "measure_heat_capacity", "fit_cv_low_T", "bin_steps", "batch_heat_capacity", "heat_capacity_from_bins", "temperature_edges", "make_program", "bin_index", "theory_c1_c3",
     "VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling", "cooling_simulation",
-    "TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",
+    "TLSCatalogue", "TLSBoltzmann", "Traces", "MultiLevelSystems", "multilevel_systems", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",
     "ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability",
     "HopEnergies", "QCurve", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve",
     "MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition",

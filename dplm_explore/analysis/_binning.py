@@ -3,7 +3,9 @@
 * :func:`temperature_edges` — linear or logarithmic temperature bins;
 * :func:`bin_steps` — program steps (time, time-averaged E and E^2) grouped into temperature bins;
 * :func:`heat_capacity_from_bins` — C_v as the difference quotient of bin energies;
-* :func:`return_probability` — a return probability and its binomial error from counts.
+* :func:`return_probability` — a return probability and its binomial error from counts;
+* :func:`batch_heat_capacity` — fluctuation C_v per temperature bin from a time series of
+  records, with errors from batch means over blocks of the run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from ._common import positive, positive_int
 
-__all__ = ["SCHEMES", "temperature_edges", "bin_index", "bin_steps", "heat_capacity_from_bins", "return_probability"]
+__all__ = ["SCHEMES", "temperature_edges", "bin_index", "bin_steps", "heat_capacity_from_bins", "return_probability", "batch_heat_capacity"]
 
 #: derivative schemes of :func:`heat_capacity_from_bins`
 SCHEMES = ("midpoint", "central")
@@ -117,3 +119,66 @@ def return_probability(returns, nonreturns) -> tuple[np.ndarray, np.ndarray]:
         p = np.where(n > 0, r / n, np.nan)
         err = np.where(n > 0, np.sqrt(p * (1 - p) / n), np.nan)
     return p, err
+
+
+def batch_heat_capacity(T, time_, E, var, edges, *, n_particles: int, n_batches: int = 8) -> dict[str, np.ndarray]:
+    """Fluctuation heat capacity per temperature bin with batch-means error bars.
+
+    ``T``, ``time_``, ``E``, ``var`` float[n]: a time series of records in run order (program
+    steps, or the stretches of a live run between two frames): mean temperature, time spanned,
+    time-averaged total energy and the variance of the energy within the record. ``edges``
+    float[m + 1] increasing. The records of each bin are cut, in run order, into up to
+    ``n_batches`` batches of equal time; a batch's energy variance is the time-weighted within-record
+    variance plus the spread of its records' means (law of total variance, taken about the bin's
+    mean so that nothing cancels), and its C_v is that variance over ``n_particles T^2``. Per bin:
+    ``Cv`` the mean over its batches and ``Cv_err`` their standard error (``ddof = 1``; NaN with
+    fewer than two batches), ``e``, ``e_err`` the same for the energy per particle, ``T`` the
+    time-weighted temperature, ``time``, ``n_batches``. As a run adds time to a bin its batches
+    get longer and their spread, so the error, shrinks. Only bins with time are returned, in
+    increasing T."""
+    T, tm, E, var = (np.asarray(a, float) for a in (T, time_, E, var))
+    edges = np.asarray(edges, float)
+    if T.ndim != 1 or not (T.shape == tm.shape == E.shape == var.shape):
+        raise ValueError(f"T, time_, E, var must be 1-d arrays of one length; got shapes {T.shape}, {tm.shape}, {E.shape}, {var.shape}")
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"edges must be an increasing 1-d array of at least 2 values; got {edges!r}")
+    N = positive_int("n_particles", n_particles)
+    nb = positive_int("n_batches", n_batches)
+    if nb < 2:
+        raise ValueError(f"n_batches must be at least 2 (an error needs two batches); got {n_batches!r}")
+    m = edges.size - 1
+    idx, inside = bin_index(T, edges)
+    ok = inside & (tm > 0) & np.isfinite(E) & np.isfinite(var) & np.isfinite(T)
+    idx, tm, T, E, var = idx[ok], tm[ok], T[ok], E[ok], np.maximum(var[ok], 0.0)
+    t_bin = np.bincount(idx, weights=tm, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        E_bin = np.bincount(idx, weights=tm * E, minlength=m) / t_bin
+    # time already spent in the record's bin before the record's midpoint -> its batch
+    order = np.argsort(idx, kind="stable")
+    cum = np.empty_like(tm)
+    cum[order] = np.cumsum(tm[order])
+    start = np.concatenate([[0.0], np.cumsum(t_bin)[:-1]])
+    mid = cum - start[idx] - 0.5 * tm
+    batch = np.minimum((mid / t_bin[idx] * nb).astype(np.int64), nb - 1)
+    key = idx * nb + batch
+    w = np.bincount(key, weights=tm, minlength=m * nb)
+    dE = E - E_bin[idx]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Tb = np.bincount(key, weights=tm * T, minlength=m * nb) / w
+        dEb = np.bincount(key, weights=tm * dE, minlength=m * nb) / w
+        varb = np.bincount(key, weights=tm * (var + dE * dE), minlength=m * nb) / w - dEb**2
+        cvb = np.maximum(varb, 0.0) / (N * Tb * Tb)
+    has = (w > 0).reshape(m, nb)
+    cvb, dEb = cvb.reshape(m, nb), dEb.reshape(m, nb)
+    k = has.sum(axis=1)
+    keep = k > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        T_mean = np.bincount(idx, weights=tm * T, minlength=m) / t_bin
+        cv = np.where(has, cvb, 0.0).sum(axis=1) / k
+        cv_sd = np.sqrt(np.where(has, (cvb - cv[:, None]) ** 2, 0.0).sum(axis=1) / (k - 1))
+        e_b = np.where(has, dEb, 0.0).sum(axis=1) / k
+        e_sd = np.sqrt(np.where(has, (dEb - e_b[:, None]) ** 2, 0.0).sum(axis=1) / (k - 1))
+        cv_err = np.where(k > 1, cv_sd / np.sqrt(k), np.nan)
+        e_err = np.where(k > 1, e_sd / np.sqrt(k), np.nan) / N
+    out = {"T": T_mean, "Cv": cv, "Cv_err": cv_err, "e": E_bin / N, "e_err": e_err, "time": t_bin, "n_batches": k}
+    return {key_: (v[keep] if key_ != "n_batches" else v[keep].astype(np.int64)) for key_, v in out.items()}

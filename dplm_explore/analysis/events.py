@@ -24,6 +24,48 @@ __all__ = ["EventWindow", "run_event_window"]
 
 
 @jit
+def _replay_levels(log, ts, nbr, vpos, arrive, lv_site, lv_time, lv_n, last_v, v_ret):
+    """Replay ``m`` logged hops for the per-void levels: the first ``K`` sites each void holds
+    (``lv_site`` int64[Nv, K], -1 unused) and the time on each (``lv_time`` float64[Nv, K]);
+    ``lv_n`` int64[Nv] counts the sites seen (``K + 1``: more than ``K``). ``v_ret`` int64[Nv, 2]:
+    the void's own returns (a hop reversing its previous hop) and non-returns. ``vpos``,
+    ``arrive`` and ``last_v`` are this kernel's own copies (updated in place)."""
+    m = log.shape[0]
+    K = lv_site.shape[1]
+    for k in range(m):
+        v = log[k, 0]
+        d = log[k, 1]
+        t = ts[k]
+        y = vpos[v]
+        s = nbr[y, d]
+        dt = t - arrive[v]
+        for j in range(K):
+            if lv_site[v, j] == y:
+                lv_time[v, j] += dt
+                break
+        arrive[v] = t
+        if lv_n[v] <= K:
+            found = False
+            for j in range(lv_n[v]):
+                if lv_site[v, j] == s:
+                    found = True
+                    break
+            if not found:
+                if lv_n[v] < K:
+                    lv_site[v, lv_n[v]] = s
+                lv_n[v] += 1
+        od = (d + 2) & 3
+        if last_v[v] >= 0:
+            if last_v[v] == od:
+                v_ret[v, 0] += 1
+            else:
+                v_ret[v, 1] += 1
+        last_v[v] = d
+        vpos[v] = s
+    return m
+
+
+@jit
 def _replay(log, ts, nbr, occ, vpos, arrive, site_a, site_b, t_a, t_b, multi, nhops_v, last_p, last_v, counts):
     """Replay ``m`` logged hops.
 
@@ -80,13 +122,29 @@ class EventWindow:
     ``p_a``, ``p_b`` float[Nv] time fractions on them, ``n_sites`` int[Nv] (1, 2, or 3 meaning
     "three or more"), ``hops_v`` int64[Nv], ``counts`` int64[4] (particle returns, non-returns,
     void returns, non-returns), ``t0``, ``t1``, ``hops``, ``T_mean`` (time-weighted temperature
-    of the program steps run in the window).
+    of the program steps run in the window). With ``levels = K > 0`` also the levels of every
+    void: ``lv_site`` int64[Nv, K] its first K sites, ``lv_n`` int64[Nv] the sites it held
+    (``K + 1``: more), :meth:`level_fractions`, and ``v_ret`` int64[Nv, 2] its own returns and
+    non-returns (a second small kernel over the same log).
     """
 
-    def __init__(self, sim):
+    def __init__(self, sim, *, levels: int = 0):
         self.sim = sim
         nv = sim.params.n_voids
+        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 0:
+            raise ValueError(f"levels must be a non-negative integer (0: no level tracking); got {levels!r}")
         sim.settle()
+        self.levels = int(levels)
+        if self.levels:
+            # per-void levels (see _replay_levels): the first `levels` sites each void holds
+            self.lv_site = np.full((nv, self.levels), -1, np.int64)
+            self.lv_site[:, 0] = sim.vpos
+            self.lv_time = np.zeros((nv, self.levels))
+            self.lv_n = np.ones(nv, np.int64)
+            self.v_ret = np.zeros((nv, 2), np.int64)
+            self._lv_vpos = sim.vpos.astype(np.int32).copy()
+            self._lv_arrive = np.full(nv, sim.t)
+            self._lv_last_v = sim.last_v.copy()
         self.occ = sim.occ.copy()
         self.vpos = sim.vpos.astype(np.int32).copy()
         self.t0 = sim.t
@@ -120,6 +178,9 @@ class EventWindow:
                 n = min(remaining, int(chunk))
                 log, ts = self.sim.record_events(n)
                 m = int(log.shape[0])
+                if m and self.levels:
+                    _replay_levels(log, ts, self.sim.nbr, self._lv_vpos, self._lv_arrive, self.lv_site, self.lv_time, self.lv_n, self._lv_last_v,
+                                   self.v_ret)
                 if m:
                     _replay(log, ts, self.sim.nbr, self.occ, self.vpos, self.arrive, self.site_a, self.site_b, self.t_a, self.t_b,
                             self.multi, self.hops_v, self.last_p, self.last_v, self.counts)
@@ -158,6 +219,17 @@ class EventWindow:
         ta[at_a] += stay[at_a]
         tb[at_b] += stay[at_b]
         return ta, tb
+
+    def level_fractions(self) -> np.ndarray:
+        """float[Nv, levels]: the fraction of the window's time each void spent on each of its
+        tracked sites (``lv_site``), the current stay included (needs ``levels > 0``)."""
+        if not self.levels:
+            raise ValueError("level_fractions needs an EventWindow made with levels > 0")
+        tm = self.lv_time.copy()
+        stay = self.t1 - self._lv_arrive
+        hit = self.lv_site == self._lv_vpos[:, None]
+        tm[hit] += np.broadcast_to(stay[:, None], tm.shape)[hit]
+        return tm / self.duration if self.duration > 0 else np.full(tm.shape, np.nan)
 
     @property
     def duration(self) -> float:

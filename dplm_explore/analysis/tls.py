@@ -33,7 +33,7 @@ from ._common import positive, positive_int, window_start
 from .events import EventWindow
 from ..tasks import need, register_task, task_g
 
-__all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
+__all__ = ["TLSCatalogue", "TLSBoltzmann", "Traces", "MultiLevelSystems", "multilevel_systems", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "hop_energy", "hop_energies"]
 
 
 def hop_energy(sim, v: int, d: int) -> float:
@@ -152,6 +152,137 @@ def _catalogue_from_window(sim, w: EventWindow, min_transitions: int, wall: floa
         provenance=base_provenance(kind="TLS catalogue", program=sim.program.to_dict() if sim.program else None, wall_s=wall, **(start or {}),
                                    context=dict(context or {})),
     )
+
+
+#: most sites a void may hold in a window and still count as a multi-level system
+MAX_LEVELS = 6
+
+
+@dataclass
+class MultiLevelSystems:
+    """Voids confined to between three and :data:`MAX_LEVELS` sites over a window (a TLS has
+    two): per system ``void``, ``n_levels`` and ``q_ret`` (the void's own return probability:
+    the fraction of its hops that reverse its previous hop; 1 for a TLS) in arrays, and per
+    system, most held first, ``sites`` int64[n], ``xy`` int64[n, 2], ``fraction`` float[n] (time
+    on each), ``energy`` float[n] (E of the void on that site minus E on the most held one, from
+    the configuration at the window end, the void moved there through the other levels; NaN
+    where another void is in the way) and ``boltzmann`` float[n] (exp(-energy / T) normalised
+    over the levels). ``loop`` bool per system: its sites hold a closed path (a plaquette); going
+    round it moves particles to new places, so a level's energy depends on the way the void came
+    and the one computed (the shortest way from where it is) may not be the one it had.
+    ``T``: the window's time-weighted temperature."""
+
+    void: np.ndarray
+    n_levels: np.ndarray
+    loop: np.ndarray
+    q_ret: np.ndarray
+    hops: np.ndarray
+    sites: list
+    xy: list
+    fraction: list
+    energy: list
+    boltzmann: list
+    T: float
+
+    def __len__(self) -> int:
+        return int(self.void.size)
+
+    def index(self, v: int) -> int | None:
+        """Position of void ``v`` in the lists, or None."""
+        k = np.flatnonzero(self.void == int(v))
+        return int(k[0]) if k.size else None
+
+
+class _Overlay:
+    """An array seen through a few changed entries (``changes``: index -> value), so that a
+    hypothetical configuration costs a dict, not a copy of the lattice."""
+
+    def __init__(self, base, changes: dict):
+        self.base, self.changes = base, changes
+
+    def __getitem__(self, i):
+        i = int(i)
+        return self.changes.get(i, self.base[i])
+
+
+def _has_loop(nbr, sites) -> bool:
+    """Whether a connected set of lattice sites holds a closed path: it does when it has at
+    least as many neighbour pairs as sites (a tree has one fewer)."""
+    members = {int(x) for x in sites}
+    pairs = sum(1 for a in members for d in range(4) if int(nbr[a, d]) in members) // 2
+    return pairs >= len(members)
+
+
+def _level_energies(sim, v: int, sites: np.ndarray) -> np.ndarray:
+    """E(void v on each of ``sites``) - E(on sites[0]), walking the void from where it is now
+    through the other sites of the set (breadth first); each configuration on the way is the
+    current one with the few sites the walk changed."""
+    from types import SimpleNamespace
+
+    sim.settle()  # the configuration as hop_energy sees it (trapped voids at their sites)
+    sites = [int(x) for x in sites]
+    cur = int(sim.vpos[v])
+    E = {cur: 0.0}
+    conf = {cur: {}}  # site -> the occupancy changes of the configuration with the void there
+    queue = [cur]
+    while queue:
+        a = queue.pop(0)
+        changes = conf[a]
+        occ = _Overlay(sim.occ, changes)
+        for d in range(4):
+            b = int(sim.nbr[a, d])
+            if b not in sites or b in E:
+                continue
+            scratch = SimpleNamespace(occ=occ, vpos=_Overlay(sim.vpos, {v: a}), nbr=sim.nbr, pair_V=sim.pair_V, settle=lambda: None)
+            de = hop_energy(scratch, v, d)
+            if not math.isfinite(de):
+                continue
+            E[b], conf[b] = E[a] + de, {**changes, a: occ[b], b: -(v + 1)}
+            queue.append(b)
+    out = np.array([E.get(x, math.nan) for x in sites])
+    return out - out[0] if math.isfinite(out[0]) else out
+
+
+def multilevel_systems(sim, window: EventWindow, *, min_transitions: int = 4, min_fraction: float = 0.0) -> MultiLevelSystems:
+    """The multi-level systems of an :class:`EventWindow` run on ``sim`` with ``levels >= 3``:
+    voids that held between 3 and ``window.levels`` sites, hopped at least ``min_transitions``
+    times, and spent at least ``min_fraction`` of the window on each of three sites or more."""
+    if not isinstance(window, EventWindow) or window.sim is not sim:
+        raise ValueError(f"window must be an EventWindow run on this simulation; got {window!r}")
+    if window.levels < 3:
+        raise ValueError(f"window must track at least 3 levels (EventWindow(sim, levels=K), K >= 3); got levels={window.levels}")
+    min_transitions = positive_int("min_transitions", min_transitions)
+    if not (isinstance(min_fraction, (int, float)) and 0.0 <= min_fraction < 1.0):
+        raise ValueError(f"min_fraction must lie in [0, 1); got {min_fraction!r}")
+    frac = window.level_fractions()
+    n = window.lv_n
+    held = (np.where(window.lv_site >= 0, frac, 0.0) >= max(min_fraction, 1e-300)).sum(axis=1)
+    sel = np.flatnonzero((n >= 3) & (n <= window.levels) & (window.hops_v >= min_transitions) & (held >= 3))
+    T = window.T_mean
+    L = sim.params.L
+    out = {k: [] for k in ("sites", "xy", "fraction", "energy", "boltzmann")}
+    loop = np.zeros(sel.size, bool)
+    for i, v in enumerate(sel):
+        k = int(n[v])
+        order = np.argsort(-frac[v, :k], kind="stable")
+        sites = window.lv_site[v, :k][order]
+        f = frac[v, :k][order]
+        E = _level_energies(sim, int(v), sites)
+        loop[i] = _has_loop(sim.nbr, sites)
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = np.exp(-(E - np.nanmin(E)) / T) if np.isfinite(E).any() else np.full(k, np.nan)
+            w = np.where(np.isfinite(w), w, 0.0)
+            b = w / w.sum() if w.sum() > 0 else np.full(k, np.nan)
+        out["sites"].append(sites.astype(np.int64))
+        out["xy"].append(site_xy(sites, L).astype(np.int64).reshape(-1, 2))
+        out["fraction"].append(f)
+        out["energy"].append(E)
+        out["boltzmann"].append(b)
+    r = window.v_ret[sel]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = r[:, 0] / (r[:, 0] + r[:, 1])
+    return MultiLevelSystems(void=sel.astype(np.int64), n_levels=n[sel].astype(np.int64), loop=loop, q_ret=q.astype(float),
+                             hops=window.hops_v[sel].astype(np.int64), T=float(T), **out)
 
 
 def tls_from_window(sim, window: EventWindow, *, min_transitions: int = 4) -> TLSCatalogue:

@@ -96,6 +96,15 @@ _NO_CSS_VISUALS_JS = """
 """
 
 
+#: the explorer's page styles (in the widget, so Voila and JupyterLab both get them): messages
+#: wrap anywhere (absolute paths are long), text of at least 12 px
+_CSS = """<style>
+.dplm-message, .dplm-message * { overflow-wrap: anywhere; word-break: break-word; }
+.dplm-explorer { font-size: 13px; }
+.dplm-status { white-space: nowrap; }
+.dplm-message, .dplm-controls .widget-html-content { line-height: 1.3; }
+</style>"""
+
 #: seconds without an acknowledgement from a page that did acknowledge before, with frames
 #: waiting, after which the run pauses (the page is gone)
 PAGE_GONE_S = 10.0
@@ -128,7 +137,10 @@ class Preset:
     caption: str
 
 
-#: the explorer's lesson presets (L = 40 keeps sites large enough to see on a projector)
+#: the explorer's lesson presets (L = 40 keeps sites large enough to see on a projector; the C_v
+#: lesson takes L = 80, as the heat capacity of fewer voids is that of a handful of TLS). Cooling
+#: rates lie on the ν slider's grid (10^(k/4)): a rate between its steps would be moved by the
+#: page, and the program would then read as edited.
 PRESETS: dict[str, Preset] = {
     "tls-emerge": Preset(
         "TLS emerge on cooling", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.2, "seed": 1},
@@ -137,7 +149,7 @@ PRESETS: dict[str, Preset] = {
         "below T ≈ 0.05 some voids rock between two sites: TLS appear in the catalogue."),
     "ultrastable": Preset(
         "Ultrastable glass (T_I = 0.05)", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 2},
-        ProgramConfig("cool", 0.005, 2e-3),
+        ProgramConfig("cool", 0.005, 10**-2.75),
         "Built directly in equilibrium at T_I = 0.05 (far below T_g ≈ 0.15): almost every void is frozen; "
         "the few TLS are all there is, as the theory assumes."),
     "glycerol": Preset(
@@ -147,10 +159,11 @@ PRESETS: dict[str, Preset] = {
         "The paper's glycerol parameters (G0 = 0.2, σ_V = 0.1, φ_v = 0.031): a more fragile glass. "
         "Compare g(V) with p_eq(V; T) as it cools, and D falling near T_g ≈ 0.24."),
     "cv-linear": Preset(
-        "C_v linear in T", {"L": 40, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 4},
-        ProgramConfig("cool", 0.004, 1e-3),
-        "Slow cooling of an ultrastable glass: C_v / T tends to c1 (the dashed theory line) as T → 0, "
-        "the TLS signature; the error bars shrink as the run goes on."),
+        "C_v linear in T", {"L": 80, "phi_v": 0.02, "g_family": "uniform", "init": "equilibrium", "T_I": 0.05, "seed": 4},
+        ProgramConfig("cool", 0.01, 10**-3.5),
+        "Slow cooling of an ultrastable glass (L = 80: enough TLS to average over). In the C_v / T against T² tab compare the "
+        "points with the dashed line c1 + c3 T² of the theory: C_v ≈ c1 T, the TLS signature. At the lowest T the slowest "
+        "TLS stop flipping within a frame and the points fall below it; the error bars shrink as the run goes on."),
 }
 
 
@@ -188,23 +201,33 @@ class Explorer:
             raise ValueError(f"fps must be in (0, 120]; got {fps!r}")
         self.fps = float(fps)
         self.runner = runner
-        self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap)
+        self.plots = LivePlots(runner.sim.params.L, on_tap=self.tap, on_select=self.follow_number)
         self._last_draw = 0.0
         self._status_t = 0.0
         self._draw_times: list[float] = []
         self._task: asyncio.Task | None = None
         self._closed = False
+        self._export_future = None
+        self._export_pool = None
+        self._export_dir: Path | None = None
         self._build_widgets(program, hops_per_frame, window_hops)
         self._apply_system_plots()
         self.pump_once(force=True)
         # the widget takes the figures as they are now: draw first (patches sent before a view
         # exists are lost)
         self.bokeh = {k: _bokeh_widget(m) for k, m in self.plots.parts.items()}
-        # the page sizes the map's box before BokehJS has measured the colour bar's labels: without
-        # a minimum width the TLS table beside it covers them
-        self.bokeh["map"].layout.min_width = f"{self.plots.map.width + 10}px"
-        self.widget = W.HBox([self.controls, W.VBox([self.status, W.HBox([self.bokeh["map"], self.bokeh["tls"]]), self.bokeh["grid"]])],
-                             layout=W.Layout(align_items="flex-start"))
+        self._size_bokeh_boxes()
+        # controls | map over the tabbed plots | traces, followed voids, catalogue: at 1280 x 720
+        # the first screen holds the controls, the map, the traces and the catalogue. The row
+        # wraps (a narrow notebook puts the columns under each other) and every box keeps its
+        # figures' width, so nothing overlaps at any width.
+        self.widget = W.VBox([
+            W.HTML(_CSS),
+            self.status,
+            W.HBox([self.controls, W.VBox([self.bokeh["map"], self.bokeh["tabs"]], layout=W.Layout(min_width=self._box_px("map"))), self.bokeh["side"]],
+                   layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="0px 8px")),
+        ], layout=W.Layout(width="100%"))
+        self.widget.add_class("dplm-explorer")
 
     @classmethod
     def from_env(cls, var: str = "DPLM_EXPLORER") -> "Explorer":
@@ -246,10 +269,10 @@ class Explorer:
         }
         for name, wid in self.w.items():
             wid.observe(self._on_system_change, names="value")
-        self.mode = W.ToggleButtons(options=list(MODES), value=program.mode, description="program", style={"button_width": "50px", **style})
+        self.mode = W.ToggleButtons(options=list(MODES), value=program.mode, description="program", style={"button_width": "58px", **style})
         self.T_target = W.BoundedFloatText(value=program.T, min=1e-4, max=100.0, step=0.005, description="T", style=style, layout=lay())
         self.nu = W.FloatLogSlider(value=program.nu, base=10, min=-7, max=0, step=0.25, description="ν_cool", readout_format=".1e", style=style,
-                                   layout=W.Layout(width="300px"))
+                                   layout=W.Layout(width="265px"))
         for wid in (self.mode, self.T_target, self.nu):
             wid.observe(self._on_program_edit, names="value")
         self.apply_button = W.Button(description="Apply", tooltip="start this temperature program now", layout=W.Layout(width="80px"))
@@ -258,7 +281,7 @@ class Explorer:
         self.preset = W.Dropdown(options=[("lesson presets ...", "")] + [(p.title, key) for key, p in PRESETS.items()], value="", description="lesson",
                                  style=style, layout=lay())
         self.preset.observe(self._on_preset, names="value")
-        self.preset_caption = W.HTML(value="", layout=W.Layout(width="300px"))
+        self.preset_caption = W.HTML(value="", layout=W.Layout(width="100%"))
         self.follow_id = W.BoundedIntText(value=0, min=0, max=10**9, description="void #", style=style, layout=W.Layout(width="160px"))
         self.follow_button = W.Button(description="Follow", layout=W.Layout(width="70px"), tooltip="follow this void (or click it on the map)")
         self.follow_button.on_click(lambda _: self.follow_number(self.follow_id.value))
@@ -278,24 +301,29 @@ class Explorer:
         self.unfollow_button.on_click(lambda _: self.follow(()))
         self.export_dir = W.Text(value="dplm-export", description="export to", style=style, layout=lay())
         self.export_button = W.Button(description="Export HTML + PNG", layout=W.Layout(width="160px"))
-        self.export_button.on_click(lambda _: self.export())
-        self.pending = W.HTML(value="")
-        # fixed size: a status line that changed height would make BokehJS lay the figures out again
-        self.status = W.HTML(value="", layout=W.Layout(height="28px", width="900px", overflow="hidden"))
+        self.export_button.on_click(lambda _: self.export_in_background())
+        self.pending = W.HTML(value="", layout=W.Layout(width="100%"))
+        # fixed height: a status line that changed height would make BokehJS lay the figures out again
+        self.status = W.HTML(value="", layout=W.Layout(height="26px", width="100%", overflow="hidden"))
         self.status.add_class("dplm-status")
-        self.message = W.HTML(value="")
+        self.message = W.HTML(value="", layout=W.Layout(width="100%"))
+        self.message.add_class("dplm-message")
         self.progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, description="program", style=style, layout=lay())
         g_box = W.VBox([self.w[k] for k in ("g_family", "V0", "dV", "G0", "sigma_V")])
+        # the sections share one tab widget so that the Run row, the lesson and the messages stay
+        # on the first screen; Program is open first
+        self.sections = W.Tab(children=[
+            W.VBox([self.mode, self.T_target, self.nu, W.HBox([self.apply_button, self.program_pending]), self.progress]),
+            W.VBox([W.HTML("changes apply on <b>Reset</b>"), *(self.w[k] for k in ("L", "phi_v")), g_box,
+                    *(self.w[k] for k in ("init", "T_I", "seed", "w0")), self.pending]),
+            W.VBox([W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.hops_frame, self.window, self.export_dir,
+                    self.export_button]),
+        ], titles=("Program", "System", "More"), layout=W.Layout(width="100%"))
         self.controls = W.VBox([
-            W.HTML("<b>System</b> (changes apply on Reset)"),
-            *(self.w[k] for k in ("L", "phi_v")), g_box, *(self.w[k] for k in ("init", "T_I", "seed", "w0")),
-            self.preset, self.preset_caption,
-            W.HTML("<b>Temperature program</b> (starts on Apply)"), self.mode, self.T_target, self.nu, W.HBox([self.apply_button, self.program_pending]),
-            self.progress,
-            W.HTML("<b>Run</b>"), W.HBox([self.run_button, self.step_button, self.reset_button]), self.pending,
-            self.hops_frame, self.window, W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.export_dir, self.export_button,
-            self.message,
-        ], layout=W.Layout(width="320px"))
+            W.HBox([self.run_button, self.step_button, self.reset_button]),
+            self.preset, self.preset_caption, self.sections, self.message,
+        ], layout=W.Layout(width="290px", min_width="290px"))
+        self.controls.add_class("dplm-controls")
         self._show_g_fields()
 
     def _show_g_fields(self) -> None:
@@ -355,10 +383,12 @@ class Explorer:
         p = PRESETS[key]
         for name, value in p.system.items():
             self.w[name].value = value
+        # the new system holds its T_I until the preset's program starts from there
+        self.mode.value, self.T_target.value = "hold", p.system["T_I"]
         self.reset()
         self.mode.value, self.nu.value, self.T_target.value = p.program.mode, p.program.nu, p.program.T
         self._on_program_change()
-        self.preset_caption.value = f"<i>{html.escape(p.caption)}</i>"
+        self.preset_caption.value = f"<div style='line-height:1.3;font-style:italic'>{html.escape(p.caption)}</div>"
 
     def follow_number(self, v: int) -> tuple[int, ...]:
         """Follow void ``v`` (as a click on it would), keeping the voids already followed."""
@@ -436,7 +466,7 @@ class Explorer:
         self.reset_button.button_style = ""
         new_plots = wanted.L != self.plots.L
         if new_plots:
-            self.plots = LivePlots(wanted.L, on_tap=self.tap)
+            self.plots = LivePlots(wanted.L, on_tap=self.tap, on_select=self.follow_number)
         self.plots.drawn_seq = -1
         self._apply_system_plots()
         self.pump_once(force=True)
@@ -468,48 +498,103 @@ class Explorer:
 
     def export(self, directory=None, formats=("html", "png")) -> list[Path]:
         """Write the current figures to ``directory`` as standalone HTML (inline BokehJS) and
-        PNG; file names carry the hop count, existing files are never replaced. Served by
-        ``dplm-explore app``, the folder must lie inside the folder the app was started in
-        (``$DPLM_EXPORT_ROOT``; a relative name is taken from there): a visitor cannot write
-        anywhere else."""
+        PNG (without toolbars), on the caller's thread; file names carry the hop count, existing
+        files are never replaced. Served by ``dplm-explore app``, the folder must lie inside the
+        folder the app was started in (``$DPLM_EXPORT_ROOT``; a relative name is taken from
+        there): a visitor cannot write anywhere else. The Export button uses
+        :meth:`export_in_background`."""
+        job = self._export_job_for(directory, formats)
+        if job is None:
+            return []
+        out, failed = job()
+        self._report_export(out, failed)
+        return out
+
+    def export_in_background(self, directory=None, formats=("html", "png")):
+        """:meth:`export` on a worker thread, so that frames go on being drawn while the
+        browser renders the PNG; the status line says when it is done (with the absolute
+        paths). Returns the ``concurrent.futures.Future`` of ``(written, failures)``, or None
+        when the folder was refused or an export is still running."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._export_future is not None and not self._export_future.done():
+            self._say("An export is still running.")
+            return None
+        job = self._export_job_for(directory, formats)
+        if job is None:
+            return None
+        if self._export_pool is None:
+            self._export_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dplm-export")
+        self.export_button.disabled = True
+        self.message.value = f"Exporting into {html.escape(str(self._export_dir))} …"
+        self._export_future = self._export_pool.submit(job)
+        return self._export_future
+
+    def _export_job_for(self, directory, formats):
+        """A function writing the export, or None (after saying why) when the folder is refused."""
         from ..export import save_html, save_png
 
         try:
             d = export_folder(directory or self.export_dir.value)
         except ValueError as exc:
             self.message.value = f"<span style='color:crimson'>Export refused: {html.escape(str(exc))}</span>"
-            return []
+            return None
+        self._export_dir = d
         stem = f"dplm_L{self.system.L}_seed{self.system.seed}_hop{self.runner.latest.hops}"
-        out, failed = [], []
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-            layout = self.snapshot()
-        except (OSError, ValueError, RuntimeError) as exc:
-            self.message.value = f"<span style='color:crimson'>Export failed: {html.escape(str(exc))}</span>"
-            return out
-        for fmt in formats:
+        frame, check, system, theory = self.runner.latest, self.plots.check.text, self.system, self.runner.theory
+
+        def job():
+            out, failed = [], []
             try:
-                if fmt == "html":
-                    out.append(save_html(layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
-                elif fmt == "png":
-                    out.append(save_png(layout, d / f"{stem}.png"))
-            except (OSError, ValueError, RuntimeError, ImportError) as exc:
-                failed.append(f"{fmt.upper()} not written ({exc})")
+                d.mkdir(parents=True, exist_ok=True)
+                layout = self._snapshot(frame, check, system, theory)
+            except (OSError, ValueError, RuntimeError) as exc:
+                return out, [f"not written ({exc})"]
+            for fmt in formats:
+                try:
+                    if fmt == "html":
+                        out.append(save_html(layout, d / f"{stem}.html", title=f"dplm-explore {stem}"))
+                    elif fmt == "png":
+                        out.append(save_png(layout, d / f"{stem}.png"))
+                except (OSError, ValueError, RuntimeError, ImportError) as exc:
+                    failed.append(f"{fmt.upper()} not written ({exc})")
+            return out, failed
+
+        return job
+
+    def _report_export(self, out, failed) -> None:
         if not out:
             self.message.value = f"<span style='color:crimson'>Export failed: {html.escape('; '.join(failed))}</span>"
-            return out
+            return
         self._say("Exported " + ", ".join(str(p) for p in out) + (". " + "; ".join(failed) if failed else ""))
-        return out
+
+    def _poll_export(self) -> bool:
+        """Report a background export that has finished (on the drawing loop); returns whether
+        it reported."""
+        fut = self._export_future
+        if fut is None or not fut.done():
+            return False
+        self._export_future = None
+        self.export_button.disabled = False
+        try:
+            out, failed = fut.result()
+        except Exception as exc:  # an unexpected failure is shown, not lost in the thread
+            out, failed = [], [repr(exc)]
+        self._report_export(out, failed)
+        return True
 
     def snapshot(self):
         """The current figures as one new Bokeh layout (for export; the app's own figures stay
         where they are)."""
-        frame = self.runner.latest
+        return self._snapshot(self.runner.latest, self.plots.check.text, self.system, self.runner.theory)
+
+    @staticmethod
+    def _snapshot(frame, check: str, system: SystemConfig, theory):
         snap = LivePlots(frame.L)
-        snap.set_theory(self.runner.theory)
-        snap.set_g(self.system.g(), self.system.T_I, frame.T)
+        snap.set_theory(theory)
+        snap.set_g(system.g(), system.T_I, frame.T)
         snap.draw(frame)
-        snap.check.text = self.plots.check.text
+        snap.check.text = check
         return snap.snapshot_layout()
 
     def show(self):
@@ -526,6 +611,8 @@ class Explorer:
         self.runner.pause()
         if self._task is not None:
             self._task.cancel()
+        if self._export_pool is not None:
+            self._export_pool.shutdown(wait=False)
         self.widget.close()
         for b in self.bokeh.values():
             b.close()
@@ -534,6 +621,7 @@ class Explorer:
     def pump_once(self, force: bool = False) -> bool:
         """Draw the newest frame if it is not shown yet; returns whether it drew."""
         r = self.runner
+        self._poll_export()
         if r.error is not None:
             err, r.error = r.error, None
             self.message.value = f"<span style='color:crimson'>The run stopped: {html.escape(repr(err))}</span>"
@@ -599,6 +687,7 @@ class Explorer:
                 # or after 1 s without news, e.g. when no page is open), at most fps times a second
                 since = time.perf_counter() - self._last_draw
                 self.watch_page()
+                self._poll_export()
                 acked = self.plots.may_draw()
                 if since >= period and (acked or since >= 1.0):
                     self.pump_once()
@@ -632,6 +721,20 @@ class Explorer:
     def _rebind_bokeh(self) -> None:
         for k, b in self.bokeh.items():
             b.update_from_model(self.plots.parts[k])
+        self._size_bokeh_boxes()
+
+    def _box_px(self, part: str) -> str:
+        """The width a Bokeh part needs on the page (its widest figure or table, and a margin)."""
+        pl = self.plots
+        w = {"map": pl.map.width, "tabs": max(f.width for f in pl.tab_figs.values()), "side": max(pl.trace.width, pl.table.width)}[part]
+        return f"{int(w) + 12}px"
+
+    def _size_bokeh_boxes(self) -> None:
+        """Each Bokeh box at its figures' width: the page sizes a box before BokehJS has measured
+        it, and a box that shrinks lets its figures cover their neighbours (the map over the
+        controls, the colour bar under the catalogue)."""
+        for k, b in self.bokeh.items():
+            b.layout.min_width = b.layout.width = self._box_px(k)
 
     def _apply_system_plots(self) -> None:
         s = self.system

@@ -26,7 +26,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validate import positive, positive_int
-from ..analysis import EventWindow, TLSCatalogue, bin_index, bin_steps, heat_capacity_from_bins, return_probability, temperature_edges, theory_c1_c3, tls_from_window
+from ..analysis import (EventWindow, MultiLevelSystems, TLSCatalogue, batch_heat_capacity, bin_index, bin_steps, heat_capacity_from_bins, multilevel_systems,
+                        return_probability, temperature_edges, theory_c1_c3, tls_from_window)
+from ..analysis.tls import MAX_LEVELS
 from ..interactions import DEFAULT_G_FAMILY, GDistribution, g_families, g_parameters, make_g
 from ..kmc import Simulation
 from ..system import W0_DEFAULT, SystemParams
@@ -141,8 +143,11 @@ class Frame:
     block means of at most :data:`MAX_MAP` x :data:`MAX_MAP` blocks when L is larger);
     ``curves``: per temperature bin ``T``, ``e`` (energy per particle), ``Cv`` (dE/dT between
     bins, per particle; ``T_Cv`` its temperatures), ``Cv_fluct`` ((<E^2> - <E>^2)/(N T^2) per
-    bin), ``P_ret``, ``Q_ret`` (event level); ``traces``: void id -> (t float[n], d float[n])
-    distance from where it was first followed; ``tls``: the last closed window's catalogue."""
+    bin), ``P_ret``, ``Q_ret`` (event level), and the batch-means fluctuation C_v of
+    :class:`EnergySeries` (``T_b``, ``CvT``, ``CvT_err``: C_v / T per bin and its error);
+    ``traces``: void id -> (t float[n], d float[n])
+    distance from where it was first followed; ``tls``: the last closed window's catalogue,
+    ``mls`` its multi-level systems."""
 
     seq: int
     hops: int
@@ -161,6 +166,7 @@ class Frame:
     followed: tuple[int, ...]
     hops_per_s: float
     program_done: bool
+    mls: MultiLevelSystems | None = None
 
 
 @dataclass
@@ -197,6 +203,52 @@ _CURVE_BINS = 60
 #: tracer samples a frame may collect before the tracer thins them (doubling its interval)
 _MAX_WAITING_SAMPLES = 4 * _SAMPLES_PER_FRAME
 MAX_FOLLOWED = 8
+#: records an :class:`EnergySeries` keeps before it merges neighbours in pairs
+MAX_RECORDS = 8192
+
+
+class EnergySeries:
+    """The energy's time series of a run as records, one per frame: mean temperature ``T``, time
+    ``dt``, time-averaged total energy ``E`` and the energy variance within the record ``var``,
+    from what the engine accumulated per program step between two frames (differences are taken
+    per step, so a long run's totals never cancel). Over :data:`MAX_RECORDS` records, neighbours
+    are merged in pairs (law of total variance), so memory stays bounded and records get longer."""
+
+    def __init__(self):
+        self._prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.T, self.dt, self.E, self.var = (np.zeros(0) for _ in range(4))
+
+    def update(self, b: dict) -> None:
+        """Add the record since the last call from ``sim.temperature_bins()`` output ``b``."""
+        tm = np.asarray(b["time"], float)
+        f1 = np.where(tm > 0, np.asarray(b["E_mean"], float) * tm, 0.0)
+        f2 = np.where(tm > 0, np.asarray(b["E2_mean"], float) * tm, 0.0)
+        prev, self._prev = self._prev, (tm, f1, f2)
+        if prev is None or prev[0].size > tm.size:
+            return  # a first call (or a new history) sets the baseline
+        k = max(prev[0].size - 1, 0)  # steps before the previous current one are closed
+        d = [a[k:].copy() for a in (tm, f1, f2)]
+        for a, pa in zip(d, prev):
+            a[: pa.size - k] -= pa[k:]
+        dt, d1, d2 = (float(a.sum()) for a in d)
+        if not dt > 0:
+            return
+        T = float((np.asarray(b["T"], float)[k:] * d[0]).sum() / dt)
+        E = d1 / dt
+        var = max(d2 / dt - E * E, 0.0)
+        self.T, self.dt, self.E, self.var = (np.append(a, x) for a, x in ((self.T, T), (self.dt, dt), (self.E, E), (self.var, var)))
+        if self.T.size > MAX_RECORDS:
+            self._merge_pairs()
+
+    def _merge_pairs(self) -> None:
+        n = self.T.size // 2 * 2
+        head = [a[:n].reshape(-1, 2) for a in (self.T, self.dt, self.E, self.var)]
+        T, dt, E, var = head
+        w = dt.sum(axis=1)
+        Em = (dt * E).sum(axis=1) / w
+        varm = (dt * (var + (E - Em[:, None]) ** 2)).sum(axis=1) / w
+        Tm = (dt * T).sum(axis=1) / w
+        self.T, self.dt, self.E, self.var = (np.concatenate([m, a[n:]]) for m, a in ((Tm, self.T), (w, self.dt), (Em, self.E), (varm, self.var)))
 
 
 class Runner:
@@ -227,13 +279,15 @@ class Runner:
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self._seq = 0
-        self._window = EventWindow(self.sim)
+        self._window = EventWindow(self.sim, levels=MAX_LEVELS)
         self._tls: TLSCatalogue | None = None
+        self._mls: MultiLevelSystems | None = None
         self._tls_seq = 0
         self._occ_hist: deque = deque()
         self._traces: dict[int, _Trace] = {}
         self._rate = float("nan")
         self._frame_dt_sim = float("nan")
+        self.energy = EnergySeries()
         self._mark_occupation()
         self.latest: Frame = self._make_frame()
 
@@ -363,8 +417,10 @@ class Runner:
             self._rate = rate if self._rate != self._rate else 0.7 * self._rate + 0.3 * rate
         if self._window.hops >= self.window_hops or (sim.program_done and self._window.hops):
             self._tls = tls_from_window(sim, self._window, min_transitions=self.min_transitions)
+            # levels held at least 1 % of the window (as the paper's multi-level example is picked)
+            self._mls = multilevel_systems(sim, self._window, min_transitions=self.min_transitions, min_fraction=0.01)
             self._tls_seq += 1
-            self._window = EventWindow(sim)
+            self._window = EventWindow(sim, levels=MAX_LEVELS)
         self._collect_samples(sim)
         self._mark_occupation()
         self.latest = self._make_frame()
@@ -421,11 +477,13 @@ class Runner:
         p_void = coarse_grain(p_void, MAX_MAP)
         self._seq += 1
         traces = {v: (np.fromiter(tr.t, float), np.fromiter(tr.d, float)) for v, tr in self._traces.items()}
+        bins = sim.temperature_bins()
+        self.energy.update(bins)
         return Frame(
             seq=self._seq, hops=sim.hops, t=sim.t, T=sim.T, e=sim.energy_per_particle, L=L,
             void_xy=site_xy(sim.vpos, L).astype(np.int64), void0_xy=site_xy(sim.vpos0, L).astype(np.int64),
-            p_void=p_void, occ_hops=int(h1 - h0), curves=_curves(sim), traces=traces, tls=self._tls, tls_seq=self._tls_seq,
-            followed=tuple(self._traces), hops_per_s=self._rate, program_done=sim.program_done,
+            p_void=p_void, occ_hops=int(h1 - h0), curves=_curves(sim, bins, self.energy), traces=traces, tls=self._tls, tls_seq=self._tls_seq,
+            followed=tuple(self._traces), hops_per_s=self._rate, program_done=sim.program_done, mls=self._mls,
         )
 
 
@@ -439,18 +497,23 @@ def _theory(g, T_I: float, phi_v: float) -> dict[str, Any] | None:
     return th
 
 
-def _curves(sim) -> dict[str, np.ndarray]:
+_CURVE_KEYS = ("T", "e", "Cv_fluct", "P_ret", "Q_ret", "T_Cv", "Cv", "T_b", "CvT", "CvT_err")
+
+
+def _curves(sim, b: dict | None = None, series: EnergySeries | None = None) -> dict[str, np.ndarray]:
     """Per-temperature-bin curves of everything run so far (_CURVE_BINS bins over the range run),
     with the analyses' own definitions (:mod:`dplm_explore.analysis._binning`): C_v the midpoint
-    difference quotient of bin energies, the fluctuation C_v from the within-step variance."""
-    b = sim.temperature_bins()
+    difference quotient of bin energies, the fluctuation C_v from the within-step variance, and
+    (from ``series``) the batch-means fluctuation C_v / T with its error. ``b``: the output of
+    ``sim.temperature_bins()`` when the caller has it."""
+    b = sim.temperature_bins() if b is None else b
     T = np.asarray(b["T"], float)
     tm = np.asarray(b["time"], float)
     ok = tm > 0
     N = sim.params.n_particles
     empty = np.zeros(0)
     if not ok.any():
-        return {k: empty for k in ("T", "e", "Cv_fluct", "P_ret", "Q_ret", "T_Cv", "Cv")}
+        return {k: empty for k in _CURVE_KEYS}
     T_lo, T_hi = float(T[ok].min()), float(T[ok].max())
     lo, hi = T_lo * (1 - 1e-9), T_hi * (1 + 1e-9)
     edges = temperature_edges(lo, hi, dT_bin=(hi - lo) / _CURVE_BINS) if T_hi > T_lo else np.array([lo, hi])
@@ -469,4 +532,9 @@ def _curves(sim) -> dict[str, np.ndarray]:
     Q, _ = return_probability(cnt["v_returns"], cnt["v_nonreturns"])
     e = bins["E"][keep] / N
     T_cv, cv = heat_capacity_from_bins(Tb, e)
-    return {"T": Tb, "e": e, "Cv_fluct": cv_f, "P_ret": P, "Q_ret": Q, "T_Cv": T_cv, "Cv": cv}
+    out = {"T": Tb, "e": e, "Cv_fluct": cv_f, "P_ret": P, "Q_ret": Q, "T_Cv": T_cv, "Cv": cv, "T_b": empty, "CvT": empty, "CvT_err": empty}
+    if series is not None and series.T.size:
+        cb = batch_heat_capacity(series.T, series.dt, series.E, series.var, edges, n_particles=N)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.update(T_b=cb["T"], CvT=cb["Cv"] / cb["T"], CvT_err=cb["Cv_err"] / cb["T"])
+    return out
