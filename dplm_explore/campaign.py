@@ -57,7 +57,7 @@ UNIFORM = Uniform(V0=0.0, dV=1.0).to_dict()
 GLYCEROL = FermiGauss(G0=0.2, sigma_V=0.1, dV=1.0).to_dict()
 #: paper's cooling rate (Figs. 1, 4, 7, 8) and the glycerol one (Figs. 5, 6)
 NU_SLOW = 1e-4
-#: the groups started after the first-passage dynamics existed use it (the same chain in law, 4-25x
+#: the groups started after the first-passage dynamics existed use it (the same chain in law, 2-24x
 #: faster below T ~ 0.1; their energy-square moments are absent, so C_v is dE/dT only)
 FP = "first-passage"
 NU_GLYCEROL = 1e-2

