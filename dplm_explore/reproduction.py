@@ -337,11 +337,6 @@ EXPLANATIONS: list[tuple[dict[str, Any], str]] = [
     ({"figure": "fig1", "quantity": "c3", "T_I": 0.03},
      "c3 is set by the curvature of C_v/T over T <= 0.014, where the theory's c3 T^2 is at most a quarter of c1; 2.3 errors off, "
      "not explained further (with about 20 compared rows, one beyond 2 errors is expected)"),
-    ({"figure": "fig1", "quantity": "c3", "T_I": 0.07},
-     "not explained: 2.3 errors above the equilibrium theory at T_I (12 replicas); from T_I >= 0.07 the ramp at nu = 1e-4 crosses the "
-     "temperatures where the sample falls out of equilibrium, so the theory at T_I is not the only reference (c1 is 0.5 x theory here, 1.4 x at 0.1)"),
-    ({"figure": "fig1", "quantity": "c3", "T_I": 0.1},
-     "not explained: 2.6 errors above the equilibrium theory at T_I (8 replicas of 100 x 100); see the T_I = 0.07 row"),
     ({"figure": "fig4b", "quantity": "q", "T_I": 0.03},
      "Eq. 5 as printed (tau = 0.1 T/nu) gives theory 0.038, which we measure; tau = T/nu (no 0.1) gives 0.052: the paper's 0.05 matches that reading"),
 ]
