@@ -287,3 +287,15 @@ def test_every_program_command_takes_the_dynamics(capsys, tmp_path):
         run([cmd, *ramp, "--nu", "5e-3", *extra, "--dynamics", "first-passage", "--out", str(tmp_path / f"{cmd}.npz"), "--json", "--no-progress"])
     t = run(["tls", "--state", str(tmp_path / "s.npz"), "--hops", "20000", "--out", str(tmp_path / "t.npz"), "--json", "--no-progress"])
     assert "n_tls" in t
+
+
+def test_switching_to_hop_settles_open_sojourns():
+    sim = Simulation.create(L=20, phi_v=0.02, T_I=0.05, seed=31, program=make_program(0.05, 0.02, 5e-3), dynamics="first-passage")
+    sim.advance(time=1.333)
+    assert sim.trapped > 0
+    sim.dynamics = "hop"
+    assert sim.trapped == 0
+    h = sim.hops
+    sim.advance(20_000)
+    assert sim.hops == h + 20_000 and abs(sim.energy - sim.energy_from_scratch()) < 1e-9
+    sim._check_rates("after the switch")

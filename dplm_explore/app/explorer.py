@@ -350,7 +350,7 @@ class Explorer:
     # ------------------------------------------------------------------ handlers (idempotent)
     def _on_dynamics(self, change=None) -> None:
         """Switch how the running system is advanced (takes effect at the next frame)."""
-        self.runner.sim.dynamics = self.dynamics.value
+        self.runner.set_dynamics(self.dynamics.value)
 
     def _wanted_system(self) -> SystemConfig:
         return SystemConfig(**{k: self.w[k].value for k in _SYSTEM_FIELDS})
@@ -480,7 +480,7 @@ class Explorer:
         except ValueError as exc:
             self.pending.value = f"<span style='color:crimson'>Not reset: {html.escape(str(exc))}</span>"
             return
-        runner.sim.dynamics = self.dynamics.value
+        runner.set_dynamics(self.dynamics.value)
         self.runner = runner
         self.system = wanted
         self.pending.value = ""

@@ -364,6 +364,11 @@ class Runner:
 
         return self.call(apply)
 
+    def set_dynamics(self, dynamics: str) -> None:
+        """Advance the system hop by hop or in first passage from the next frame on (between
+        frames: switching to hop settles open sojourns, which must not race a running frame)."""
+        self.call(lambda sim: setattr(sim, "dynamics", dynamics))
+
     def follow(self, voids) -> tuple[int, ...]:
         """Follow these void ids (at most :data:`MAX_FOLLOWED`; the latest kept): their
         displacement traces are sampled from now on; traces of voids still followed go on."""

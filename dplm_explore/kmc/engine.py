@@ -225,6 +225,8 @@ class Simulation:
     def dynamics(self, value: str) -> None:
         if value not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}; got {value!r}")
+        if value == "hop" and getattr(self, "fp_i", None) is not None:
+            self.settle()  # hop by hop knows no open sojourns
         self._dynamics = value
 
     def _trap_arrays(self) -> None:
