@@ -157,13 +157,26 @@ def _level_z(counts, energies, T):
     return z
 
 
+def _mean_energy(energies, T):
+    w = np.exp(-(energies - energies.min()) / T)
+    return float((w * energies).sum() / w.sum())
+
+
 def test_first_passage_follows_boltzmann_on_a_tiny_lattice():
+    """Occupancies at the sample times (configurations) and the time-averaged energy of the
+    engine's accumulators (the sojourns' booking) against the Boltzmann weights."""
     T = 0.12
     sim, counts, energies = _tiny_occupancy(T, "first-passage", 2024, 100_000)
     assert sim.sojourn_counts["sojourns"] > 10_000  # the mode had work
     assert _level_z(counts, energies, T) < 5
-    # negative control: a 15 % wrong temperature is rejected
+    sim.settle()
+    e_time = sim.temperature_bins()["E_mean"][-1]
+    e_samples = np.repeat(energies, counts.astype(int))
+    se = 2 * e_samples.std() / math.sqrt(e_samples.size)  # x2: samples are correlated
+    assert abs(e_time - _mean_energy(energies, T)) < 5 * se
+    # negative controls: a 15 % wrong temperature is rejected by both
     assert _level_z(counts, energies, 1.15 * T) > 8
+    assert abs(e_time - _mean_energy(energies, 1.15 * T)) > 10 * se
 
 
 def test_constructed_equilibrium_holds_in_first_passage():

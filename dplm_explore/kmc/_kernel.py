@@ -103,7 +103,7 @@ def _advance(
                     ts = fs[F_NEXT_SAMPLE]
                     _accumulate(acc_f, k, E, ts - t)
                     t = ts
-                    E, Ec, f, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
+                    E, Ec, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
                                      acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n)
                     ntrap = 0
                     is_[I_PENDING] = 0
@@ -132,7 +132,7 @@ def _advance(
                 _accumulate(acc_f, k, E, dt)
                 t = tend
                 if ntrap > 0:
-                    E, Ec, f, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
+                    E, Ec, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
                                      acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n)
                     ntrap = 0
                 k += 1
@@ -300,7 +300,7 @@ def _advance(
                         o = occ[site]
                         w = -o - 1 if o < 0 else -1
                     if w >= 0 and w != v and fp_i[w, FP_ON] == 1:
-                        E, Ec, f = _interrupt(w, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
+                        E, Ec = _interrupt(w, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
                                               word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i,
                                               xtree, tree, P, is_, fp_n)
                         ntrap -= 1

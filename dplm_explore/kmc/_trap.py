@@ -206,30 +206,28 @@ def _exit_direction(v, j, rng, rates, fp_i):
 def _interrupt(v, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
                acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n):
     """End void v's sojourn at time ``te`` before its exit, in a configuration drawn given that
-    it has not left. Returns (E, Ec, flips booked)."""
+    it has not left. Returns the new (E, Ec)."""
     a, xa, b, xb = _basin_rates(v, fp_i[v, FP_DIR], fp_i[v, FP_SLOT], rates, c_dat)
     j, tb, flips = _sample_survivor(rng, a, xa, b, xb, te - fp_f[v, FP_T0])
     E, Ec = _end(v, te, j, tb, flips, k, E, Ec, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
                  acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_)
     fp_n[2] += 1
     fp_n[3] += flips
-    return E, Ec, flips
+    return E, Ec
 
 
 @jit
 def _sync(te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
           acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n):
-    """Interrupt every trapped void at time ``te``. Returns (E, Ec, flips booked, voids interrupted)."""
-    total = 0
+    """Interrupt every trapped void at time ``te``. Returns (E, Ec, voids interrupted)."""
     n = 0
     for v in range(fp_i.shape[0]):
         if fp_i[v, FP_ON] == 1:
-            E, Ec, f = _interrupt(v, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
+            E, Ec = _interrupt(v, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
                                   word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree,
                                   tree, P, is_, fp_n)
-            total += f
             n += 1
-    return E, Ec, total, n
+    return E, Ec, n
 
 
 @jit
@@ -238,7 +236,7 @@ def _settle(rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_st
     """Interrupt every trapped void now (``fs[F_T]``), booking into the current program step; a
     pending waiting time is dropped (the total rate changes). Returns the voids interrupted."""
     k = min(is_[I_STEP], acc_f.shape[0] - 1)
-    E, Ec, f, n = _sync(fs[F_T], k, fs[F_E], fs[F_EC], rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
+    E, Ec, n = _sync(fs[F_T], k, fs[F_E], fs[F_EC], rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
                         word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_,
                         fp_n)
     fs[F_E] = E
