@@ -279,6 +279,7 @@ def _advance(
         # skip the scan: anything entering those regions since would have dropped the slot.
         if not (hit and iso[v] == 1 and dclean == 1):
             found = 0
+            moved = False
             # other voids within reach of the two changed sites: recompute, drop their caches;
             # a void whose cache refers to a site within reach: drop that cache
             cy = y // L
@@ -294,16 +295,21 @@ def _advance(
                 if ntrap > 0:
                     # a trapped void within reach (at A, or B's mark) takes its place first; its
                     # sites are two or more away from y and s, so the hop just made does not
-                    # touch what its sojourn's end writes, and the scan below treats it as usual
+                    # touch what its sojourn's end writes, and the scan below treats it as usual.
+                    # If it ends in B, its move changes what v's rates at s and v's slot for y
+                    # were computed from: v is recomputed after the scan.
                     w = cown[site]
                     if w < 0 or w == v or fp_i[w, FP_ON] == 0:
                         o = occ[site]
                         w = -o - 1 if o < 0 else -1
                     if w >= 0 and w != v and fp_i[w, FP_ON] == 1:
+                        a_w = vpos[w]
                         E, Ec = _interrupt(w, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
                                               word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i,
                                               xtree, tree, P, is_, fp_n)
                         ntrap -= 1
+                        if vpos[w] != a_w:
+                            moved = True
                 w = cown[site]
                 if w >= 0 and w != v:
                     _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
@@ -321,6 +327,13 @@ def _advance(
                             rhot = rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3]
                         else:
                             _tree_set(tree, P, w, rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3])
+            if moved:
+                _drop_cache(v, c_key, c_site, c_stamp, cown, word, iso)
+                _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
+                if v == hot:
+                    rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
+                else:
+                    _tree_set(tree, P, v, rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3])
             # cached sites at the two changed sites themselves (y is v's own cache, s is v)
             w = cown[s]
             if w >= 0 and w != v:
