@@ -188,3 +188,22 @@ def seed_state(entropy: int) -> np.ndarray:
     if not out.any():  # pragma: no cover - probability 2**-256
         out[0] = 1
     return out
+
+
+def normalize_seed(seed) -> int:
+    """The one place seeds are normalised: ``None`` (fresh entropy), an int, a
+    ``np.random.SeedSequence`` or a ``np.random.Generator``; returns the recorded integer entropy."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, (bool, np.bool_)):
+        raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")
+    if isinstance(seed, (int, np.integer)):
+        if seed < 0:
+            raise ValueError(f"seed must be non-negative; got {seed!r}")
+        return int(seed)
+    if isinstance(seed, np.random.SeedSequence):
+        # children of one spawn share .entropy: draw from the sequence's own state instead
+        return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    raise ValueError(f"seed must be None, a non-negative int or a numpy Generator; got {seed!r}")

@@ -274,11 +274,11 @@ def test_interrupted_sojourns_leave_a_consistent_state(L, phi_v, T, seed, hops):
     for _ in range(4):
         sim.advance(hops)
         assert abs(sim.energy - sim.energy_from_scratch()) < 1e-8
-        sim._validate_loaded("in memory")
+        sim.check()
     assert sim.sojourn_counts["interruptions"] > 20
     sim.settle()
     assert abs(sim.energy - sim.energy_from_scratch()) < 1e-8
-    sim._validate_loaded("in memory")
+    sim.check()
 
 
 def test_energy_square_moment_is_absent_where_sojourns_ended():
@@ -328,4 +328,4 @@ def test_switching_to_hop_settles_open_sojourns():
     h = sim.hops
     sim.advance(20_000)
     assert sim.hops == h + 20_000 and abs(sim.energy - sim.energy_from_scratch()) < 1e-9
-    sim._check_rates("after the switch")
+    sim.check()

@@ -21,7 +21,7 @@ def spawn_seeds(seed, n: int) -> tuple[int, np.ndarray]:
     spawned child, so it cannot name a replica); passing ``seeds[i]`` to
     :meth:`Simulation.create` reproduces replica ``i`` exactly.
     """
-    from ..kmc.engine import normalize_seed
+    from .._rng import normalize_seed
 
     n = positive_int("n_replicas", n)
     root = normalize_seed(seed)

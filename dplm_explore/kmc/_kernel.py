@@ -25,16 +25,7 @@ from ._ops import (  # noqa: F401 (the engine reads the layout and helpers throu
 
 
 @jit
-def _advance(
-    nbr, offsets, lin, occ, ppos, vpos, bond,
-    gen, dense, key, gkind, gpar, gtab,
-    rng, rates, dEs, tree, pw, c_key, c_site, c_stamp, c_clean, c_dat, cown, word, iso,
-    fp, fp_f, fp_i, xtree, fp_n,
-    step_T, step_tend, fs, is_,
-    acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v,
-    tr_p, tr_v, samp_t, samp_p, samp_v, ev_log, ev_t,
-    max_hops, t_stop,
-):
+def _advance(lat, itr, rng, rt, ca, tp, pg, ac, tc, ev, fp, max_hops, t_stop):
     """Run the KMC until ``max_hops`` more hops, simulated time ``t_stop`` (the next event would
     come later), the end of the temperature program, a full sample or event buffer.
 
@@ -51,6 +42,16 @@ def _advance(
     not the flips inside sojourns (those are in the hop counters).
     Returns (status, hops done in this call).
     """
+    nbr, offsets, lin, occ, ppos, vpos, bond = lat.nbr, lat.offsets, lat.lin, lat.occ, lat.ppos, lat.vpos, lat.bond
+    gen, dense, key, gkind, gpar, gtab = itr.gen, itr.dense, itr.key, itr.gkind, itr.gpar, itr.gtab
+    rates, dEs, tree, pw = rt.rates, rt.dEs, rt.tree, rt.pw
+    c_key, c_site, c_stamp, c_clean, c_dat, cown, word, iso = ca.c_key, ca.c_site, ca.c_stamp, ca.c_clean, ca.c_dat, ca.cown, ca.word, ca.iso
+    fp_f, fp_i, xtree, fp_n = tp.fp_f, tp.fp_i, tp.xtree, tp.fp_n
+    step_T, step_tend, fs, is_ = pg.step_T, pg.step_tend, pg.fs, pg.is_
+    acc_f, acc_i, void_time, v_arrive = ac.acc_f, ac.acc_i, ac.void_time, ac.v_arrive
+    disp_p, disp_v, last_p, last_v, hops_p, hops_v = ac.disp_p, ac.disp_v, ac.last_p, ac.last_v, ac.hops_p, ac.hops_v
+    tr_p, tr_v, samp_t, samp_p, samp_v = tc.tr_p, tc.tr_v, tc.samp_t, tc.samp_p, tc.samp_v
+    ev_log, ev_t = ev.ev_log, ev.ev_t
     P = is_[I_P]
     L = is_[I_L]
     w0 = fs[F_W0]
@@ -103,8 +104,7 @@ def _advance(
                     ts = fs[F_NEXT_SAMPLE]
                     _accumulate(acc_f, k, E, ts - t)
                     t = ts
-                    E, Ec, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-                                     acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n)
+                    E, Ec, n = _sync(t, k, E, Ec, rng, lat, rt, ca, ac, tp, is_)
                     ntrap = 0
                     is_[I_PENDING] = 0
                     continue
@@ -132,8 +132,7 @@ def _advance(
                 _accumulate(acc_f, k, E, dt)
                 t = tend
                 if ntrap > 0:
-                    E, Ec, n = _sync(t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-                                     acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n)
+                    E, Ec, n = _sync(t, k, E, Ec, rng, lat, rt, ca, ac, tp, is_)
                     ntrap = 0
                 k += 1
                 is_[I_PENDING] = 0
@@ -160,9 +159,7 @@ def _advance(
                 t = t_next
                 j = fp_i[v, FP_J]
                 flips = fp_i[v, FP_FLIPS]
-                E, Ec = _end(v, t, j, fp_f[v, FP_TB], flips, k, E, Ec, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat,
-                             cown, word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P,
-                             is_)
+                E, Ec = _end(v, t, j, fp_f[v, FP_TB], flips, k, E, Ec, lat, rt, ca, ac, tp, is_)
                 ntrap -= 1
                 fp_n[1] += 1
                 fp_n[3] += flips
@@ -304,9 +301,7 @@ def _advance(
                         w = -o - 1 if o < 0 else -1
                     if w >= 0 and w != v and fp_i[w, FP_ON] == 1:
                         a_w = vpos[w]
-                        E, Ec = _interrupt(w, t, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
-                                              word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i,
-                                              xtree, tree, P, is_, fp_n)
+                        E, Ec = _interrupt(w, t, k, E, Ec, rng, lat, rt, ca, ac, tp, is_)
                         ntrap -= 1
                         if vpos[w] != a_w:
                             moved = True

@@ -36,7 +36,7 @@ import math
 from .._jit import jit
 from .._rng import _uniform
 from ._basin import _cycle_stop, _sample_exit, _sample_survivor
-from ._ops import C_RATE, F_E, F_EC, F_T, I_CACHE_HITS, I_HOPS, I_PENDING, I_STEP, _enter_slot, _hop_bonds, _tree_set, _unit
+from ._ops import C_RATE, F_E, F_EC, F_T, I_CACHE_HITS, I_HOPS, I_P, I_PENDING, I_STEP, _enter_slot, _hop_bonds, _tree_set, _unit
 
 #: a void is trapped only when a visit to A comes back to A with at least this probability (an
 #: expected cycle or more before it leaves); below, the hop-by-hop path is cheaper
@@ -106,11 +106,17 @@ def _trap(v, t, dab, jl, rng, rates, c_dat, fp_f, fp_i, xtree):
 
 
 @jit
-def _end(v, te, j, tb, flips, k, E, Ec, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-         acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_):
+def _end(v, te, j, tb, flips, k, E, Ec, lat, rt, ca, ac, tp, is_):
     """End void v's sojourn at time ``te`` in configuration j (0 = A, 1 = B) after ``flips`` flips
     with ``tb`` time in B: book it in step k's accumulators, put the void in configuration j and
     back into the sum tree. Returns the new (E, Ec)."""
+    occ, ppos, vpos, bond, nbr = lat.occ, lat.ppos, lat.vpos, lat.bond, lat.nbr
+    rates, dEs, tree, pw = rt.rates, rt.dEs, rt.tree, rt.pw
+    c_key, c_site, c_stamp, c_dat, cown, word = ca.c_key, ca.c_site, ca.c_stamp, ca.c_dat, ca.cown, ca.word
+    acc_f, acc_i, void_time, v_arrive = ac.acc_f, ac.acc_i, ac.void_time, ac.v_arrive
+    disp_p, disp_v, last_p, last_v, hops_p, hops_v = ac.disp_p, ac.disp_v, ac.last_p, ac.last_v, ac.hops_p, ac.hops_v
+    fp_f, fp_i, xtree = tp.fp_f, tp.fp_i, tp.xtree
+    P = is_[I_P]
     a_site = vpos[v]
     dab = fp_i[v, FP_DIR]
     jl = fp_i[v, FP_SLOT]
@@ -203,42 +209,37 @@ def _exit_direction(v, j, rng, rates, fp_i):
 
 
 @jit
-def _interrupt(v, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-               acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n):
+def _interrupt(v, te, k, E, Ec, rng, lat, rt, ca, ac, tp, is_):
     """End void v's sojourn at time ``te`` before its exit, in a configuration drawn given that
     it has not left. Returns the new (E, Ec)."""
-    a, xa, b, xb = _basin_rates(v, fp_i[v, FP_DIR], fp_i[v, FP_SLOT], rates, c_dat)
+    fp_f, fp_i = tp.fp_f, tp.fp_i
+    a, xa, b, xb = _basin_rates(v, fp_i[v, FP_DIR], fp_i[v, FP_SLOT], rt.rates, ca.c_dat)
     j, tb, flips = _sample_survivor(rng, a, xa, b, xb, te - fp_f[v, FP_T0])
-    E, Ec = _end(v, te, j, tb, flips, k, E, Ec, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-                 acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_)
-    fp_n[2] += 1
-    fp_n[3] += flips
+    E, Ec = _end(v, te, j, tb, flips, k, E, Ec, lat, rt, ca, ac, tp, is_)
+    tp.fp_n[2] += 1
+    tp.fp_n[3] += flips
     return E, Ec
 
 
 @jit
-def _sync(te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word,
-          acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_, fp_n):
+def _sync(te, k, E, Ec, rng, lat, rt, ca, ac, tp, is_):
     """Interrupt every trapped void at time ``te``. Returns (E, Ec, voids interrupted)."""
     n = 0
+    fp_i = tp.fp_i
     for v in range(fp_i.shape[0]):
         if fp_i[v, FP_ON] == 1:
-            E, Ec = _interrupt(v, te, k, E, Ec, rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
-                                  word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree,
-                                  tree, P, is_, fp_n)
+            E, Ec = _interrupt(v, te, k, E, Ec, rng, lat, rt, ca, ac, tp, is_)
             n += 1
     return E, Ec, n
 
 
 @jit
-def _settle(rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown, word, acc_f, acc_i, void_time, v_arrive,
-            disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, fs, is_, fp_n):
+def _settle(rng, lat, rt, ca, ac, tp, pg):
     """Interrupt every trapped void now (``fs[F_T]``), booking into the current program step; a
     pending waiting time is dropped (the total rate changes). Returns the voids interrupted."""
-    k = min(is_[I_STEP], acc_f.shape[0] - 1)
-    E, Ec, n = _sync(fs[F_T], k, fs[F_E], fs[F_EC], rng, occ, ppos, vpos, bond, nbr, rates, dEs, pw, c_key, c_site, c_stamp, c_dat, cown,
-                        word, acc_f, acc_i, void_time, v_arrive, disp_p, disp_v, last_p, last_v, hops_p, hops_v, fp_f, fp_i, xtree, tree, P, is_,
-                        fp_n)
+    fs, is_ = pg.fs, pg.is_
+    k = min(is_[I_STEP], ac.acc_f.shape[0] - 1)
+    E, Ec, n = _sync(fs[F_T], k, fs[F_E], fs[F_EC], rng, lat, rt, ca, ac, tp, is_)
     fs[F_E] = E
     fs[F_EC] = Ec
     if n > 0:
