@@ -3,7 +3,10 @@
 * :mod:`.runner` — what the user asked for (:class:`SystemConfig`, :class:`ProgramConfig`) and the
   simulation advancing in frames on a background thread (:class:`Runner`, :class:`Frame`);
 * :mod:`.plots` — the Bokeh figures, fed from frames (:class:`LivePlots`);
-* :mod:`.explorer` — the ipywidgets controls and the drawing loop (:class:`Explorer`);
+* :mod:`.explorer` — the explorer (:class:`Explorer`), wiring its controls to the run; its
+  widgets and layout are in :mod:`._controls`, the drawing loop in :mod:`._drawing`, exports in
+  :mod:`._exporting`, the lesson presets in :mod:`._presets` and BokehJS in the page in
+  :mod:`._bokeh_page`;
 * :mod:`.serve` — ``dplm-explore app``: the explorer served by Voila on localhost.
 
 Needs the ``app`` extra (ipywidgets, bokeh, jupyter_bokeh, voila).
