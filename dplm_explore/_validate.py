@@ -80,3 +80,13 @@ def positive_array(name: str, value: Any) -> np.ndarray:
     if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
         raise ValueError(f"{name} must be positive and finite; got {value!r}")
     return a
+
+
+def is_number(x) -> bool:
+    """A real number, not a bool and not NaN."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) and not math.isnan(float(x))
+
+
+def is_count(x) -> bool:
+    """A finite non-negative whole number (int or integral float)."""
+    return is_number(x) and math.isfinite(float(x)) and float(x) >= 0 and int(x) == x

@@ -60,7 +60,6 @@ import math
 import numpy as np
 
 from .._jit import jit, prefetch
-from .._rng import _exponential, _uniform
 from ..interactions import _pair_V
 
 # status codes returned by _advance

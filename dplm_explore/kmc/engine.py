@@ -16,8 +16,9 @@ import numpy as np
 
 from .._version import __version__
 from .._rng import normalize_seed, seed_state
-from ..equilibrium import InitialState, equilibrium_state, genesis_bonds, occupied_pairs, random_state
-from ..interactions import GDistribution, Uniform
+from .._validate import is_count, is_number
+from ..equilibrium import InitialState
+from ..interactions import GDistribution
 from ..system import W0_DEFAULT, W0_MAX, W0_MIN, SystemParams  # noqa: F401 (SystemParams and the w0 range are the engine's too)
 from ..lattice import neighbour_table, scan_offsets, site_xy
 from ..schedules import Program, constant
@@ -25,7 +26,9 @@ from . import _kernel as K
 from . import _state as ST
 from . import _trap as T_
 from ._persist import STATE_FORMAT, TRACER_CAPACITY, check_traps, load_state, save_state, validate
-from ._state import check_memory, pack_genesis
+from ._build import given_system, new_system
+from ._state import pack_genesis
+from ._tracers import drain, joined, tracer_request
 
 __all__ = ["SystemParams", "Simulation", "ChunkReport", "normalize_seed", "STATE_FORMAT"]
 
@@ -84,7 +87,7 @@ class Simulation:
         self.dynamics = dynamics
         self.params = params
         self.seed = seed
-        L, N, Nv = params.L, params.n_particles, params.n_voids
+        L, Nv = params.L, params.n_voids
         self._fresh(ST.SAVED)
         self._structure()
         _, key_seq, kmc_seq = np.random.SeedSequence(seed).spawn(3)
@@ -144,8 +147,7 @@ class Simulation:
 
     @dynamics.setter
     def dynamics(self, value: str) -> None:
-        if value not in DYNAMICS:
-            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {value!r}")
+        _check_dynamics(value)
         if value == "hop" and getattr(self, "_fp_i", None) is not None:
             self.settle()  # hop by hop knows no open sojourns
         self._dynamics = value
@@ -193,69 +195,27 @@ class Simulation:
         return (self._key, self._gen, self._dense, self._gkind, self._gpar, self._gtab)
 
     @classmethod
-    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None, w0: float = W0_DEFAULT, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
+    def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None,
+               w0: float = W0_DEFAULT, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
                dynamics: str = "hop") -> "Simulation":
         """A new system: exact equilibrium at ``T_I`` (default) or a random start
         (``init='random'``). ``program`` defaults to holding ``T_I``; ``dynamics`` is one of
         :data:`DYNAMICS`."""
         t0 = time.perf_counter()
-        if dynamics not in DYNAMICS:
-            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
-        if void_moves is not None and not _is_count(void_moves):
-            raise ValueError(f"void_moves must be a non-negative integer; got {void_moves!r}")
-        params = SystemParams(L=L, phi_v=phi_v, g=g if g is not None else Uniform(), w0=w0, init=init, T_I=T_I, bonds=bonds)
-        check_memory(params.L)
-        entropy = normalize_seed(seed)
-        construction_seq = np.random.SeedSequence(entropy).spawn(3)[0]
-        rng = np.random.default_rng(construction_seq)
-        if init == "equilibrium":
-            state = equilibrium_state(params.L, params.n_voids, params.g, params.T_I, rng, void_moves=void_moves, bonds=bonds)
-        elif init == "random":
-            state = random_state(params.L, params.n_voids, rng)
-        else:
-            raise ValueError(f"init must be 'equilibrium' or 'random' for create(); got {init!r}")
+        _check_dynamics(dynamics)
+        params, entropy, state = new_system(L, phi_v, g=g, T_I=T_I, init=init, seed=seed, w0=w0, bonds=bonds, void_moves=void_moves)
         return cls(params, entropy, state, program, _setup_s=time.perf_counter() - t0, dynamics=dynamics)
 
     @classmethod
-    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = W0_DEFAULT, program: Program | None = None, T_I: float | None = None,
-                           dynamics: str = "hop") -> "Simulation":
+    def from_configuration(cls, L: int, occ, *, g: GDistribution | None = None, V_table=None, genesis=None, seed=None, w0: float = W0_DEFAULT,
+                           program: Program | None = None, T_I: float | None = None, dynamics: str = "hop") -> "Simulation":
         """A system with an explicit arrangement ``occ`` (int[L*L] or int[L, L]: particle label
         0..N-1, or -1 for a void). ``V_table`` (float[N, N], symmetric) fixes every interaction
         (small systems); otherwise pairs come from g by hashing, with ``genesis`` (float[M]
         values for the occupied neighbour pairs in :func:`occupied_pairs` order) stored."""
-        if dynamics not in DYNAMICS:
-            raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
-        if isinstance(L, (int, np.integer)) and not isinstance(L, bool) and L >= 3:
-            check_memory(int(L))
-        occ = np.asarray(occ).reshape(-1)
-        if occ.size != L * L:
-            raise ValueError(f"occ must have L*L = {L * L} entries; got {occ.size}")
-        n_voids = int((occ < 0).sum())
-        labels = np.sort(occ[occ >= 0])
-        if not np.array_equal(labels, np.arange(labels.size)):
-            raise ValueError("occ must hold each particle label 0..N-1 exactly once (and -1 for voids)")
-        params = SystemParams(L=L, phi_v=n_voids / (L * L), g=g if g is not None else Uniform(), w0=w0, init="given", T_I=T_I)
-        if params.n_voids != n_voids:  # pragma: no cover - rounding cannot change an exact count
-            raise ValueError("void count mismatch")
-        occ32 = occ.astype(np.int32)
-        vs = np.flatnonzero(occ32 < 0)
-        occ32[vs] = -(np.arange(vs.size, dtype=np.int32) + 1)
-        nbr = neighbour_table(L)
-        N = labels.size
-        if V_table is not None:
-            V_table = np.asarray(V_table, dtype=np.float64)
-            if V_table.shape != (N, N) or not np.array_equal(V_table, V_table.T) or not np.all(np.isfinite(V_table)):
-                raise ValueError(f"V_table must be a finite symmetric array of shape ({N}, {N}); got shape {V_table.shape}")
-        if genesis is not None:
-            if V_table is not None:
-                raise ValueError("give either V_table (every interaction) or genesis (stored neighbour bonds), not both")
-            genesis = np.asarray(genesis, dtype=np.float64).reshape(-1)
-            n_pairs = occupied_pairs(occ32, nbr)[0].size
-            if genesis.size != n_pairs or not np.all(np.isfinite(genesis)):
-                raise ValueError(f"genesis must hold {n_pairs} finite values (one per occupied neighbour pair); got {genesis.size}")
-        gpart, gV = genesis_bonds(occ32, nbr, genesis, N)
-        entropy = normalize_seed(seed)
-        return cls(params, entropy, InitialState(occ32, gpart, gV), program, dense=V_table, dynamics=dynamics)
+        _check_dynamics(dynamics)
+        params, entropy, state, dense = given_system(L, occ, g=g, V_table=V_table, genesis=genesis, seed=seed, w0=w0, T_I=T_I)
+        return cls(params, entropy, state, program, dense=dense, dynamics=dynamics)
 
     # ------------------------------------------------------------------ program
     def set_program(self, program: Program) -> None:
@@ -322,55 +282,31 @@ class Simulation:
         units from now on (read them with :meth:`samples`). ``max_samples``: when more samples than
         this wait to be read, every other one is dropped and the interval doubled (a live view
         stays bounded however slow the dynamics gets; the kept samples are still exact)."""
-        if max_samples is not None and not (_is_count(max_samples) and max_samples >= 2):
-            raise ValueError(f"max_samples must be an integer >= 2; got {max_samples!r}")
+        request = tracer_request(particles, voids, interval, capacity, max_samples, self.params.n_particles, self.params.n_voids)
         self.settle()
-
-        particles = np.asarray(list(particles) if not isinstance(particles, np.ndarray) else particles).reshape(-1)
-        voids = np.asarray(list(voids) if not isinstance(voids, np.ndarray) else voids).reshape(-1)
-        for name, arr in (("particles", particles), ("voids", voids)):
-            if arr.size and not (np.issubdtype(arr.dtype, np.integer) or np.all(np.mod(arr, 1) == 0)):
-                raise ValueError(f"{name} must be integer labels; got {arr.tolist()}")
-        particles = particles.astype(np.int64)
-        voids = voids.astype(np.int64)
-        if particles.size and (particles.min() < 0 or particles.max() >= self.params.n_particles):
-            raise ValueError(f"particles must be labels in [0, {self.params.n_particles}); got {particles.tolist()}")
-        if voids.size and (voids.min() < 0 or voids.max() >= self.params.n_voids):
-            raise ValueError(f"voids must be ids in [0, {self.params.n_voids}); got {voids.tolist()}")
-        if not (float(interval) > 0 and math.isfinite(float(interval))):
-            raise ValueError(f"interval must be positive and finite; got {interval!r}")
-        if int(capacity) < 1:
-            raise ValueError(f"capacity must be >= 1; got {capacity!r}")
-        self._set_tracer_arrays(particles, voids, float(interval), int(capacity), None if max_samples is None else int(max_samples))
+        self._set_tracer_arrays(*request)
 
     @property
     def sample_interval(self) -> float:
         """Interval of the tracer samples (:meth:`track`); ``inf`` when nothing is tracked."""
         return float(self._fs[K.F_SAMPLE_DT]) if self._tr_p.size + self._tr_v.size else math.inf
 
+    @property
+    def samples_full(self) -> bool:
+        """Whether the kernel's sample buffer is full (the next call drains it first)."""
+        return bool(self._tr_p.size + self._tr_v.size) and int(self._is_[K.I_NSAMP]) >= self._samp_t.shape[0]
+
     def _drain_samples(self):
-        n = int(self._is_[K.I_NSAMP])
-        if n:
-            self._samples.append((self._samp_t[:n].copy(), self._samp_p[:n].copy(), self._samp_v[:n].copy()))
-            self._is_[K.I_NSAMP] = 0
-        cap = self._max_samples
-        if cap is not None and sum(c[0].size for c in self._samples) > cap:
-            t, p, v = (np.concatenate([c[k] for c in self._samples]) for k in range(3))
-            self._samples = [(t[1::2], p[1::2], v[1::2])]
+        self._samples, halved = drain(self._samples, self._samp_t, self._samp_p, self._samp_v, int(self._is_[K.I_NSAMP]), self._max_samples)
+        self._is_[K.I_NSAMP] = 0
+        if halved:
             self._fs[K.F_SAMPLE_DT] *= 2.0
 
     def samples(self, clear: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times float[n], particle positions float[n, a, 2], void positions float[n, b, 2]) of the
         tracked particles and voids, unwrapped, in lattice units; ``clear`` empties the buffer."""
         self._drain_samples()
-        if self._samples:
-            t = np.concatenate([s[0] for s in self._samples])
-            dp = np.concatenate([s[1] for s in self._samples])
-            dv = np.concatenate([s[2] for s in self._samples])
-        else:
-            t = np.zeros(0)
-            dp = np.zeros((0, self._tr_p.size, 2), np.int32)
-            dv = np.zeros((0, self._tr_v.size, 2), np.int32)
+        t, dp, dv = joined(self._samples, self._tr_p.size, self._tr_v.size)
         if clear:
             self._samples = []
         L = self.params.L
@@ -392,14 +328,14 @@ class Simulation:
         (from the current step on); ``wall`` seconds of wall clock; the end of the temperature
         program. With none given the program is run to its end (it must be finite). ``progress``
         shows a tqdm bar."""
-        if hops is not None and not _is_count(hops):
+        if hops is not None and not is_count(hops):
             raise ValueError(f"hops must be a non-negative integer; got {hops!r}")
         for name, val in (("time", time), ("wall", wall)):
-            if val is not None and not (_is_number(val) and float(val) >= 0):
+            if val is not None and not (is_number(val) and float(val) >= 0):
                 raise ValueError(f"{name} must be a non-negative number; got {val!r}")
-        if until_T is not None and not (_is_number(until_T) and 0 < float(until_T) < math.inf):
+        if until_T is not None and not (is_number(until_T) and 0 < float(until_T) < math.inf):
             raise ValueError(f"until_T must be positive and finite; got {until_T!r}")
-        if chunk_hops is not None and not (_is_count(chunk_hops) and chunk_hops >= 1):
+        if chunk_hops is not None and not (is_count(chunk_hops) and chunk_hops >= 1):
             raise ValueError(f"chunk_hops must be a positive integer; got {chunk_hops!r}")
         t_start = float(self._fs[K.F_T])
         t_stop = math.inf
@@ -541,7 +477,7 @@ class Simulation:
 
         N = self.params.n_particles
         for name, x in (("p", p), ("q", q)):
-            if not _is_count(x) or int(x) >= N:
+            if not is_count(x) or int(x) >= N:
                 raise ValueError(f"{name} must be a particle id in [0, {N}); got {x!r}")
         if int(p) == int(q):
             raise ValueError(f"p and q must be two different particles; got p = q = {int(p)}")
@@ -637,12 +573,9 @@ class Simulation:
         check_traps(self, "the system")
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) and not math.isnan(float(x))
-
-
-def _is_count(x) -> bool:
-    return _is_number(x) and math.isfinite(float(x)) and float(x) >= 0 and int(x) == x
+def _check_dynamics(dynamics) -> None:
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
 
 
 def _now() -> float:
