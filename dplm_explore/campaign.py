@@ -354,6 +354,7 @@ def _plan() -> list:
         _cool("u-L200-p0.005-T0.07-fp", 200, 0.005, 0.07, 12, ["fig1"], dynamics=FP),
         _cool("u-L100-p0.005-T0.05", 100, 0.005, 0.05, 96, ["lattice-check"]),
         _cool("u-L100-p0.005-T0.1-fp", 100, 0.005, 0.1, 8, ["fig1", "fig8"], dynamics=FP),
+        _cool("u-L100-p0.005-T0.1", 100, 0.005, 0.1, 8, ["dynamics-check"]),
         _cool("u-L100-p0.005-T0.08-fp", 100, 0.005, 0.08, 12, ["fig8"], dynamics=FP),
         _cool("u-L100-p0.005-T0.15-fp", 100, 0.005, 0.15, 12, ["fig8"], dynamics=FP),
         _cool("u-L100-p0.005-T0.2-fp", 100, 0.005, 0.2, 12, ["fig8", "fig4a"], marks=RETURN_MARKS, dynamics=FP),
