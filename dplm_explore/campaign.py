@@ -37,6 +37,7 @@ import numpy as np
 from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 from .interactions import FermiGauss, Uniform
+from .system import W0_DEFAULT
 
 __all__ = [
     "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
@@ -312,7 +313,7 @@ def _trace_events() -> int:
 
 def _q_job() -> TaskJob:
     return TaskJob("q-L200-p0.005", ("fig4b",), {"L": 200, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": list(Q_T_I), "n_states": 8, "nu_cool": NU_SLOW,
-                                               "w0": 1e6}, tasks.q_curve_task)
+                                               "w0": W0_DEFAULT}, tasks.q_curve_task)
 
 
 def _tls_job() -> TaskJob:
@@ -320,12 +321,12 @@ def _tls_job() -> TaskJob:
                    {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_SLOW, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
                     "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
                     "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
-                    "w0": 1e6}, tasks.tls_history_task)
+                    "w0": W0_DEFAULT}, tasks.tls_history_task)
 
 
 def _dj(name, figures, L, phi_v, g, T, n_replicas, forms) -> TaskJob:
     return TaskJob(name, figures, {"L": L, "phi_v": phi_v, "g": dict(g), "T": list(T), "n_replicas": n_replicas, "forms": list(forms), "msd_target": MSD_TARGET,
-                                   "pilot_hops": PILOT_HOPS, "max_run_hops": MAX_RUN_HOPS, "w0": 1e6}, tasks.diffusion_task)
+                                   "pilot_hops": PILOT_HOPS, "max_run_hops": MAX_RUN_HOPS, "w0": W0_DEFAULT}, tasks.diffusion_task)
 
 
 def _later_jobs() -> list[TaskJob]:
