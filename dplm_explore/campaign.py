@@ -37,6 +37,7 @@ import numpy as np
 from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 from .interactions import FermiGauss, Uniform
+from .parallel import RunOptions, map_tasks
 from .system import W0_DEFAULT
 
 __all__ = [
@@ -408,28 +409,31 @@ def campaign_status(figures=None, results: Path | None = None) -> list[dict[str,
     return rows
 
 
-def run_campaign(figures=None, *, work: Path | None = None, results: Path | None = None, checkpoint_s: float = CHECKPOINT_S,
-                 progress: bool = False, max_units: int | None = None, workers: int = 1, log: Callable[[str], None] = print) -> int:
-    """Run every unfinished unit of the jobs serving ``figures`` in plan order (one at a time,
-    or on ``workers`` local processes); returns the number of units run. Checkpoints go to
-    ``work``, finished units to ``results`` (see :func:`results_dir`). Interrupting (Ctrl-C,
-    SIGTERM) checkpoints the running replicas; the next call continues them."""
-    from .parallel import map_tasks
+def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float = CHECKPOINT_S, max_units: int | None = None,
+                 log: Callable[[str], None] = print, run: RunOptions | None = None, **run_keywords) -> int:
+    """Run every unfinished unit of the jobs serving ``figures`` in plan order; returns the
+    number of units run. Checkpoints go to ``work``; interrupting (Ctrl-C, SIGTERM) checkpoints
+    the running replicas, and the next call continues them.
 
-    results = results_dir(work, results)
+    How it runs: ``run`` (:class:`~dplm_explore.parallel.RunOptions`), or its fields as keywords
+    (``results`` is ``out``): ``workers`` as :func:`~dplm_explore.parallel.map_tasks` takes them
+    (default 1: one unit at a time, in this process), ``out`` the folder of finished units (see
+    :func:`results_dir`), ``progress`` a line per chunk of a running replica. A campaign always
+    continues its folders (``resume`` changes nothing) and never replaces a finished unit; it
+    runs on local processes only (its replicas checkpoint on SIGTERM)."""
+    run = RunOptions.resolve(run, run_keywords, caller="run_campaign", renamed={"results": "out"})
+    if run.scheduler is not None:
+        raise ValueError(f"run_campaign runs on local processes (its replicas checkpoint on SIGTERM); got scheduler={run.scheduler!r}")
+    if run.overwrite:
+        raise ValueError("run_campaign never replaces a finished unit; got overwrite=True")
+    results = results_dir(work, run.out)
     work = Path(work or DEFAULT_WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
     todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, results)]
     if max_units is not None:
         todo = todo[:max_units]
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer; got {workers!r}")
-    items = [(name, unit, str(work), str(results), float(checkpoint_s), bool(progress)) for name, unit in todo]
-    if workers == 1:
-        for item in items:
-            log(_run_named_unit(item))
-    else:
-        map_tasks(_run_named_unit, items, workers=workers, on_result=lambda i, line: log(line))
+    items = [(name, unit, str(work), str(results), float(checkpoint_s), run.progress) for name, unit in todo]
+    map_tasks(_run_named_unit, items, workers=run.workers, on_result=lambda i, line: log(line))
     return len(items)
 
 
