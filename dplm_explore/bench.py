@@ -13,6 +13,8 @@ from typing import Iterable
 
 from .kmc import Simulation
 
+#: one mega (decimal): bytes per MB, hops per M hops
+MEGA = 1e6
 #: (L, n_voids, T) of the standard cases; L = 1000 is phi_v = 0.005
 DEFAULT_CASES: tuple[tuple[int, int, float], ...] = (
     (100, 100, 0.2), (100, 100, 0.1), (100, 100, 0.05),
@@ -55,7 +57,7 @@ def bench_case(L: int, n_voids: int, T: float, *, hops: int = 3_000_000, warmup:
         "hops_per_s": (sim.hops - h0) / rep.wall_s,
         "events_per_s": rep.hops / rep.wall_s,
         "setup_s": setup,
-        "state_mb": sim.state_bytes() / 1e6,
+        "state_mb": sim.state_bytes() / MEGA,
         "peak_rss_mb": peak_rss_mb(),
         "cache_hit_fraction": (sim.cache_hits - c0) / max(sim.hops - h0, 1),
         "energy_drift": abs(sim.energy - sim.energy_from_scratch()),
@@ -82,5 +84,5 @@ def format_table(records: list[dict]) -> str:
     head = f"{'L':>5} {'voids':>6} {'T':>5} {'Mhops/s':>8} {'setup s':>8} {'state MB':>9} {'peak RSS MB':>11} {'cache hits':>10}"
     lines = [head]
     for r in records:
-        lines.append(f"{r['L']:>5} {r['n_voids']:>6} {r['T']:>5} {r['hops_per_s'] / 1e6:>8.2f} {r['setup_s']:>8.2f} {r['state_mb']:>9.1f} {r['peak_rss_mb']:>11.0f} {r['cache_hit_fraction']:>10.2f}")
+        lines.append(f"{r['L']:>5} {r['n_voids']:>6} {r['T']:>5} {r['hops_per_s'] / MEGA:>8.2f} {r['setup_s']:>8.2f} {r['state_mb']:>9.1f} {r['peak_rss_mb']:>11.0f} {r['cache_hit_fraction']:>10.2f}")
     return "\n".join(lines)

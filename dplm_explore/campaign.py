@@ -37,6 +37,8 @@ import numpy as np
 from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 from .interactions import FermiGauss, Uniform
+from .parallel import RunOptions, map_tasks
+from .system import W0_DEFAULT
 
 __all__ = [
     "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
@@ -312,7 +314,7 @@ def _trace_events() -> int:
 
 def _q_job() -> TaskJob:
     return TaskJob("q-L200-p0.005", ("fig4b",), {"L": 200, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": list(Q_T_I), "n_states": 8, "nu_cool": NU_SLOW,
-                                               "w0": 1e6}, tasks.q_curve_task)
+                                               "w0": W0_DEFAULT}, tasks.q_curve_task)
 
 
 def _tls_job() -> TaskJob:
@@ -320,12 +322,12 @@ def _tls_job() -> TaskJob:
                    {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_SLOW, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
                     "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
                     "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
-                    "w0": 1e6}, tasks.tls_history_task)
+                    "w0": W0_DEFAULT}, tasks.tls_history_task)
 
 
 def _dj(name, figures, L, phi_v, g, T, n_replicas, forms) -> TaskJob:
     return TaskJob(name, figures, {"L": L, "phi_v": phi_v, "g": dict(g), "T": list(T), "n_replicas": n_replicas, "forms": list(forms), "msd_target": MSD_TARGET,
-                                   "pilot_hops": PILOT_HOPS, "max_run_hops": MAX_RUN_HOPS, "w0": 1e6}, tasks.diffusion_task)
+                                   "pilot_hops": PILOT_HOPS, "max_run_hops": MAX_RUN_HOPS, "w0": W0_DEFAULT}, tasks.diffusion_task)
 
 
 def _later_jobs() -> list[TaskJob]:
@@ -408,28 +410,31 @@ def campaign_status(figures=None, results: Path | None = None) -> list[dict[str,
     return rows
 
 
-def run_campaign(figures=None, *, work: Path | None = None, results: Path | None = None, checkpoint_s: float = CHECKPOINT_S,
-                 progress: bool = False, max_units: int | None = None, workers: int = 1, log: Callable[[str], None] = print) -> int:
-    """Run every unfinished unit of the jobs serving ``figures`` in plan order (one at a time,
-    or on ``workers`` local processes); returns the number of units run. Checkpoints go to
-    ``work``, finished units to ``results`` (see :func:`results_dir`). Interrupting (Ctrl-C,
-    SIGTERM) checkpoints the running replicas; the next call continues them."""
-    from .parallel import map_tasks
+def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float = CHECKPOINT_S, max_units: int | None = None,
+                 log: Callable[[str], None] = print, run: RunOptions | None = None, **run_keywords) -> int:
+    """Run every unfinished unit of the jobs serving ``figures`` in plan order; returns the
+    number of units run. Checkpoints go to ``work``; interrupting (Ctrl-C, SIGTERM) checkpoints
+    the running replicas, and the next call continues them.
 
-    results = results_dir(work, results)
+    How it runs: ``run`` (:class:`~dplm_explore.parallel.RunOptions`), or its fields as keywords
+    (``results`` is ``out``): ``workers`` as :func:`~dplm_explore.parallel.map_tasks` takes them
+    (default 1: one unit at a time, in this process), ``out`` the folder of finished units (see
+    :func:`results_dir`), ``progress`` a line per chunk of a running replica. A campaign always
+    continues its folders (``resume`` changes nothing) and never replaces a finished unit; it
+    runs on local processes only (its replicas checkpoint on SIGTERM)."""
+    run = RunOptions.resolve(run, run_keywords, caller="run_campaign", renamed={"results": "out"})
+    if run.scheduler is not None:
+        raise ValueError(f"run_campaign runs on local processes (its replicas checkpoint on SIGTERM); got scheduler={run.scheduler!r}")
+    if run.overwrite:
+        raise ValueError("run_campaign never replaces a finished unit; got overwrite=True")
+    results = results_dir(work, run.out)
     work = Path(work or DEFAULT_WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
     todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, results)]
     if max_units is not None:
         todo = todo[:max_units]
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer; got {workers!r}")
-    items = [(name, unit, str(work), str(results), float(checkpoint_s), bool(progress)) for name, unit in todo]
-    if workers == 1:
-        for item in items:
-            log(_run_named_unit(item))
-    else:
-        map_tasks(_run_named_unit, items, workers=workers, on_result=lambda i, line: log(line))
+    items = [(name, unit, str(work), str(results), float(checkpoint_s), run.progress) for name, unit in todo]
+    map_tasks(_run_named_unit, items, workers=run.workers, on_result=lambda i, line: log(line))
     return len(items)
 
 

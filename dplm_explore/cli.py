@@ -11,13 +11,13 @@ from pathlib import Path
 
 def _cmd_run(args) -> int:
     from ._io import npz_path, prepare_output
-    from .cli_options import g_from_args, g_options_given
+    from .cli_options import g_from_args, g_options_given, option_flag, options_given
     from .kmc import Simulation
     from .schedules import constant, make_program
 
     out = prepare_output(npz_path(args.out), args.overwrite) if args.out else None
     if args.resume is not None:
-        given = [flag for flag, dest in _RUN_SYSTEM_OPTIONS if getattr(args, dest) is not None] + g_options_given(args)
+        given = options_given(args, _RUN_SYSTEM_OPTIONS) + g_options_given(args)
         if given:
             raise ValueError(f"--resume continues a saved run; {', '.join(given)} describe a new one")
         if not Path(args.resume).is_file():
@@ -26,15 +26,15 @@ def _cmd_run(args) -> int:
         if args.dynamics is not None:
             sim.dynamics = args.dynamics
     else:
-        for flag, dest in (("--L", "L"), ("--phi-v", "phi_v")):
-            if getattr(args, dest) is None:
-                raise ValueError(f"{flag} is required (or --resume a saved run)")
+        for name in ("L", "phi_v"):
+            if getattr(args, name) is None:
+                raise ValueError(f"{option_flag(name)} is required (or --resume a saved run)")
         if args.init == "equilibrium" and args.T_I is None:
             raise ValueError("--T-I is required for an equilibrium initial state (or --init random with --T)")
-        for flag, dest in (("--T-I", "T_I"), ("--T", "T"), ("--T-final", "T_final"), ("--nu-cool", "nu_cool"), ("--dT-step", "dT_step"), ("--w0", "w0")):
-            v = getattr(args, dest)
+        for name in ("T", "T_final", "nu_cool", "dT_step"):
+            v = getattr(args, name)
             if v is not None and not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{flag} must be a positive finite number; got {v!r}")
+                raise ValueError(f"{option_flag(name)} must be a positive finite number; got {v!r}")
         g = g_from_args(args)
         if args.T is not None and args.nu_cool is not None:
             raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
@@ -93,7 +93,7 @@ def _cmd_run(args) -> int:
 
 
 #: options of ``run`` that describe a new system (refused with --resume)
-_RUN_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--T-I", "T_I"), ("--T", "T"), ("--nu-cool", "nu_cool"), ("--T-final", "T_final"))
+_RUN_SYSTEM_OPTIONS = ("L", "phi_v", "T_I", "T", "nu_cool", "T_final")
 
 
 def _cmd_bench(args) -> int:
@@ -130,21 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one constant-temperature or cooling/heating run; prints a summary")
-    run.add_argument("--L", type=int, default=None, help="lattice size (L x L)")
-    run.add_argument("--phi-v", dest="phi_v", type=float, default=None, help="void density")
-    run.add_argument("--resume", default=None, help="continue a saved run (a state written by --out or by Ctrl-C) instead of building one")
-    from .cli_options import add_dynamics_option, add_g_options
+    from .cli_options import add_dynamics_option, add_g_options, add_system_options
 
+    add_system_options(run)
+    run.add_argument("--resume", default=None, help="continue a saved run (a state written by --out or by Ctrl-C) instead of building one")
     add_g_options(run)
     add_dynamics_option(run, default=None)
-    run.add_argument("--T-I", dest="T_I", type=float, default=None, help="temperature of the initial equilibrium state")
-    run.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
     run.add_argument("--T", type=float, default=None, help="constant run temperature (default T_I)")
     run.add_argument("--nu-cool", dest="nu_cool", type=float, default=None, help="cooling/heating rate from T_I to --T-final")
     run.add_argument("--T-final", dest="T_final", type=float, default=None)
     run.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of a ramp (default min(1e-4, span/100))")
     run.add_argument("--hops", type=int, default=None, help="number of hops (a ramp runs to its end by default)")
-    run.add_argument("--w0", type=float, default=1e6)
     run.add_argument("--seed", type=int, default=None)
     run.add_argument("--out", default=None, help="write the final state here (.npz); never overwritten without --overwrite")
     run.add_argument("--overwrite", action="store_true")

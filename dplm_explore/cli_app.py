@@ -27,8 +27,12 @@ def _cmd_app(args) -> int:
                  token="" if args.no_token else None)
 
 
+#: the first system the explorer shows (40 x 40 sites are large enough for a projector)
+_FIRST_SYSTEM = {"L": 40, "phi_v": 0.02, "T_I": 0.1}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    from .cli_options import add_g_options
+    from .cli_options import add_g_options, add_system_options
 
     p = sub.add_parser("app", help="start the live explorer on localhost (Voila) and print its URL")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
@@ -37,13 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-remote", dest="allow_remote", action="store_true", help="allow a --host other than a loopback address (prints a warning)")
     p.add_argument("--no-token", dest="no_token", action="store_true", help="no token in the URL (loopback hosts only; any local user can then open it)")
     p.add_argument("--max-kernels", dest="max_kernels", type=int, default=4, help="explorer pages served at once (default 4)")
-    p.add_argument("--L", type=int, default=40, help="lattice size of the first system (default 40: sites large enough for a projector)")
-    p.add_argument("--phi-v", dest="phi_v", type=float, default=0.02, help="void density (default 0.02)")
+    add_system_options(p, defaults=_FIRST_SYSTEM)
     add_g_options(p)
-    p.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"])
-    p.add_argument("--T-I", dest="T_I", type=float, default=0.1, help="initial equilibrium temperature (default 0.1)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--w0", type=float, default=1e6)
     p.add_argument("--hops-per-frame", dest="hops_per_frame", type=int, default=100_000)
     p.add_argument("--window-hops", dest="window_hops", type=int, default=2_000_000)
     p.set_defaults(func=_cmd_app)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 def _cmd_reproduce(args) -> int:
     from .campaign import DEFAULT_WORK_DIR, campaign_status, results_dir, run_campaign
+    from .parallel import RunOptions
 
     work = Path(args.dir) if args.dir else DEFAULT_WORK_DIR
     results = results_dir(work, Path(args.results) if args.results else None)
@@ -26,8 +27,8 @@ def _cmd_reproduce(args) -> int:
     if args.workers < 1:
         raise ValueError(f"--workers must be a positive integer; got {args.workers!r}")
     try:
-        n = run_campaign(figures, work=work, results=results, checkpoint_s=args.checkpoint_s, progress=args.verbose, max_units=args.max_units, workers=args.workers,
-                         log=lambda s: print(s, file=sys.stderr, flush=True))
+        n = run_campaign(figures, work=work, checkpoint_s=args.checkpoint_s, max_units=args.max_units, log=lambda s: print(s, file=sys.stderr, flush=True),
+                         run=RunOptions(workers=args.workers, out=results, progress=args.verbose))
     except KeyboardInterrupt:
         print(f"interrupted: the running replica was checkpointed in {work}; run the same command again to continue", file=sys.stderr)
         return 130

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import add_dynamics_option, add_g_options, g_from_args, g_options_given
+from .cli_options import add_dynamics_option, add_g_options, add_system_options, g_from_args, g_options_given, option_flag, options_given
 
 __all__ = ["register"]
 
@@ -45,15 +45,13 @@ def _add_ramp(p, *, required: bool = True) -> None:
     p.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of the ramp (default min(1e-4, span/100))")
 
 
-def _add_system(p: argparse.ArgumentParser, *, T_I_required: bool = True) -> None:
-    p.add_argument("--L", type=int, required=True, help="lattice size (L x L)")
-    p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v")
+def _add_system(p: argparse.ArgumentParser, *, init: bool = False, T_I_required: bool = True) -> None:
+    """The options of a new system: --L and --phi-v (required), --w0, --T-I (and --init), g(V),
+    dynamics and the root seed."""
+    add_system_options(p, ("L", "phi_v", "w0", "T_I") + (("init",) if init else ()), required=("L", "phi_v") + (("T_I",) if T_I_required else ()))
     add_g_options(p)
     add_dynamics_option(p)
-    p.add_argument("--w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: fresh entropy, recorded in the result)")
-    if T_I_required is not None:
-        p.add_argument("--T-I", dest="T_I", type=float, required=T_I_required, default=None, help="temperature of the initial equilibrium state")
 
 
 def _add_output(p: argparse.ArgumentParser, *, out_required: bool = True, what: str = "result file (.npz)") -> None:
@@ -175,9 +173,8 @@ def _add_cool(sub) -> None:
     p = sub.add_parser("cool", help="C_v(T) of a cooling/heating ramp over replicas, plus the c1/c3 fit (Figs. 1, 7, 8)",
                        description="Run replicas of a linear ramp T_I -> T_final at rate --nu (cooling if T_final < T_I), write C_v(T) = N^-1 dE/dT "
                                    "with error bars and a JSON fit of C_v/T = c1 + c3 T^2 next to the theory.")
-    _add_system(p)
+    _add_system(p, init=True)
     _add_ramp(p)
-    p.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"], help="initial state (default equilibrium at T_I)")
     p.add_argument("--replicas", type=int, default=4, help="independent replicas (default 4)")
     b = p.add_mutually_exclusive_group()
     b.add_argument("--dT-bin", dest="dT_bin", type=float, default=None, help="linear temperature bins of this width (default: one per step)")
@@ -211,14 +208,13 @@ def _add_diffusion(sub) -> None:
     p = sub.add_parser("diffusion", help="D(T) at constant temperatures, T_g at D_r and kinetic fragility m_k (Fig. 5)",
                        description="Measure the particle MSD and D = MSD/(4t) at each temperature (equilibrium start at that T unless --T-I), "
                                    "then T_g where D = D_r (D scaled to w0 = 1e6) and m_k, model-free and from the chosen fit forms.")
-    _add_system(p, T_I_required=False)
+    _add_system(p, init=True, T_I_required=False)
     p.add_argument("--T", type=float, nargs="+", required=True, help="temperatures")
     m = p.add_mutually_exclusive_group(required=True)
     m.add_argument("--time", type=float, default=None, help="measurement duration per temperature (time units)")
     m.add_argument("--hops", type=int, default=None, help="measurement length per temperature (hops)")
     p.add_argument("--samples", type=int, default=40, help="MSD samples per run (default 40)")
     p.add_argument("--replicas", type=int, default=1, help="replicas per temperature (default 1)")
-    p.add_argument("--init", default="equilibrium", choices=["equilibrium", "random"])
     p.add_argument("--equilibrate-time", dest="equilibrate_time", type=float, default=0.0, help="time run and discarded before measuring")
     p.add_argument("--equilibrate-hops", dest="equilibrate_hops", type=int, default=0, help="hops run and discarded before measuring")
     p.add_argument("--fit-from", dest="fit_from", type=float, default=0.5, help="D from the MSD slope over t >= this fraction of the run (default 0.5)")
@@ -232,18 +228,19 @@ def _add_diffusion(sub) -> None:
 
 
 # ======================================================================================== tls
-#: options of ``tls`` that describe a new system (meaningless with --state): (flag, dest)
-_TLS_SYSTEM_OPTIONS = (("--L", "L"), ("--phi-v", "phi_v"), ("--g", "g"), ("--w0", "w0"), ("--seed", "seed"), ("--T-I", "T_I"), ("--dT-step", "dT_step"))
+#: options of ``tls`` that describe a new system (meaningless with --state)
+_TLS_SYSTEM_OPTIONS = ("L", "phi_v", "g", "w0", "seed", "T_I", "dT_step")
 
 
 def _cooled_or_loaded(args):
     from .kmc import Simulation
     from .schedules import make_program
+    from .system import W0_DEFAULT
 
     if args.state is not None:
         if args.T_final is not None or args.nu is not None:
             raise ValueError("--state continues a saved system; --T-final/--nu apply to a new one")
-        given = [opt for opt, name in _TLS_SYSTEM_OPTIONS if getattr(args, name) is not None] + g_options_given(args)
+        given = options_given(args, _TLS_SYSTEM_OPTIONS) + g_options_given(args)
         if given:
             raise ValueError(f"--state continues a saved system; {', '.join(given)} apply to a new one (the saved system's settings are used)")
         sim = Simulation.load(args.state)
@@ -255,8 +252,8 @@ def _cooled_or_loaded(args):
     if args.g is None:
         args.g = "uniform"
     if args.w0 is None:
-        args.w0 = 1e6
-    missing = [o for o, v in (("--L", args.L), ("--phi-v", args.phi_v), ("--T-I", args.T_I), ("--T-final", args.T_final), ("--nu", args.nu)) if v is None]
+        args.w0 = W0_DEFAULT
+    missing = [option_flag(name) for name in ("L", "phi_v", "T_I", "T_final", "nu") if getattr(args, name) is None]
     if missing:
         raise ValueError(f"without --state, give {', '.join(missing)}")
     sim = Simulation.create(args.L, args.phi_v, g=_g(args), T_I=args.T_I, seed=args.seed, w0=args.w0,
@@ -313,13 +310,10 @@ def _add_tls(sub) -> None:
                                    "sites over --hops hops, with measured p2/p1 and the configurational dE; optionally their p2/p1 at other "
                                    "temperatures (--boltzmann-T) and displacement traces (--trace).")
     p.add_argument("--state", default=None, help="a saved simulation state (dplm-explore run --out) instead of a new cooled system")
-    p.add_argument("--L", type=int, default=None)
-    p.add_argument("--phi-v", dest="phi_v", type=float, default=None)
+    add_system_options(p, ("L", "phi_v", "w0", "T_I"), defaults={"w0": None})
     add_g_options(p, default_family=None)
     add_dynamics_option(p, default=None)
-    p.add_argument("--w0", type=float, default=None, help="attempt rate of a new system (default 1e6)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--T-I", dest="T_I", type=float, default=None)
     _add_ramp(p, required=False)
     p.add_argument("--T", type=float, default=None, help="temperature held during the catalogue window (default: current)")
     p.add_argument("--hops", type=int, required=True, help="window length in hops")

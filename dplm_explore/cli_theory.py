@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from .cli_options import add_g_options, g_from_args
+from .cli_options import add_g_options, add_system_options, g_from_args
 from .theory import theory_summary
 
 __all__ = ["register", "run"]
@@ -29,11 +29,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="analytic TLS theory: P(dE), q, c1, c3 (paper Sec. V, App. A)",
         description="Print the analytic theory's numbers (c1, c3, P(0), P''(0), q, ...) for one parameter set.",
     )
-    p.add_argument("--T-I", dest="T_I", type=float, required=True, help="equilibration temperature T_I of the initial state")
-    p.add_argument("--phi-v", dest="phi_v", type=float, required=True, help="void density phi_v in (0, 1)")
+    add_system_options(p, ("T_I", "phi_v", "w0"), required=("T_I", "phi_v"))
     add_g_options(p)
     p.add_argument("--nu-cool", dest="nu_cool", type=float, default=1e-4, help="cooling rate for dE_max, Eq. 5 (default 1e-4)")
-    p.add_argument("--w0", dest="w0", type=float, default=1e6, help="attempt rate w0 (default 1e6)")
     p.add_argument("--z", dest="z", type=int, default=4, help="coordination number (default 4)")
     p.add_argument("--T-eval", dest="T_eval", type=float, default=None, help="temperature at which dE_max (Eq. 5) is evaluated (default T_I)")
     p.add_argument("--json", dest="json", action="store_true", help="print one JSON object instead of a table")

@@ -29,7 +29,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 from scipy import integrate, special
 
-from ._schema import GParameter, declared_parameters, g_param
+from ._schema import Parameter, declared_parameters, g_param
 from ._validate import finite, positive
 from ._ginv import KIND_AFFINE, KIND_TABLE, KIND_UNIFORM_DELTA, _ginv, _invert_cdf, _nodes_with_atoms, _pair_V  # noqa: F401 (the kernels import them from here)
 
@@ -40,7 +40,7 @@ __all__ = [
     "FermiGauss",
     "Exponential",
     "TabulatedG",
-    "GParameter",
+    "Parameter",
     "g_param",
     "g_from_pdf",
     "make_g",
@@ -532,8 +532,8 @@ def _family_class(family: Any, *, parametric: bool = True) -> type[GDistribution
     return cls
 
 
-def g_parameters(family: str | None = None) -> tuple[GParameter, ...]:
-    """The declared parameters of ``family`` (:class:`GParameter`: ``name``, ``default``,
+def g_parameters(family: str | None = None) -> tuple[Parameter, ...]:
+    """The declared parameters of ``family`` (:class:`Parameter`: ``name``, ``default``,
     ``bounds``, ``help``), or with no family those of every family of :func:`g_families` (each
     name once, first declaration; a name shared by families has one default and one range).
 
@@ -543,7 +543,7 @@ def g_parameters(family: str | None = None) -> tuple[GParameter, ...]:
     """
     if family is not None:
         return declared_parameters(_family_class(family))
-    seen: dict[str, GParameter] = {}
+    seen: dict[str, Parameter] = {}
     for fam in g_families():
         for p in declared_parameters(G_FAMILIES[fam]):
             first = seen.setdefault(p.name, p)

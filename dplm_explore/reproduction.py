@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .campaign import CoolingGroup, load_replicas, plan, results_dir
+from .analysis.diffusion import W0_REF
 
 __all__ = ["assemble_figure", "headline_records", "paper_figure", "paper_parameters", "recompute_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
 
@@ -241,7 +242,7 @@ def _diffusion_records(figure, d, *, g: str, paper_mk=None, paper_mk_ext=None, p
 
     def stat(mask, which):
         with np.errstate(invalid="ignore"):
-            Dm = np.nanmean(np.where(mask[None, :], d.D_replicas, np.nan), axis=1) * (1e6 / float(d.system["w0"]))
+            Dm = np.nanmean(np.where(mask[None, :], d.D_replicas, np.nan), axis=1) * (W0_REF / float(d.system["w0"]))
         tg, mk = glass_transition(d.T, Dm, d.D_r)
         return tg if which == "T_g" else mk
 
@@ -255,7 +256,7 @@ def _diffusion_records(figure, d, *, g: str, paper_mk=None, paper_mk_ext=None, p
             out.append(_rec(figure, "m_k", fit["m_k_ext"], None, paper_mk_ext, None, form=form, **dict(cond, D_r=d.D_r_ext)))
     if with_D:
         for i, T in enumerate(d.T):
-            out.append(_rec(figure, "D", d.D_scaled[i], d.D_err[i] * (1e6 / float(d.system["w0"])), None, None, T=float(T), **cond))
+            out.append(_rec(figure, "D", d.D_scaled[i], d.D_err[i] * (W0_REF / float(d.system["w0"])), None, None, T=float(T), **cond))
     return out
 
 

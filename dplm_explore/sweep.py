@@ -33,6 +33,7 @@ import numpy as np
 from .parallel import RunOptions, map_tasks  # noqa: F401 (map_tasks: the sweep's executor, imported from here by callers)
 from .tasks import TASKS, need, register_task, task_g
 from .results import Result, base_provenance, load_result, register_result, write_json
+from .system import W0_DEFAULT
 
 __all__ = ["run_sweep", "plan_sweep", "collect_sweep", "SweepResult", "SweepTask", "sweep_tasks"]
 
@@ -51,7 +52,7 @@ def _task_run(p: dict, seed: int) -> dict[str, Any]:
         prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     else:
         prog = constant(p.get("T", p.get("T_I")))
-    sim = Simulation.create(p["L"], p["phi_v"], g=task_g(p), T_I=p.get("T_I"), init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
+    sim = Simulation.create(p["L"], p["phi_v"], g=task_g(p), T_I=p.get("T_I"), init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", W0_DEFAULT), program=prog)
     t0 = time.perf_counter()
     if p.get("nu") is not None:
         sim.advance()

@@ -239,6 +239,68 @@ def test_level_tracking_changes_nothing_else_and_sees_a_tls_as_two_levels():
     assert np.all(wb.v_ret[:, 1] == 0) and np.all(wb.v_ret[:, 0] == wb.hops_v - 1)  # a TLS only returns
 
 
+def _python_replay(sim, hops, chunk):
+    """The window's statistics replayed in plain Python on ``sim``'s log (the same chunks)."""
+    nbr, occ, vpos = sim.nbr, sim.occ.copy(), [int(x) for x in sim.vpos]
+    last_p, last_v = sim.last_p.copy(), sim.last_v.copy()
+    t0 = sim.t
+    arrive = [t0] * len(vpos)
+    sites = [[y] for y in vpos]
+    times = [[0.0] for _ in vpos]
+    hops_v, v_ret, counts = [0] * len(vpos), [[0, 0] for _ in vpos], [0, 0, 0, 0]
+    for start in range(0, hops, chunk):
+        log, ts = sim.record_events(min(chunk, hops - start))
+        for (v, d), t in zip(log.tolist(), ts.tolist()):
+            y = vpos[v]
+            s = int(nbr[y, d])
+            p = occ[s]
+            times[v][sites[v].index(y)] += t - arrive[v]
+            arrive[v] = t
+            if s not in sites[v]:
+                sites[v].append(s)
+                times[v].append(0.0)
+            od = (d + 2) & 3
+            if last_p[p] >= 0:
+                counts[0 if last_p[p] == d else 1] += 1
+            last_p[p] = od
+            if last_v[v] >= 0:
+                r = 0 if last_v[v] == od else 1
+                counts[2 + r] += 1
+                v_ret[v][r] += 1
+            last_v[v] = d
+            occ[y], occ[s] = p, -(v + 1)
+            vpos[v] = s
+            hops_v[v] += 1
+    duration = sim.t - t0
+    for v, y in enumerate(vpos):
+        times[v][sites[v].index(y)] += sim.t - arrive[v]
+    fractions = [[x / duration for x in tv] for tv in times]
+    return sites, fractions, np.array(hops_v), np.array(v_ret), np.array(counts)
+
+
+def test_window_with_and_without_levels_agree_with_a_python_replay_of_a_small_log():
+    T, hops, chunk, K = 0.5, 3_000, 700, 3
+    sims = [Simulation.create(6, 0.12, T_I=T, seed=5, program=constant(T)) for _ in range(3)]
+    w = EventWindow(sims[0]).run(hops, chunk=chunk)
+    wl = EventWindow(sims[1], levels=K).run(hops, chunk=chunk)
+    sites, fractions, hops_v, v_ret, counts = _python_replay(sims[2], hops, chunk)
+    assert w.hops == wl.hops == hops and max(len(s) for s in sites) > K  # some void left its first K sites
+    for win in (w, wl):
+        np.testing.assert_array_equal(win.hops_v, hops_v)
+        np.testing.assert_array_equal(win.counts, counts)
+        np.testing.assert_array_equal(win.v_ret, v_ret)
+        np.testing.assert_array_equal(win.site_a, [s[0] for s in sites])
+        np.testing.assert_array_equal(win.site_b, [s[1] if len(s) > 1 else -1 for s in sites])
+        np.testing.assert_array_equal(win.n_sites, [min(len(s), 3) for s in sites])
+        np.testing.assert_allclose(np.stack([win.p_a, win.p_b], axis=1), [(f + [0.0])[:2] for f in fractions], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(wl.lv_site, [(s + [-1] * K)[:K] for s in sites])
+    np.testing.assert_array_equal(wl.lv_n, [min(len(s), K + 1) for s in sites])
+    np.testing.assert_allclose(wl.level_fractions(), [(f + [0.0] * K)[:K] for f in fractions], rtol=1e-12, atol=1e-15)
+    for name in ("lv_site", "lv_n"):
+        with pytest.raises(ValueError, match="levels > 0"):
+            getattr(w, name)
+
+
 def test_level_sets_with_a_plaquette_are_loops():
     from dplm_explore.analysis.tls import _has_loop
     from dplm_explore.lattice import neighbour_table

@@ -102,6 +102,24 @@ def test_finished_units_go_to_the_results_folder_and_checkpoints_stay_in_work(ti
     assert {r["job"]: r["done"] for r in campaign_status(["fig1"], results)} == {"tiny-cool": 3}
 
 
+def test_run_options_say_how_the_campaign_runs(tiny, tmp_path):
+    """``run=RunOptions(out=...)`` is ``results=...``; options that do not apply are refused."""
+    from dplm_explore.parallel import RunOptions
+
+    work, results = tmp_path / "work", tmp_path / "results"
+    lines = []
+    assert run_campaign(["fig4b"], work=work, run=RunOptions(out=results), log=lines.append) == 1
+    assert (results / "tiny-q.npz").exists() and len(lines) == 1 and "tiny-q: done" in lines[0]
+    assert run_campaign(["fig4b"], work=work, results=results, log=lines.append) == 0
+    for kw, match in [({"run": RunOptions(scheduler="tcp://127.0.0.1:1")}, "scheduler='tcp://127.0.0.1:1'"),
+                      ({"run": RunOptions(overwrite=True)}, "overwrite=True"),
+                      ({"run": RunOptions(out=results), "workers": 2}, "not both")]:
+        with pytest.raises(ValueError, match=match):
+            run_campaign(["fig4b"], work=work, log=lines.append, **kw)
+    with pytest.raises(TypeError, match="run_campaign\\(\\) got an unexpected keyword argument 'wokers'"):
+        run_campaign(["fig4b"], work=work, wokers=2)
+
+
 def test_replica_seeds_do_not_depend_on_the_count():
     a = CoolingGroup("g", 14, 0.02, 0.05, 3, ("fig1",))
     b = CoolingGroup("g", 14, 0.02, 0.05, 7, ("fig1",))

@@ -164,3 +164,39 @@ def test_continuing_a_saved_system_refuses_every_g_option(tmp_path, capsys):
         assert flag in capsys.readouterr().err
         assert main(["tls", "--state", str(state), flag, str(p.default), "--hops", "10", "--out", str(tmp_path / "t.npz"), "--json"]) == 2
         assert flag in capsys.readouterr().err
+
+
+def test_every_command_takes_its_system_options_from_the_declaration():
+    """One flag, help text, check and default per system parameter (SystemParams' declaration),
+    a command overriding only defaults and which options it requires."""
+    from dplm_explore.cli import UsageError, build_parser
+    from dplm_explore.cli_options import option_flag
+    from dplm_explore.system import W0_DEFAULT, system_parameters
+
+    declared = system_parameters()
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    takes: dict[str, set] = {}
+    for cmd, p in sub.choices.items():
+        for a in p._actions:
+            if a.dest in declared and a.option_strings:
+                takes.setdefault(a.dest, set()).add(cmd)
+                assert a.option_strings == [option_flag(a.dest)] and a.help.startswith(declared[a.dest].help), (cmd, a.dest)
+    new_system = {"run", "app", "cool", "diffusion", "tls", "returns", "occupation", "hop-energy"}
+    assert takes["L"] == new_system and takes["w0"] == new_system | {"theory"} and takes["init"] == {"run", "app", "cool", "diffusion"}
+
+    def option(cmd, name):
+        return next(a for a in sub.choices[cmd]._actions if a.dest == name)
+
+    assert [option("run", k).default for k in ("L", "phi_v", "T_I", "w0", "init")] == [None, None, None, W0_DEFAULT, "equilibrium"]
+    assert [option("app", k).default for k in ("L", "phi_v", "T_I", "w0")] == [40, 0.02, 0.1, W0_DEFAULT]
+    assert option("tls", "w0").default is None and "default 1e+06" in option("tls", "w0").help
+    assert all(option("cool", k).required for k in ("L", "phi_v", "T_I")) and not option("diffusion", "T_I").required
+    assert option("run", "init").choices == ("equilibrium", "random")
+    parser = build_parser()
+    for argv, words in [(["run", "--w0", "0"], ["--w0", "w0 must lie in", "got 0.0"]), (["app", "--L", "2"], ["--L", "L must be an integer >= 3", "got 2"]),
+                        (["theory", "--phi-v", "1"], ["--phi-v", "phi_v must lie in (0, 1)", "got 1.0"]),
+                        (["cool", "--T-I", "-1"], ["--T-I", "T_I must be positive", "got -1.0"]), (["tls", "--L", "x"], ["--L", "got 'x'"])]:
+        with pytest.raises(UsageError) as info:
+            parser.parse_args(argv)
+        msg = str(info.value)
+        assert "\n" not in msg and all(w in msg for w in words), (argv, msg)

@@ -545,7 +545,7 @@ def test_cli_json_uniform():
     assert d["c3"] == pytest.approx(7 * math.pi**4 * 4 * 0.005 * d["P2"] / 30, rel=1e-12)
 
 
-def test_cli_options_and_table():
+def test_cli_options_and_table(capsys):
     rc, out, _ = _cli(["theory", "--g", "fermi-gauss", "--G0", "0.3", "--sigma-V", "0.05", "--T-I", "0.1", "--phi-v", "0.01", "--nu-cool", "1e-2", "--T-eval", "0.08", "--json"])
     d = json.loads(out)
     assert rc == 0 and d["g"] == {"family": "fermi-gauss", "G0": 0.3, "sigma_V": 0.05, "dV": 1.0}
@@ -554,5 +554,6 @@ def test_cli_options_and_table():
     assert rc == 0 and "c1 = pi^2 z phi_v P(0)/3" in out and "q, Eq. 4" in out
     rc, _, err = _cli(["theory", "--g", "uniform", "--G0", "0.3", "--T-I", "0.05", "--phi-v", "0.005"])
     assert rc == 2 and "G0" in err
-    rc, _, err = _cli(["theory", "--T-I", "0.05", "--phi-v", "1.5"])
-    assert rc == 2 and "phi_v" in err
+    with pytest.raises(SystemExit) as stop:  # out of its declared bounds: refused as the command line is read
+        _cli(["theory", "--T-I", "0.05", "--phi-v", "1.5"])
+    assert stop.value.code == 2 and "--phi-v: phi_v must lie in (0, 1); got 1.5" in capsys.readouterr().err

@@ -32,6 +32,7 @@ import numpy as np
 from ..parallel import RunOptions
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import constant
+from ..system import W0_DEFAULT
 from .._validate import finite
 from .fragility import FRAGILITY_FORMS, FragilityFit, fit_fragility
 from ._common import as_g, build_simulation, non_negative, positive, positive_int, spawn_seeds, system_spec, window_start
@@ -41,6 +42,7 @@ __all__ = ["MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coeffi
 
 #: tracer correlation factor of vacancy diffusion on the square lattice
 F_VACANCY = 0.46694
+#: the attempt rate D is scaled to (D_scaled), the one the reference D_r is quoted at (the paper's)
 W0_REF = 1e6
 
 
@@ -246,7 +248,7 @@ def _fits(T, Ds, forms, D_r, D_r_ext) -> dict:
 
 
 def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, hops: int | None = None, n_samples: int = 40,
-                      n_replicas: int = 1, seed=None, w0: float = 1e6, T_I: float | None = None, init: str = "equilibrium", equilibrate_time: float = 0.0,
+                      n_replicas: int = 1, seed=None, w0: float = W0_DEFAULT, T_I: float | None = None, init: str = "equilibrium", equilibrate_time: float = 0.0,
                       equilibrate_hops: int = 0, fit_from: float = 0.5, method: str = "slope", forms=("vft",), D_r: float = 0.1, D_r_ext: float = 1e-14,
                       run: RunOptions | None = None, **run_keywords) -> Diffusion:
     """D(T) at each temperature (see the module docstring). ``T_I=None`` builds each system in
@@ -352,13 +354,13 @@ def _diffusion_task(p: dict, seed: int, g) -> dict:
     T = float(p["T"])
     TI = float(p.get("T_I") or T)
     init = p.get("init", "equilibrium")
-    spec = system_spec(p["L"], p["phi_v"], g=g, T_I=TI if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6))
+    spec = system_spec(p["L"], p["phi_v"], g=g, T_I=TI if init == "equilibrium" else None, init=init, w0=p.get("w0", W0_DEFAULT))
     if p.get("time") is None and p.get("hops") is None:
         raise ValueError("a diffusion sweep task needs time or hops")
     opts = {"time": p.get("time"), "hops": p.get("hops"), "n_samples": int(p.get("n_samples", 40)), "fit_from": float(p.get("fit_from", 0.5)),
             "method": p.get("method", "slope"), "equilibrate_time": float(p.get("equilibrate_time", 0.0)), "equilibrate_hops": int(p.get("equilibrate_hops", 0))}
     d = _diffusion_replica((spec, T, seed, opts))
-    w0 = float(p.get("w0", 1e6))
+    w0 = float(p.get("w0", W0_DEFAULT))
     return {"D": d["D"], "D_scaled": d["D"] * W0_REF / w0, "D_voids": d["D_voids"], "msd_final": float(d["msd"][-1]), "hops": d["hops"],
             "D_f_limit": spec["phi_v_realised"] * w0 * F_VACANCY, "t": d["t"], "msd": d["msd"]}
 

@@ -2,11 +2,12 @@
 
 :class:`EventWindow` runs a simulation for a window of hops, logging every hop (void,
 direction, time) in chunks, and replays the log on its own copy of the occupancy in a small
-compiled kernel. Per void it records the sites visited (the start site, the first other site,
-and whether a third one was visited), the time spent on the first two, and the number of hops;
-per particle and per void it counts *returns* (a hop that reverses the same particle's/void's
-previous hop) exactly as the engine's accumulators do, so the two can be checked against each
-other. This is what the TLS catalogue (Fig. 3) is built on.
+compiled kernel. Per void it records the first sites it holds (the start site and the first
+other one, or the first ``levels`` of them) and whether it visited more, the time spent on each,
+and the number of hops; per particle and per void it counts *returns* (a hop that reverses the
+same particle's/void's previous hop) exactly as the engine's accumulators do, so the two can be
+checked against each other. This is what the TLS catalogue (Fig. 3) and the multi-level systems
+are built on.
 
 Direction convention (engine): log entry ``(v, d)`` is the hop of the particle at
 ``nbr[vpos[v], d]`` into void ``v``; the void moves in direction ``d``, the particle in
@@ -15,7 +16,6 @@ Direction convention (engine): log entry ``(v, d)`` is the hop of the particle a
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .._jit import jit
@@ -23,13 +23,22 @@ from .._jit import jit
 __all__ = ["EventWindow", "run_event_window"]
 
 
+#: sites a window tracks per void at least: the start site and the first other one (a TLS's two)
+_MIN_LEVELS = 2
+
+
 @jit
-def _replay_levels(log, ts, nbr, vpos, arrive, lv_site, lv_time, lv_n, last_v, v_ret):
-    """Replay ``m`` logged hops for the per-void levels: the first ``K`` sites each void holds
-    (``lv_site`` int64[Nv, K], -1 unused) and the time on each (``lv_time`` float64[Nv, K]);
-    ``lv_n`` int64[Nv] counts the sites seen (``K + 1``: more than ``K``). ``v_ret`` int64[Nv, 2]:
-    the void's own returns (a hop reversing its previous hop) and non-returns. ``vpos``,
-    ``arrive`` and ``last_v`` are this kernel's own copies (updated in place)."""
+def _replay(log, ts, nbr, occ, vpos, arrive, lv_site, lv_time, lv_n, last_p, last_v, hops_v, v_ret, counts):
+    """Replay ``m`` logged hops; returns ``m``.
+
+    log: int64[m, 2] (void, direction); ts: float64[m] event times; nbr: int32[S, 4];
+    occ: int32[S] and vpos: int32[Nv] (updated in place); arrive: float64[Nv] arrival time at
+    the current site; lv_site: int64[Nv, K] the first K sites each void holds (-1 unused),
+    lv_time: float64[Nv, K] the time spent on each, lv_n: int64[Nv] the sites seen (``K + 1``:
+    more than K); last_p: int8[N], last_v: int8[Nv] previous hop direction or -1; hops_v:
+    int64[Nv]; v_ret: int64[Nv, 2] each void's own returns (a hop reversing its previous hop)
+    and non-returns; counts: int64[4] (particle returns, particle non-returns, void returns,
+    void non-returns)."""
     m = log.shape[0]
     K = lv_site.shape[1]
     for k in range(m):
@@ -38,6 +47,7 @@ def _replay_levels(log, ts, nbr, vpos, arrive, lv_site, lv_time, lv_n, last_v, v
         t = ts[k]
         y = vpos[v]
         s = nbr[y, d]
+        p = occ[s]
         dt = t - arrive[v]
         for j in range(K):
             if lv_site[v, j] == y:
@@ -55,47 +65,6 @@ def _replay_levels(log, ts, nbr, vpos, arrive, lv_site, lv_time, lv_n, last_v, v
                     lv_site[v, lv_n[v]] = s
                 lv_n[v] += 1
         od = (d + 2) & 3
-        if last_v[v] >= 0:
-            if last_v[v] == od:
-                v_ret[v, 0] += 1
-            else:
-                v_ret[v, 1] += 1
-        last_v[v] = d
-        vpos[v] = s
-    return m
-
-
-@jit
-def _replay(log, ts, nbr, occ, vpos, arrive, site_a, site_b, t_a, t_b, multi, nhops_v, last_p, last_v, counts):
-    """Replay ``m`` logged hops.
-
-    log: int64[m, 2] (void, direction); ts: float64[m] event times; nbr: int32[S, 4];
-    occ: int32[S] and vpos: int32[Nv] (updated in place); arrive: float64[Nv] arrival time at
-    the current site; site_a/site_b: int64[Nv] start site / first other site (-1 none);
-    t_a/t_b: float64[Nv] time spent on them; multi: uint8[Nv] set when a third site is visited;
-    nhops_v: int64[Nv]; last_p: int8[N], last_v: int8[Nv] previous hop direction or -1;
-    counts: int64[4] (particle returns, particle non-returns, void returns, void non-returns).
-    Returns the number of hops replayed."""
-    m = log.shape[0]
-    for k in range(m):
-        v = log[k, 0]
-        d = log[k, 1]
-        t = ts[k]
-        y = vpos[v]
-        s = nbr[y, d]
-        p = occ[s]
-        dt = t - arrive[v]
-        if y == site_a[v]:
-            t_a[v] += dt
-        elif y == site_b[v]:
-            t_b[v] += dt
-        arrive[v] = t
-        if s != site_a[v]:
-            if site_b[v] < 0:
-                site_b[v] = s
-            elif s != site_b[v]:
-                multi[v] = 1
-        od = (d + 2) & 3
         if last_p[p] >= 0:
             if last_p[p] == d:
                 counts[0] += 1
@@ -105,13 +74,15 @@ def _replay(log, ts, nbr, occ, vpos, arrive, site_a, site_b, t_a, t_b, multi, nh
         if last_v[v] >= 0:
             if last_v[v] == od:
                 counts[2] += 1
+                v_ret[v, 0] += 1
             else:
                 counts[3] += 1
+                v_ret[v, 1] += 1
         last_v[v] = d
         occ[y] = p
         occ[s] = -(v + 1)
         vpos[v] = s
-        nhops_v[v] += 1
+        hops_v[v] += 1
     return m
 
 
@@ -120,12 +91,13 @@ class EventWindow:
 
     After :meth:`run`: ``site_a``, ``site_b`` int64[Nv] (start site; first other site or -1),
     ``p_a``, ``p_b`` float[Nv] time fractions on them, ``n_sites`` int[Nv] (1, 2, or 3 meaning
-    "three or more"), ``hops_v`` int64[Nv], ``counts`` int64[4] (particle returns, non-returns,
-    void returns, non-returns), ``t0``, ``t1``, ``hops``, ``T_mean`` (time-weighted temperature
-    of the program steps run in the window). With ``levels = K > 0`` also the levels of every
-    void: ``lv_site`` int64[Nv, K] its first K sites, ``lv_n`` int64[Nv] the sites it held
-    (``K + 1``: more), :meth:`level_fractions`, and ``v_ret`` int64[Nv, 2] its own returns and
-    non-returns (a second small kernel over the same log).
+    "three or more"), ``hops_v`` int64[Nv], ``v_ret`` int64[Nv, 2] each void's own returns and
+    non-returns, ``counts`` int64[4] (particle returns, non-returns, void returns, non-returns),
+    ``t0``, ``t1``, ``hops``, ``T_mean`` (time-weighted temperature of the program steps run in
+    the window). With ``levels = K > 0`` also the levels of every void: ``lv_site`` int64[Nv, K]
+    its first K sites, ``lv_n`` int64[Nv] the sites it held (``K + 1``: more) and
+    :meth:`level_fractions`. One replay of the log serves both: it tracks the first
+    ``max(K, 2)`` sites of every void, of which ``site_a``, ``site_b`` are the first two.
     """
 
     def __init__(self, sim, *, levels: int = 0):
@@ -135,26 +107,17 @@ class EventWindow:
             raise ValueError(f"levels must be a non-negative integer (0: no level tracking); got {levels!r}")
         sim.settle()
         self.levels = int(levels)
-        if self.levels:
-            # per-void levels (see _replay_levels): the first `levels` sites each void holds
-            self.lv_site = np.full((nv, self.levels), -1, np.int64)
-            self.lv_site[:, 0] = sim.vpos
-            self.lv_time = np.zeros((nv, self.levels))
-            self.lv_n = np.ones(nv, np.int64)
-            self.v_ret = np.zeros((nv, 2), np.int64)
-            self._lv_vpos = sim.vpos.astype(np.int32).copy()
-            self._lv_arrive = np.full(nv, sim.t)
-            self._lv_last_v = sim.last_v.copy()
+        tracked = max(self.levels, _MIN_LEVELS)
         self.occ = sim.occ.copy()
         self.vpos = sim.vpos.astype(np.int32).copy()
         self.t0 = sim.t
         self.arrive = np.full(nv, self.t0)
-        self.site_a = self.vpos.astype(np.int64).copy()
-        self.site_b = np.full(nv, -1, np.int64)
-        self.t_a = np.zeros(nv)
-        self.t_b = np.zeros(nv)
-        self.multi = np.zeros(nv, np.uint8)
+        self._site = np.full((nv, tracked), -1, np.int64)
+        self._site[:, 0] = self.vpos
+        self._time = np.zeros((nv, tracked))
+        self._n = np.ones(nv, np.int64)
         self.hops_v = np.zeros(nv, np.int64)
+        self.v_ret = np.zeros((nv, 2), np.int64)
         self.last_p = sim.last_p.copy()
         self.last_v = sim.last_v.copy()
         self.counts = np.zeros(4, np.int64)
@@ -178,12 +141,9 @@ class EventWindow:
                 n = min(remaining, int(chunk))
                 log, ts = self.sim.record_events(n)
                 m = int(log.shape[0])
-                if m and self.levels:
-                    _replay_levels(log, ts, self.sim.nbr, self._lv_vpos, self._lv_arrive, self.lv_site, self.lv_time, self.lv_n, self._lv_last_v,
-                                   self.v_ret)
                 if m:
-                    _replay(log, ts, self.sim.nbr, self.occ, self.vpos, self.arrive, self.site_a, self.site_b, self.t_a, self.t_b,
-                            self.multi, self.hops_v, self.last_p, self.last_v, self.counts)
+                    _replay(log, ts, self.sim.nbr, self.occ, self.vpos, self.arrive, self._site, self._time, self._n, self.last_p, self.last_v,
+                            self.hops_v, self.v_ret, self.counts)
                 self.hops += m
                 remaining -= m
                 if bar is not None:
@@ -210,44 +170,60 @@ class EventWindow:
         return False
 
     # ------------------------------------------------------------------ derived
-    def _closed_times(self) -> tuple[np.ndarray, np.ndarray]:
-        """Time on site a / b including the current stay up to the window end."""
-        ta, tb = self.t_a.copy(), self.t_b.copy()
-        stay = self.t1 - self.arrive
-        at_a = self.vpos == self.site_a
-        at_b = self.vpos == self.site_b
-        ta[at_a] += stay[at_a]
-        tb[at_b] += stay[at_b]
-        return ta, tb
-
-    def level_fractions(self) -> np.ndarray:
-        """float[Nv, levels]: the fraction of the window's time each void spent on each of its
-        tracked sites (``lv_site``), the current stay included (needs ``levels > 0``)."""
-        if not self.levels:
-            raise ValueError("level_fractions needs an EventWindow made with levels > 0")
-        tm = self.lv_time.copy()
-        stay = self.t1 - self._lv_arrive
-        hit = self.lv_site == self._lv_vpos[:, None]
-        tm[hit] += np.broadcast_to(stay[:, None], tm.shape)[hit]
-        return tm / self.duration if self.duration > 0 else np.full(tm.shape, np.nan)
-
     @property
     def duration(self) -> float:
         return self.t1 - self.t0
 
+    def _fractions(self) -> np.ndarray:
+        """float[Nv, tracked]: the fraction of the window's time each void spent on each tracked
+        site, the current stay included."""
+        tm = self._time.copy()
+        stay = self.t1 - self.arrive
+        hit = self._site == self.vpos[:, None]
+        tm[hit] += np.broadcast_to(stay[:, None], tm.shape)[hit]
+        return tm / self.duration if self.duration > 0 else np.full(tm.shape, np.nan)
+
+    @property
+    def site_a(self) -> np.ndarray:
+        return self._site[:, 0]
+
+    @property
+    def site_b(self) -> np.ndarray:
+        return self._site[:, 1]
+
     @property
     def p_a(self) -> np.ndarray:
-        ta, _ = self._closed_times()
-        return ta / self.duration if self.duration > 0 else np.full(ta.shape, np.nan)
+        return self._fractions()[:, 0]
 
     @property
     def p_b(self) -> np.ndarray:
-        _, tb = self._closed_times()
-        return tb / self.duration if self.duration > 0 else np.full(tb.shape, np.nan)
+        return self._fractions()[:, 1]
 
     @property
     def n_sites(self) -> np.ndarray:
-        return np.where(self.multi > 0, 3, np.where(self.site_b >= 0, 2, 1))
+        return np.minimum(self._n, _MIN_LEVELS + 1)
+
+    def _need_levels(self, what: str) -> None:
+        if not self.levels:
+            raise ValueError(f"{what} needs an EventWindow made with levels > 0")
+
+    @property
+    def lv_site(self) -> np.ndarray:
+        """int64[Nv, levels]: the first ``levels`` sites each void held (-1 unused)."""
+        self._need_levels("lv_site")
+        return self._site[:, :self.levels]
+
+    @property
+    def lv_n(self) -> np.ndarray:
+        """int64[Nv]: the sites each void held (``levels + 1``: more than ``levels``)."""
+        self._need_levels("lv_n")
+        return np.minimum(self._n, self.levels + 1)
+
+    def level_fractions(self) -> np.ndarray:
+        """float[Nv, levels]: the fraction of the window's time each void spent on each of its
+        tracked sites (``lv_site``), the current stay included (needs ``levels > 0``)."""
+        self._need_levels("level_fractions")
+        return self._fractions()[:, :self.levels]
 
     @property
     def T_mean(self) -> float:

@@ -40,6 +40,7 @@ from .. import theory
 from ..parallel import RunOptions
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import Program, make_program
+from ..system import W0_DEFAULT
 from ._binning import SCHEMES, bin_steps, heat_capacity_from_bins, temperature_edges
 from ._common import as_g, build_simulation, positive, positive_int, spawn_seeds, system_spec
 from ..tasks import need, register_task, task_g
@@ -462,7 +463,7 @@ def measure_heat_capacity(
     dT_step: float | None = None,
     n_replicas: int = 4,
     seed=None,
-    w0: float = 1e6,
+    w0: float = W0_DEFAULT,
     init: str = "equilibrium",
     dT_bin: float | None = None,
     n_log_bins: int | None = None,
@@ -580,7 +581,7 @@ def _sweep_cool(p: dict, seed: int) -> dict[str, Any]:
     step, ``scheme``) and the bin energies."""
     need(p, "L", "phi_v", "T_I", "T_final", "nu")
     init = p.get("init", "equilibrium")
-    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", 1e6),
+    spec = system_spec(p["L"], p["phi_v"], g=task_g(p), T_I=p["T_I"] if init == "equilibrium" else None, init=init, w0=p.get("w0", W0_DEFAULT),
                        dynamics=p.get("dynamics", "hop"))
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
     r = _run_program_replica((spec, prog.to_dict(), seed))

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import theory
 from ..results import Result, base_provenance, register_result
+from ..system import W0_DEFAULT
 from ._common import as_g, positive, positive_int, spawn_seeds
 from ..tasks import need, register_task, task_g
 
@@ -101,7 +102,7 @@ class HopEnergies(Result):
     provenance: dict
 
 
-def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarray = 60, T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = 1e6,
+def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarray = 60, T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
                          n_states: int = 1, isolated_only: bool = True, system: dict | None = None) -> HopEnergies:
     """Histogram the samples ``dE`` and compare them with the theory's P(dE) for an equilibrium
     state at ``T_I`` (see the module docstring). ``groups`` int[n]: cluster (void) of each
@@ -170,7 +171,7 @@ def _cluster_se(x: np.ndarray, groups: np.ndarray) -> float:
 
 
 def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: int = 1, seed=None, bins: int = 60, isolated_only: bool = True,
-                         T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = 1e6, T_final: float | None = None, nu: float | None = None,
+                         T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, T_final: float | None = None, nu: float | None = None,
                          T_ref: float | None = None) -> HopEnergies:
     """Hop-attempt energies of ``n_states`` independent states built in exact equilibrium at
     ``T_I`` (seeds from ``SeedSequence(seed).spawn``), optionally ramped to ``T_final`` at ``nu``
@@ -222,7 +223,7 @@ class QCurve(Result):
     provenance: dict
 
 
-def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int = 1, seed=None, nu_cool: float = 1e-4, w0: float = 1e6,
+def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int = 1, seed=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
                     T_eval: float | None = None, isolated_only: bool = True) -> QCurve:
     """Measured and theoretical q at each ``T_I`` (equilibrium states built directly)."""
     Ts = np.atleast_1d(np.asarray(T_I_values, float))
@@ -238,7 +239,7 @@ def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int =
 def _hop_energy_task(p: dict, seed: int, g) -> dict:
     """Sweep task: one state's hop-attempt statistics."""
     r = measure_hop_energies(p["L"], p["phi_v"], T_I=p["T_I"], g=g, n_states=1, seed=seed, isolated_only=p.get("isolated_only", True), T_eval=p.get("T_eval"),
-                             nu_cool=p.get("nu_cool", 1e-4), w0=p.get("w0", 1e6), T_final=p.get("T_final"), nu=p.get("nu"))
+                             nu_cool=p.get("nu_cool", 1e-4), w0=p.get("w0", W0_DEFAULT), T_final=p.get("T_final"), nu=p.get("nu"))
     return {"q": r.q, "q_err": r.q_err, "q_theory": r.q_theory, "mean": r.mean, "std": r.std, "mean_theory": r.mean_theory, "std_theory": r.std_theory,
             "n_samples": int(r.dE.size), "ks_stat": r.ks_stat}
 

@@ -17,6 +17,7 @@ from ..lattice import site_xy
 from ..results import Result, base_provenance, register_result
 from ._common import positive, positive_int, window_start
 from ..schedules import make_program
+from ..system import W0_DEFAULT
 
 __all__ = ["VoidOccupation", "measure_void_occupation", "void_occupation_during_cooling"]
 
@@ -107,7 +108,7 @@ def void_occupation_during_cooling(sim, T_marks, hops: int, *, progress: bool = 
                                                      wall_s=time.perf_counter() - w0, **start))
 
 
-def cooling_simulation(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, g=None, dT_step=None, seed=None, w0: float = 1e6,
+def cooling_simulation(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, g=None, dT_step=None, seed=None, w0: float = W0_DEFAULT,
                        dynamics: str = "hop"):
     """A :class:`Simulation` in equilibrium at ``T_I`` with a cooling program to ``T_final``."""
     from ..kmc import Simulation

@@ -30,6 +30,7 @@ import numpy as np
 from ..results import Result, base_provenance, register_result
 from ._common import positive, window_start
 from ..schedules import make_program
+from ..system import W0_DEFAULT
 from ._binning import return_probability, temperature_edges
 
 __all__ = ["ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability"]
@@ -205,7 +206,7 @@ def measure_return_probabilities(sim, *, snapshot_interval: float, T_edges=None,
 
 
 def measure_returns_during_cooling(L: int, phi_v: float, *, T_I: float, T_final: float, nu: float, snapshot_interval: float, g=None, dT_step=None,
-                                   dT_bin: float | None = None, seed=None, w0: float = 1e6, init: str = "equilibrium", progress: bool = False,
+                                   dT_bin: float | None = None, seed=None, w0: float = W0_DEFAULT, init: str = "equilibrium", progress: bool = False,
                                    dynamics: str = "hop") -> ReturnProbabilities:
     """Build a system (equilibrium at ``T_I``), ramp it to ``T_final`` at ``nu`` and measure
     :func:`measure_return_probabilities` along the way."""

@@ -29,6 +29,7 @@ import numpy as np
 from ..lattice import site_xy
 from ..results import Result, base_provenance, register_result
 from ..schedules import constant
+from ..system import W0_DEFAULT
 from ._common import positive, positive_int, window_start
 from .events import EventWindow
 from ..tasks import need, register_task, task_g
@@ -472,7 +473,7 @@ def _tls_task(p: dict, seed: int, g) -> dict:
     from ..schedules import make_program
 
     prog = make_program(p["T_I"], p["T_final"], p["nu"], p.get("dT_step"))
-    sim = Simulation.create(p["L"], p["phi_v"], g=g, T_I=p["T_I"], init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", 1e6), program=prog)
+    sim = Simulation.create(p["L"], p["phi_v"], g=g, T_I=p["T_I"], init=p.get("init", "equilibrium"), seed=seed, w0=p.get("w0", W0_DEFAULT), program=prog)
     sim.advance()
     sim.set_program(constant(float(p["T_final"])))
     cooling = {"T_I": p["T_I"], "T_final": p["T_final"], "nu": p["nu"], "dT_step": p.get("dT_step")}

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._jit import jit
 from ..lattice import DIRECTIONS, site_xy
+from ..system import W0_DEFAULT
 from .tls import Traces
 from ._common import positive_int, window_start
 
@@ -168,7 +169,7 @@ def _pick_multilevel(logs_T, prefer) -> tuple[int, dict]:
 def measure_tls_history(L: int, phi_v: float, *, g, T_I: float, T_final: float, nu: float, T_marks, hops: int, T_hold: float, seed: int,
                         min_transitions: int = 4, trace_events: int = TRACE_EVENTS, multilevel_T: float = 0.1, boltzmann_T=(0.05,),
                         boltzmann_hops: int = 1_000_000, boltzmann_equilibrate_hops: int = 0, max_attempts: int = 8, max_log_ratio: float = 20.0,
-                        w0: float = 1e6) -> dict:
+                        w0: float = W0_DEFAULT) -> dict:
     """The history of the TLS of one cooling run (paper Figs. 2, 3, 9, 10).
 
     A system in equilibrium at ``T_I`` is cooled at ``nu``; at each of ``T_marks`` (decreasing) a

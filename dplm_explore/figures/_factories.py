@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import theory
 from ..analysis.fragility import fit_fragility
+from ..analysis.diffusion import W0_REF
 from ..interactions import as_g
 from . import _kit as k
 
@@ -295,7 +296,7 @@ def diffusion_figure(diff, *, paper_note: str | None = "paper (φ_v=0.01): m_k =
     our T_g, m_k; ``uniform``: optional D(T) of the uniform g, drawn for its T_g."""
     p = k.figure("D vs 1/T (Fermi-plus-Gaussian g)", "1/T", "D  (w0 = 1e6 units)", y_axis_type="log")
     ok = np.isfinite(diff.D_scaled) & (diff.D_scaled > 0)
-    k.points(p, 1 / diff.T[ok], diff.D_scaled[ok], diff.D_err[ok] * 1e6 / float(diff.system["w0"]), color=k.COLORS[0], label="measured D")
+    k.points(p, 1 / diff.T[ok], diff.D_scaled[ok], diff.D_err[ok] * W0_REF / float(diff.system["w0"]), color=k.COLORS[0], label="measured D")
     grid = np.linspace(float(diff.T[ok].min()) * 0.97, float(diff.T[ok].max()), 60) if ok.sum() >= 2 else np.array([])
     for i, (form, fit) in enumerate(diff.fits.items()):
         if "params" not in fit or grid.size == 0:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..interactions import FermiGauss, Uniform, as_g
+from ..system import W0_DEFAULT
 from . import _factories as F
 from . import _kit as k
 from ._data import FigureData, load_figure_data
@@ -181,7 +182,7 @@ _UNIFORM = Uniform(V0=0.0, dV=1.0).to_dict()
 _GLYCEROL = FermiGauss(G0=0.2, sigma_V=0.1, dV=1.0).to_dict()
 _TLS_QUICK = {"L": 40, "phi_v": 0.01, "g": _UNIFORM, "T_I": 0.21, "T_final": 0.04, "nu": 1e-2, "T_marks": [0.2, 0.15, 0.1, 0.05], "hops": 200_000,
               "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": 2000, "multilevel_T": 0.1,
-              "boltzmann_T": [0.04, 0.05, 0.065, 0.08], "boltzmann_hops": 200_000, "boltzmann_equilibrate_hops": 20_000, "w0": 1e6}
+              "boltzmann_T": [0.04, 0.05, 0.065, 0.08], "boltzmann_hops": 200_000, "boltzmann_equilibrate_hops": 20_000, "w0": W0_DEFAULT}
 
 
 @dataclass(frozen=True)
@@ -260,41 +261,41 @@ def _register(spec: FigureSpec) -> None:
 
 _register(FigureSpec(
     "fig1", "C_v of ultrastable glasses for several T_I (C_v vs T; C_v/T vs T^2)", "III",
-    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07], "T_final": 0.004, "nu": 1e-3, "n_replicas": 3, "dT_bin": 0.002, "w0": 1e6},
+    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07], "T_final": 0.004, "nu": 1e-3, "n_replicas": 3, "dT_bin": 0.002, "w0": W0_DEFAULT},
     lambda p, s, pr: _compute_cv_runs(p, s, pr, "T_I"), F.specific_heat_figure, 20))
 _register(FigureSpec(
     "fig2", "void occupation maps p_i^void during cooling", "IV",
-    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": 0.21, "T_final": 0.045, "nu": 1e-2, "T_marks": [0.2, 0.15, 0.1, 0.05], "hops": 200_000, "w0": 1e6},
+    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": 0.21, "T_final": 0.045, "nu": 1e-2, "T_marks": [0.2, 0.15, 0.1, 0.05], "hops": 200_000, "w0": W0_DEFAULT},
     _compute_fig2, _draw_fig2, 15))
 _register(FigureSpec(
     "fig3", "two-level systems: void displacement traces and the Boltzmann check p2/p1 = exp(-dE/T)", "IV",
     {"L": 64, "phi_v": 0.01, "g": _UNIFORM, "T_I": 0.15, "T_hold": 0.05, "nu": 1e-2, "hops": 1_000_000, "min_transitions": 4, "n_tls": 2,
-               "trace_interval": 2e-4, "trace_hops": 100_000, "boltzmann_T": [0.08, 0.065, 0.05, 0.04, 0.033], "boltzmann_hops": 300_000, "w0": 1e6},
+               "trace_interval": 2e-4, "trace_hops": 100_000, "boltzmann_T": [0.08, 0.065, 0.05, 0.04, 0.033], "boltzmann_hops": 300_000, "w0": W0_DEFAULT},
     _compute_fig3, _draw_fig3, 15))
 _register(FigureSpec(
     "fig4a", "return probabilities P_ret, Q_ret vs 1/T during cooling", "IV",
-    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": 0.2, "T_final": 0.05, "nu": 1e-2, "snapshot_interval": 1e-3, "dT_bin": 0.025, "w0": 1e6},
+    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": 0.2, "T_final": 0.05, "nu": 1e-2, "snapshot_interval": 1e-3, "dT_bin": 0.025, "w0": W0_DEFAULT},
     _compute_fig4a, _draw_fig4a, 15))
 _register(FigureSpec(
     "fig4b", "q, the probability that a hop is energetically possible, vs 1/T_I", "V",
-    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07, 0.1, 0.15, 0.2], "n_states": 2, "nu_cool": 1e-4, "w0": 1e6},
+    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07, 0.1, 0.15, 0.2], "n_states": 2, "nu_cool": 1e-4, "w0": W0_DEFAULT},
     _compute_fig4b, lambda r: F.q_figure(r["q"]), 3))
 _register(FigureSpec(
     "fig5", "Arrhenius plot of D for the Fermi-plus-Gaussian g (G0 = 0.2, sigma_V = 0.1)", "VI",
-    {"L": 24, "phi_v": 0.01, "g": _GLYCEROL, "T": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops": 1_000_000, "n_replicas": 4, "forms": ["vft"], "w0": 1e6},
+    {"L": 24, "phi_v": 0.01, "g": _GLYCEROL, "T": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22], "hops": 1_000_000, "n_replicas": 4, "forms": ["vft"], "w0": W0_DEFAULT},
     _compute_fig5, _draw_fig5, 10))
 _register(FigureSpec(
     "fig6", "C_v/T vs T^2 in glycerol units (phi_v = 0.031, nu = 1e-2)", "VI",
     {"L": 32, "L_diffusion": 24, "phi_v": 0.031, "g": _GLYCEROL, "T_diffusion": [0.4, 0.33, 0.29, 0.26, 0.24, 0.22, 0.2], "hops_diffusion": 600_000,
-               "T_I": 0.2, "T_final": 0.002, "nu": 1e-2, "n_replicas": 3, "dT_bin": 0.001, "w0": 1e6},
+               "T_I": 0.2, "T_final": 0.002, "nu": 1e-2, "n_replicas": 3, "dT_bin": 0.001, "w0": W0_DEFAULT},
     _compute_fig6, _draw_fig6, 30))
 _register(FigureSpec(
     "fig7", "C_v vs T at T_I = 0.05 for several void densities", "App. A",
-    {"L": 64, "phi_v": [0.0025, 0.005, 0.01], "g": _UNIFORM, "T_I": 0.05, "T_final": 0.004, "nu": 1e-3, "n_replicas": 3, "dT_bin": 0.002, "w0": 1e6},
+    {"L": 64, "phi_v": [0.0025, 0.005, 0.01], "g": _UNIFORM, "T_I": 0.05, "T_final": 0.004, "nu": 1e-3, "n_replicas": 3, "dT_bin": 0.002, "w0": W0_DEFAULT},
     lambda p, s, pr: _compute_cv_runs(p, s, pr, "phi_v"), F.void_density_figure, 15))
 _register(FigureSpec(
     "fig8", "C_v after cooling from T_I near T_g: C_v/T vs T^2 and log-log C_v vs T", "App. A",
-    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.08, 0.12, 0.16], "T_final": 0.004, "nu": 1e-2, "n_replicas": 2, "dT_bin": 0.002, "w0": 1e6},
+    {"L": 40, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.08, 0.12, 0.16], "T_final": 0.004, "nu": 1e-2, "n_replicas": 2, "dT_bin": 0.002, "w0": W0_DEFAULT},
     lambda p, s, pr: _compute_cv_runs(p, s, pr, "T_I"), F.high_TI_figure, 40))
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validate import temperature as _temperature
 from ..interactions import GDistribution
+from ..system import W0_DEFAULT
 from ._common import _as_g, _out, _phi_v, _z
 from .._validate import positive_array as _positive_array
 from ._tls import _J
@@ -17,7 +18,7 @@ from ._uniform import _c1, _c3
 from ._hop_energy import P_derivatives_at_zero, dE_max, hop_energy_distribution
 
 
-def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu_cool: float = 1e-4, w0: float = 1e6):
+def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu_cool: float = 1e-4, w0: float = W0_DEFAULT):
     """TLS specific heat per particle ``C_v(T) = z phi_v int_{-inf}^{dE_max} P(dE) Phi(dE; T)``
     (Eq. A5), by quadrature of the numerically convolved ``P``.
 

@@ -12,6 +12,7 @@ from scipy import integrate, interpolate
 
 from .._validate import positive as _positive, temperature as _temperature
 from ..interactions import GDistribution, Uniform
+from ..system import W0_DEFAULT
 from ._common import _as_g, _out, _phi_v, _z
 from .._validate import positive_array as _positive_array
 from ._tls import Phi
@@ -361,7 +362,7 @@ def P_derivatives_at_zero(g, T_I, z: int = 4, method: str = "auto") -> PZero:
 
 
 # =============================================================================== q and phi_TLS
-def dE_max(T, nu_cool: float = 1e-4, w0: float = 1e6):
+def dE_max(T, nu_cool: float = 1e-4, w0: float = W0_DEFAULT):
     """Largest energy cost of a hop still possible while cooling through T (Eq. 5):
     ``dE_max = T ln(0.1 w0 T / nu_cool)`` (hop rate ``w0 exp(-dE/T)`` >= ``1/tau``,
     ``tau = 0.1 T / nu_cool``)."""
@@ -371,7 +372,7 @@ def dE_max(T, nu_cool: float = 1e-4, w0: float = 1e6):
     return _out(T * np.log(0.1 * w0 * T / nu_cool))
 
 
-def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4) -> float:
+def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4) -> float:
     """Probability that a hop attempt from equilibrium at ``T_I`` is energetically possible
     (Eq. 4): ``q = Prob(dE <= dE_max(T_eval))``, atoms included.
 
@@ -384,7 +385,7 @@ def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4
     return float(P.cdf(dE_max(Te, nu_cool, w0)))
 
 
-def phi_TLS(g, T_I, phi_v, *, T_eval=None, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4) -> float:
+def phi_TLS(g, T_I, phi_v, *, T_eval=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4) -> float:
     """TLS density per site ``phi_TLS = z q phi_v`` (Sec. V)."""
     phi_v = _phi_v(phi_v)
     z = _z(z)

@@ -7,6 +7,7 @@ import math
 
 from .._validate import positive as _positive, temperature as _temperature
 from ..interactions import Uniform
+from ..system import W0_DEFAULT
 from ._common import _as_g, _phi_v, _z
 from ._uniform import c1_c3_eq10
 from ._hop_energy import P_derivatives_at_zero, dE_max, hop_energy_distribution
@@ -14,7 +15,7 @@ from ._cv import Cv_expansion, Cv_tls
 from ._equilibrium import Cv_eq, e_eq
 
 
-def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = 1e6, z: int = 4, T_eval=None) -> dict:
+def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4, T_eval=None) -> dict:
     """All headline numbers of the theory for one parameter set, as a JSON-ready dict.
 
     Keys: parameters (``g``, ``T_I``, ``phi_v``, ``z``, ``nu_cool``, ``w0``, ``T_eval``);
