@@ -148,9 +148,8 @@ class EventWindow:
                 remaining -= m
                 if bar is not None:
                     bar.update(m)
-                if m < n:
-                    if self.sim.program_done or not self._drain_full_tracer():
-                        break
+                if m < n:  # the program ended or the clock stopped (record_events drains full tracer buffers itself)
+                    break
         finally:
             if bar is not None:
                 bar.close()
@@ -158,16 +157,6 @@ class EventWindow:
             raise RuntimeError("replayed occupancy disagrees with the engine's")
         self.t1 = self.sim.t
         return self
-
-    def _drain_full_tracer(self) -> bool:
-        """A full tracer buffer (``sim.track``) stops the kernel early: drain it and go on."""
-        from ..kmc import _kernel as K
-
-        sim = self.sim
-        if sim.tr_p.size + sim.tr_v.size and int(sim.is_[K.I_NSAMP]) >= sim.samp_t.shape[0]:
-            sim._drain_samples()
-            return True
-        return False
 
     # ------------------------------------------------------------------ derived
     @property

@@ -291,11 +291,6 @@ class Simulation:
         """Interval of the tracer samples (:meth:`track`); ``inf`` when nothing is tracked."""
         return float(self._fs[K.F_SAMPLE_DT]) if self._tr_p.size + self._tr_v.size else math.inf
 
-    @property
-    def samples_full(self) -> bool:
-        """Whether the kernel's sample buffer is full (the next call drains it first)."""
-        return bool(self._tr_p.size + self._tr_v.size) and int(self._is_[K.I_NSAMP]) >= self._samp_t.shape[0]
-
     def _drain_samples(self):
         self._samples, halved = drain(self._samples, self._samp_t, self._samp_p, self._samp_v, int(self._is_[K.I_NSAMP]), self._max_samples)
         self._is_[K.I_NSAMP] = 0
