@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._io import npz_path
 from .cli_options import add_dynamics_option, add_g_options, add_system_options, g_from_args, g_options_given, option_flag, options_given
 
 __all__ = ["register"]
@@ -80,11 +81,6 @@ def _run_options(args, out, *, resume: bool = False):
 
 def _progress(args) -> bool:
     return not getattr(args, "json", False) and not getattr(args, "no_progress", False) and sys.stderr.isatty()
-
-
-def _npz(path) -> Path:
-    p = Path(path)
-    return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
 
 
 def _sibling(out: Path, tag: str, ext: str) -> Path:
@@ -140,7 +136,7 @@ def _cool(args) -> int:
     from .analysis.heat_capacity import measure_heat_capacity, theory_c1_c3
     from .results import write_json
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     fit_out = Path(args.fit_out) if args.fit_out else _sibling(out, "fit", "json")
     if not args.resume:
         _check_free([out, fit_out], args.overwrite)
@@ -193,7 +189,7 @@ def _add_cool(sub) -> None:
 def _diffusion(args) -> int:
     from .analysis.diffusion import measure_diffusion
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     _check_free([out], args.overwrite)
     d = measure_diffusion(args.L, args.phi_v, args.T, g=_g(args), time=args.time, hops=args.hops, n_samples=args.samples, n_replicas=args.replicas, seed=args.seed,
                           w0=args.w0, T_I=args.T_I, init=args.init, equilibrate_time=args.equilibrate_time, equilibrate_hops=args.equilibrate_hops,
@@ -266,7 +262,7 @@ def _tls(args) -> int:
     from .analysis.tls import find_tls, measure_tls_boltzmann, trace_voids
     from .schedules import constant
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     bz_out = _sibling(out, "boltzmann", "npz") if args.boltzmann_T else None
     tr_out = _sibling(out, "traces", "npz") if args.trace else None
     _check_free([out, bz_out, tr_out], args.overwrite)
@@ -331,7 +327,7 @@ def _add_tls(sub) -> None:
 def _returns(args) -> int:
     from .analysis.returns import measure_returns_during_cooling
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     _check_free([out], args.overwrite)
     r = measure_returns_during_cooling(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, snapshot_interval=args.snapshot_interval, g=_g(args),
                                        dT_step=args.dT_step, dT_bin=args.dT_bin, seed=args.seed, w0=args.w0, progress=_progress(args), dynamics=args.dynamics)
@@ -356,7 +352,7 @@ def _add_returns(sub) -> None:
 def _occupation(args) -> int:
     from .analysis.occupation import cooling_simulation, void_occupation_during_cooling
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     _check_free([out], args.overwrite)
     sim = cooling_simulation(args.L, args.phi_v, T_I=args.T_I, T_final=args.T_final, nu=args.nu, g=_g(args), dT_step=args.dT_step, seed=args.seed, w0=args.w0,
                              dynamics=args.dynamics)
@@ -381,7 +377,7 @@ def _add_occupation(sub) -> None:
 def _hop_energy(args) -> int:
     from .analysis.hop_energy import measure_hop_energies
 
-    out = _npz(args.out)
+    out = npz_path(args.out)
     _check_free([out], args.overwrite)
     h = measure_hop_energies(args.L, args.phi_v, T_I=args.T_I, g=_g(args), n_states=args.states, seed=args.seed, bins=args.bins,
                              isolated_only=not args.all_attempts, T_eval=args.T_eval, nu_cool=args.nu_cool, w0=args.w0, T_final=args.T_final, nu=args.nu)

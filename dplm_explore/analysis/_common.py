@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validate import non_negative, positive, positive_int
 from ..system import W0_DEFAULT
-from ..interactions import as_g, g_from_dict
+from ..interactions import as_g
 
 __all__ = ["spawn_seeds", "system_spec", "build_simulation", "as_g", "positive", "positive_int", "non_negative", "window_start"]
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..parallel import RunOptions
+from .._io import npz_path
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import constant
 from ..system import W0_DEFAULT
@@ -290,7 +291,7 @@ def measure_diffusion(L: int, phi_v: float, temperatures, *, g=None, time=None, 
     R = positive_int("n_replicas", n_replicas)
     n_samples = positive_int("n_samples", n_samples, minimum=2)
     if out is not None:
-        check_writable(out if str(out).endswith(".npz") else str(out) + ".npz", overwrite)
+        check_writable(npz_path(out), overwrite)
     root, flat = spawn_seeds(seed, Ts.size * R)
     seeds = flat.reshape(Ts.size, R)
     specs = []

@@ -31,13 +31,13 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import theory
 from ..parallel import RunOptions
+from .._io import npz_path
 from ..results import Result, base_provenance, check_writable, register_result
 from ..schedules import Program, make_program
 from ..system import W0_DEFAULT
@@ -509,9 +509,9 @@ def measure_heat_capacity(
     if resume:
         if out is None:
             raise ValueError("resume=True needs out (the partial result file)")
-        if not _npz_path(out).exists():
-            raise ValueError(f"resume=True but {_npz_path(out)} does not exist (run without resume to start it)")
-        prev = HeatCapacity.load(_npz_path(out))
+        if not npz_path(out).exists():
+            raise ValueError(f"resume=True but {npz_path(out)} does not exist (run without resume to start it)")
+        prev = HeatCapacity.load(npz_path(out))
         if prev.system != _jsonable(spec) or prev.program != _jsonable(prog_d) or prev.seeds.size != positive_int("n_replicas", n_replicas):
             raise ValueError(f"{out} was written for other parameters; cannot resume it")
         root, seeds = prev.root_seed, prev.seeds
@@ -521,7 +521,7 @@ def measure_heat_capacity(
         wall = list(prev.provenance.get("replica_wall_s", [None] * seeds.size))
     else:
         if out is not None:
-            check_writable(_npz_path(out), overwrite)
+            check_writable(npz_path(out), overwrite)
         root, seeds = spawn_seeds(seed, n_replicas)
         R = seeds.size
         arrays = {"E_steps": np.full((R, s), np.nan), "E2_steps": np.full((R, s), np.nan), "time_steps": np.zeros((R, s)),
@@ -561,12 +561,6 @@ def measure_heat_capacity(
     if out is not None:
         result.save(out, overwrite=True)
     return result
-
-
-def _npz_path(path) -> Path:
-    """``path`` as :meth:`Result.save` writes it (``.npz`` appended when missing)."""
-    path = Path(path)
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
 def _jsonable(d):

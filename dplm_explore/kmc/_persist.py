@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write, check_writable, read_npz
+from .._io import atomic_write, check_writable, npz_path, read_npz
 from .._rng import normalize_seed
 from ..schedules import Program
 from ..system import SystemParams
@@ -38,18 +38,10 @@ _UNSIZED_STATE_BYTES = 2**26
 TRACER_CAPACITY = 4096
 
 
-def state_path(path) -> Path:
-    """``path`` with the ``.npz`` suffix a state file has."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-    return path
-
-
 def save_state(sim, path, meta: dict, *, overwrite: bool) -> Path:
     """Write ``sim``'s saved fields and ``meta`` to ``path`` (atomically; never over an existing
     file unless ``overwrite``)."""
-    path = state_path(path)
+    path = npz_path(path)
     check_writable(path, overwrite)
     arrays = {n: getattr(sim, "_" + n) for n in ST.SAVED}
     if sim._samples:
