@@ -113,3 +113,28 @@ def test_sweep_task_errors_are_clear():
         run_sweep("run", {"T": [0.3]}, base={"L": 8}, workers=1)
     with pytest.raises(ValueError, match="needs hops or time"):
         run_sweep("run", {"T": [0.3]}, base={"L": 8, "phi_v": 0.05, "T_I": 0.3}, workers=1)
+
+
+def test_a_new_measurement_is_one_registration(monkeypatch):
+    """A measurement defined anywhere (here, in this test) becomes a sweep task by registering
+    it: the sweep plans it, checks its keys and runs it, with no table elsewhere to edit."""
+    from dplm_explore import tasks
+    from dplm_explore.analysis import build_simulation, system_spec
+
+    monkeypatch.setattr(tasks, "TASKS", dict(tasks.TASKS))
+    import dplm_explore.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "TASKS", tasks.TASKS)
+
+    @tasks.register_task("hold-energy", {"T", "hops"})
+    def _hold_energy(p, seed):
+        """Energy per particle after ``hops`` hops at T from equilibrium at T."""
+        sim = build_simulation(system_spec(p["L"], p["phi_v"], g=tasks.task_g(p), T_I=p["T"]), seed)
+        sim.advance(int(p["hops"]))
+        return {"e": sim.energy_per_particle}
+
+    res = run_sweep("hold-energy", {"T": [0.3, 0.1]}, base={"L": 10, "phi_v": 0.05, "hops": 500}, n_seeds=2, seed=9, workers=1)
+    assert res.complete and res.outputs["e"].shape == (4,)
+    assert np.mean(res.outputs["e"][2:]) < np.mean(res.outputs["e"][:2])  # colder holds lower energy
+    with pytest.raises(ValueError, match="parameter 'nu'"):
+        run_sweep("hold-energy", {"T": [0.3]}, base={"L": 10, "phi_v": 0.05, "hops": 500, "nu": 1.0}, workers=1)
