@@ -121,8 +121,7 @@ class Simulation:
 
     def _dims(self) -> dict[str, int]:
         p = self.params
-        return ST.dims(p.L, p.n_particles, p.n_voids, self._step_T.shape[0] if hasattr(self, "_step_T") else 0,
-                       self._hist_T.shape[0] if hasattr(self, "_hist_T") else 0)
+        return ST.dims(p.L, p.n_particles, p.n_voids, self._step_T.shape[0], self._hist_T.shape[0])
 
     def _fresh(self, names) -> None:
         """Fields ``names`` as a new system starts them (:func:`._state.fresh`)."""
