@@ -38,6 +38,7 @@ from . import campaign_tasks as tasks
 from ._io import atomic_write, read_npz
 from .interactions import FermiGauss, Uniform
 from .parallel import RunOptions, map_tasks
+from .schedules import NU_PAPER
 from .system import W0_DEFAULT
 
 __all__ = [
@@ -57,11 +58,10 @@ REPLICA_FORMAT = "dplm-explore-campaign-replica/1"
 
 UNIFORM = Uniform(V0=0.0, dV=1.0).to_dict()
 GLYCEROL = FermiGauss(G0=0.2, sigma_V=0.1, dV=1.0).to_dict()
-#: paper's cooling rate (Figs. 1, 4, 7, 8) and the glycerol one (Figs. 5, 6)
-NU_SLOW = 1e-4
 #: the groups started after the first-passage dynamics existed use it (the same chain in law, 2-24x
 #: faster below T ~ 0.1; their energy-square moments are absent, so C_v is dE/dT only)
 FP = "first-passage"
+#: the cooling rate of the glycerol-like runs (Figs. 5, 6); the others cool at NU_PAPER
 NU_GLYCEROL = 1e-2
 #: snapshot windows for Fig. 4a: temperatures, snapshot interval and window length (time units)
 RETURN_MARKS = (0.15, 0.1, 0.05, 0.01)
@@ -89,7 +89,7 @@ class CoolingGroup:
     figures: tuple[str, ...]
     g: dict = field(default_factory=lambda: dict(UNIFORM))
     T_final: float = 0.002
-    nu: float = NU_SLOW
+    nu: float = NU_PAPER
     marks: tuple[float, ...] = ()
     snapshot_interval: float = SNAPSHOT_INTERVAL
     window_time: float = WINDOW_TIME
@@ -313,13 +313,13 @@ def _trace_events() -> int:
 
 
 def _q_job() -> TaskJob:
-    return TaskJob("q-L200-p0.005", ("fig4b",), {"L": 200, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": list(Q_T_I), "n_states": 8, "nu_cool": NU_SLOW,
+    return TaskJob("q-L200-p0.005", ("fig4b",), {"L": 200, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": list(Q_T_I), "n_states": 8, "nu": NU_PAPER,
                                                "w0": W0_DEFAULT}, tasks.q_curve_task)
 
 
 def _tls_job() -> TaskJob:
     return TaskJob("tls-L40-p0.005-T0.25", ("fig2", "fig3", "fig9", "fig10"),
-                   {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_SLOW, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
+                   {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_PAPER, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
                     "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
                     "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
                     "w0": W0_DEFAULT}, tasks.tls_history_task)

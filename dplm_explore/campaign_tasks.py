@@ -13,7 +13,7 @@ def q_curve_task(p: dict, seed: int, progress: bool) -> dict:
     from .analysis import measure_q_curve
     from .interactions import as_g
 
-    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
+    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu=p["nu"], w0=p["w0"])}
 
 
 def tls_history_task(p: dict, seed: int, progress: bool) -> dict:

@@ -31,19 +31,19 @@ def _cmd_run(args) -> int:
                 raise ValueError(f"{option_flag(name)} is required (or --resume a saved run)")
         if args.init == "equilibrium" and args.T_I is None:
             raise ValueError("--T-I is required for an equilibrium initial state (or --init random with --T)")
-        for name in ("T", "T_final", "nu_cool", "dT_step"):
+        for name in ("T", "T_final", "nu", "dT_step"):
             v = getattr(args, name)
             if v is not None and not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{option_flag(name)} must be a positive finite number; got {v!r}")
         g = g_from_args(args)
-        if args.T is not None and args.nu_cool is not None:
-            raise ValueError("give either --T (constant temperature) or --nu-cool with --T-final, not both")
-        if args.nu_cool is not None:
+        if args.T is not None and args.nu is not None:
+            raise ValueError("give either --T (constant temperature) or --nu with --T-final, not both")
+        if args.nu is not None:
             if args.T_final is None:
-                raise ValueError("--nu-cool needs --T-final")
+                raise ValueError("--nu needs --T-final")
             if args.T_I is None:
-                raise ValueError("--nu-cool ramps from --T-I; give --T-I")
-            prog = make_program(args.T_I, args.T_final, args.nu_cool, args.dT_step)
+                raise ValueError("--nu ramps from --T-I; give --T-I")
+            prog = make_program(args.T_I, args.T_final, args.nu, args.dT_step)
         else:
             T = args.T if args.T is not None else args.T_I
             if T is None:
@@ -93,7 +93,7 @@ def _cmd_run(args) -> int:
 
 
 #: options of ``run`` that describe a new system (refused with --resume)
-_RUN_SYSTEM_OPTIONS = ("L", "phi_v", "T_I", "T", "nu_cool", "T_final")
+_RUN_SYSTEM_OPTIONS = ("L", "phi_v", "T_I", "T", "nu", "T_final")
 
 
 def _cmd_bench(args) -> int:
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_g_options(run)
     add_dynamics_option(run, default=None)
     run.add_argument("--T", type=float, default=None, help="constant run temperature (default T_I)")
-    run.add_argument("--nu-cool", dest="nu_cool", type=float, default=None, help="cooling/heating rate from T_I to --T-final")
+    run.add_argument("--nu", type=float, default=None, help="cooling/heating rate from T_I to --T-final")
     run.add_argument("--T-final", dest="T_final", type=float, default=None)
     run.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of a ramp (default min(1e-4, span/100))")
     run.add_argument("--hops", type=int, default=None, help="number of hops (a ramp runs to its end by default)")

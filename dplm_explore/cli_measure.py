@@ -34,15 +34,16 @@ from typing import Any
 
 from ._io import npz_path
 from .cli_options import add_dynamics_option, add_g_options, add_system_options, g_from_args, g_options_given, option_flag, options_given
+from .schedules import NU_PAPER
 
 __all__ = ["register"]
 
 
 # ==================================================================================== helpers
 def _add_ramp(p, *, required: bool = True) -> None:
-    """--T-final, --nu/--nu-cool and --dT-step of a linear temperature ramp from --T-I."""
+    """--T-final, --nu and --dT-step of a linear temperature ramp from --T-I."""
     p.add_argument("--T-final", dest="T_final", type=float, required=required, default=None, help="final temperature of the ramp")
-    p.add_argument("--nu", "--nu-cool", dest="nu", type=float, required=required, default=None, help="cooling/heating rate (temperature per time unit)")
+    p.add_argument("--nu", type=float, required=required, default=None, help="cooling/heating rate (temperature per time unit)")
     p.add_argument("--dT-step", dest="dT_step", type=float, default=None, help="temperature step of the ramp (default min(1e-4, span/100))")
 
 
@@ -380,7 +381,7 @@ def _hop_energy(args) -> int:
     out = npz_path(args.out)
     _check_free([out], args.overwrite)
     h = measure_hop_energies(args.L, args.phi_v, T_I=args.T_I, g=_g(args), n_states=args.states, seed=args.seed, bins=args.bins,
-                             isolated_only=not args.all_attempts, T_eval=args.T_eval, nu_cool=args.nu_cool, w0=args.w0, T_final=args.T_final, nu=args.nu)
+                             isolated_only=not args.all_attempts, T_eval=args.T_eval, nu=args.nu, w0=args.w0, T_final=args.T_final)
     h.save(out, overwrite=args.overwrite)
     _emit(args, {"out": str(out), "n_samples": int(h.dE.size), "q": h.q, "q_err": h.q_err, "q_theory": h.q_theory, "dE_max": h.dE_max, "mean": h.mean,
                  "mean_theory": h.mean_theory, "std": h.std, "std_theory": h.std_theory, "chi2": h.chi2, "dof": h.dof, "chi2_pvalue": h.chi2_pvalue,
@@ -395,9 +396,8 @@ def _add_hop_energy(sub) -> None:
     p.add_argument("--bins", type=int, default=60)
     p.add_argument("--all-attempts", dest="all_attempts", action="store_true", help="keep attempts next to other voids too")
     p.add_argument("--T-eval", dest="T_eval", type=float, default=None, help="temperature for dE_max (Eq. 5; default T_I)")
-    p.add_argument("--nu-cool", dest="nu_cool", type=float, default=1e-4, help="cooling rate in Eq. 5 (default 1e-4)")
+    p.add_argument("--nu", type=float, default=NU_PAPER, help=f"cooling rate: of Eq. 5's cut-off and of the ramp to --T-final (default {NU_PAPER:g})")
     p.add_argument("--T-final", dest="T_final", type=float, default=None, help="ramp the states to this temperature first")
-    p.add_argument("--nu", type=float, default=None, help="rate of that ramp")
     _add_output(p)
     p.set_defaults(func=_handler("hop-energy", _hop_energy))
 

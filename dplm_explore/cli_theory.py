@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from .cli_options import add_g_options, add_system_options, g_from_args
+from .schedules import NU_PAPER
 from .theory import theory_summary
 
 __all__ = ["register", "run"]
@@ -31,7 +32,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     add_system_options(p, ("T_I", "phi_v", "w0"), required=("T_I", "phi_v"))
     add_g_options(p)
-    p.add_argument("--nu-cool", dest="nu_cool", type=float, default=1e-4, help="cooling rate for dE_max, Eq. 5 (default 1e-4)")
+    p.add_argument("--nu", type=float, default=NU_PAPER, help=f"cooling rate for dE_max, Eq. 5 (default {NU_PAPER:g})")
     p.add_argument("--z", dest="z", type=int, default=4, help="coordination number (default 4)")
     p.add_argument("--T-eval", dest="T_eval", type=float, default=None, help="temperature at which dE_max (Eq. 5) is evaluated (default T_I)")
     p.add_argument("--json", dest="json", action="store_true", help="print one JSON object instead of a table")
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     (0, or 2 with a message on stderr for invalid parameters)."""
     try:
         g = g_from_args(args)
-        summary = theory_summary(g, args.T_I, args.phi_v, nu_cool=args.nu_cool, w0=args.w0, z=args.z, T_eval=args.T_eval)
+        summary = theory_summary(g, args.T_I, args.phi_v, nu=args.nu, w0=args.w0, z=args.z, T_eval=args.T_eval)
     except ValueError as exc:
         print(f"dplm-explore theory: error: {exc}", file=sys.stderr)
         return 2

@@ -293,7 +293,7 @@ def _headline_records(figure: str, data) -> list[dict[str, Any]]:
     if figure == "fig4b":
         qc = r["q"]
         return [_rec(figure, "q", qc.q[i], qc.q_err[i], PAPER["fig4b"].get(("q", round(float(T), 6))), qc.q_theory[i], T_I=float(T),
-                     T_eval=qc.T_eval, nu_cool=qc.nu_cool, n_samples=int(qc.n_samples[i])) for i, T in enumerate(qc.T_I)]
+                     T_eval=qc.T_eval, nu=qc.nu, n_samples=int(qc.n_samples[i])) for i, T in enumerate(qc.T_I)]
     if figure == "fig5":
         out = _diffusion_records(figure, r["diffusion"], g="fermi-gauss", paper_mk=PAPER["fig5"]["m_k"], paper_mk_ext=PAPER["fig5"]["m_k_ext"])
         if "uniform" in r:

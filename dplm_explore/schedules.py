@@ -17,7 +17,10 @@ import numpy as np
 
 from ._validate import positive as _positive, temperature as _temperature
 
-__all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain", "make_program"]
+__all__ = ["Hold", "Ramp", "Program", "constant", "cooling", "heating", "chain", "make_program", "NU_PAPER"]
+
+#: the paper's cooling rate (temperature per time unit; Figs. 1, 4, 7 and 8 and its Eq. 5)
+NU_PAPER = 1e-4
 
 
 @dataclass(frozen=True)
@@ -150,12 +153,12 @@ def constant(T: float, duration: float = math.inf) -> Program:
     return Program((Hold(T, duration),))
 
 
-def cooling(T_I: float, T_final: float, nu_cool: float, *, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
-    """Linear cooling from ``T_I`` to ``T_final`` at ``nu_cool``; optionally hold ``T_final``."""
-    T_I, T_final, nu_cool = _temperature("T_I", T_I), _temperature("T_final", T_final), _rate("nu_cool", nu_cool)
+def cooling(T_I: float, T_final: float, nu: float, *, dT_step: float | None = None, hold_after: float = 0.0) -> Program:
+    """Linear cooling from ``T_I`` to ``T_final`` at ``nu``; optionally hold ``T_final``."""
+    T_I, T_final, nu = _temperature("T_I", T_I), _temperature("T_final", T_final), _rate("nu", nu)
     if not float(T_final) < float(T_I):
         raise ValueError(f"T_final must be below T_I for cooling; got T_I={T_I!r}, T_final={T_final!r}")
-    segs: list = [Ramp(T_I, T_final, nu_cool, dT_step)]
+    segs: list = [Ramp(T_I, T_final, nu, dT_step)]
     if hold_after:
         segs.append(Hold(T_final, hold_after))
     return Program(tuple(segs))

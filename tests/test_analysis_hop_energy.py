@@ -62,13 +62,13 @@ def test_measured_P_dE_of_equilibrium_state_agrees_with_theory(tmp_path):
 
 
 def test_measured_q_at_low_T_I_agrees_with_theory():
-    """q = Prob(dE <= dE_max(T_I)) at T_I = 0.03 (nu_cool = 1e-4, Eq. 5 at T_I) from states
+    """q = Prob(dE <= dE_max(T_I)) at T_I = 0.03 (nu = 1e-4, Eq. 5 at T_I) from states
     built directly, against theory.q (0.038), within 3 cluster-robust standard errors. 200 x 200
     sites (~15500 attempts; q = 0.0385 +- 0.0017, seeds 5-8 all within 1.3 errors) make the error
     about 4.5 % of q, so a q of 0.05 is excluded by > 5 errors (100 x 100 sites gave +-0.004:
     0.038 and 0.05 were not distinguishable)."""
     he = measure_hop_energies(200, 0.01, T_I=0.03, n_states=10, seed=5)
-    q_th = theory.q(theory.Uniform(), 0.03, nu_cool=1e-4, w0=1e6)
+    q_th = theory.q(theory.Uniform(), 0.03, nu=1e-4, w0=1e6)
     assert he.q_theory == pytest.approx(q_th)
     assert he.q_err < 0.06 * q_th, (he.q_err, q_th)
     assert abs(he.q - q_th) < 3 * he.q_err, (he.q, he.q_err, q_th)

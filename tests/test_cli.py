@@ -26,7 +26,7 @@ def test_run_constant_T_json_summary(capsys, tmp_path):
 
 def test_run_cooling_writes_state_once(capsys, tmp_path):
     out = tmp_path / "cool.npz"
-    argv = ["run", "--L", "12", "--phi-v", "0.05", "--g", "fermi-gauss", "--T-I", "0.3", "--nu-cool", "100", "--T-final", "0.2", "--seed", "3", "--json", "--out", str(out)]
+    argv = ["run", "--L", "12", "--phi-v", "0.05", "--g", "fermi-gauss", "--T-I", "0.3", "--nu", "100", "--T-final", "0.2", "--seed", "3", "--json", "--out", str(out)]
     d = run_json(capsys, argv)
     assert d["stop"] == "program-end" and d["T_final"] < 0.21
     sim = Simulation.load(out)

@@ -48,7 +48,7 @@ def test_bad_system_parameters(kw, match):
     [
         (lambda: constant(-0.1), "T must be positive"),
         (lambda: constant(0.0), "T must be positive"),
-        (lambda: cooling(0.1, 0.05, -1e-4), "nu_cool must be positive"),
+        (lambda: cooling(0.1, 0.05, -1e-4), "nu must be positive"),
         (lambda: Ramp(0.1, 0.05, 0.0), "nu must be positive"),
         (lambda: cooling(0.05, 0.1, 1e-4), "T_final must be below T_I"),
         (lambda: Ramp(0.1, 0.05, 1e-3, dT_step=-1), "dT_step"),

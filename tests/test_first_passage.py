@@ -303,10 +303,10 @@ def test_every_program_command_takes_the_dynamics(capsys, tmp_path):
         return json.loads(capsys.readouterr().out)
 
     ramp = ["--L", "20", "--phi-v", "0.02", "--T-I", "0.05", "--T-final", "0.02", "--seed", "4"]
-    d = run(["run", *ramp[:6], "--nu-cool", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json", "--out", str(tmp_path / "s.npz")])
+    d = run(["run", *ramp[:6], "--nu", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json", "--out", str(tmp_path / "s.npz")])
     assert d["dynamics"] == "first-passage" and d["provenance"]["dynamics"] == "first-passage" and d["sojourns"]["sojourns"] > 0
     assert Simulation.load(tmp_path / "s.npz").dynamics == "first-passage"
-    assert run(["run", *ramp[:6], "--nu-cool", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json"])["e_final"] == d["e_final"]
+    assert run(["run", *ramp[:6], "--nu", "5e-3", *ramp[6:], "--dynamics", "first-passage", "--json"])["e_final"] == d["e_final"]
     c = run(["cool", *ramp, "--nu", "5e-3", "--replicas", "2", "--workers", "1", "--dynamics", "first-passage", "--out", str(tmp_path / "c.npz"), "--json",
              "--no-progress"])
     assert c["n_replicas"] == 2

@@ -498,7 +498,7 @@ def test_fragility_extrapolation_depends_on_form():
         (lambda: th.hop_energy_distribution(Uniform(), float("nan")), "T_I must be finite"),
         (lambda: th.P_uniform(0.0, -1.0), "T_I must be positive"),
         (lambda: th.q(Uniform(), 0.05, T_eval=-0.01), "T_eval must be positive"),
-        (lambda: th.q(Uniform(), 0.05, nu_cool=0.0), "nu_cool must be positive"),
+        (lambda: th.q(Uniform(), 0.05, nu=0.0), "nu must be positive"),
         (lambda: th.Cv_tls(0.0, Uniform(), 0.05, 0.005), "T must be positive"),
         (lambda: th.Cv_tls(0.01, Uniform(), 0.05, 0.005, dE_max_mode="auto"), "dE_max_mode"),
         (lambda: th.e_eq(0.1, Uniform(), 0.0), r"phi_v must lie in \(0, 1\)"),
@@ -539,14 +539,14 @@ def test_cli_json_uniform():
     for key in ("c1", "c3", "P0", "P2", "q", "dE_max", "phi_TLS", "next_term", "T_series_1pct"):
         assert key in d
     assert d["P0"] == pytest.approx(float(th.P_uniform(0.0, 0.05)), rel=1e-12)
-    assert d["q"] == pytest.approx(th.q(Uniform(), 0.05, T_eval=0.05, nu_cool=1e-4, w0=1e6), rel=1e-12)
+    assert d["q"] == pytest.approx(th.q(Uniform(), 0.05, T_eval=0.05, nu=1e-4, w0=1e6), rel=1e-12)
     assert d["dE_max"] == pytest.approx(0.05 * math.log(0.1 * 1e6 * 0.05 / 1e-4))
     assert d["c1"] == pytest.approx(math.pi**2 * 4 * 0.005 * d["P0"] / 3, rel=1e-12)
     assert d["c3"] == pytest.approx(7 * math.pi**4 * 4 * 0.005 * d["P2"] / 30, rel=1e-12)
 
 
 def test_cli_options_and_table(capsys):
-    rc, out, _ = _cli(["theory", "--g", "fermi-gauss", "--G0", "0.3", "--sigma-V", "0.05", "--T-I", "0.1", "--phi-v", "0.01", "--nu-cool", "1e-2", "--T-eval", "0.08", "--json"])
+    rc, out, _ = _cli(["theory", "--g", "fermi-gauss", "--G0", "0.3", "--sigma-V", "0.05", "--T-I", "0.1", "--phi-v", "0.01", "--nu", "1e-2", "--T-eval", "0.08", "--json"])
     d = json.loads(out)
     assert rc == 0 and d["g"] == {"family": "fermi-gauss", "G0": 0.3, "sigma_V": 0.05, "dV": 1.0}
     assert d["T_eval"] == 0.08 and d["dE_max"] == pytest.approx(0.08 * math.log(0.1 * 1e6 * 0.08 / 1e-2))

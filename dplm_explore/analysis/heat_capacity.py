@@ -39,7 +39,7 @@ from .. import theory
 from ..parallel import RunOptions
 from .._io import npz_path
 from ..results import Result, base_provenance, check_writable, register_result
-from ..schedules import Program, make_program
+from ..schedules import NU_PAPER, Program, make_program
 from ..system import W0_DEFAULT
 from ._binning import SCHEMES, bin_steps, heat_capacity_from_bins, temperature_edges
 from ._common import as_g, build_simulation, positive, positive_int, spawn_seeds, system_spec
@@ -184,7 +184,7 @@ class HeatCapacity(Result):
       as the engine reports), ``hops_steps`` int64[R, s], ``returns_steps`` int64[R, s, 4]
       (p_returns, p_nonreturns, v_returns, v_nonreturns);
     * ``Cv_eq_theory`` float[k] (:func:`theory.Cv_eq`), ``Cv_tls_theory`` float[k]
-      (:func:`theory.Cv_tls` with the Eq. 5 cut-off at ``nu_cool``; NaN without ``T_I``);
+      (:func:`theory.Cv_tls` with the Eq. 5 cut-off at the program's cooling rate; NaN without ``T_I``);
     * ``seeds`` int64[R] (``SeedSequence(root_seed).spawn``), ``done`` bool[R];
     * ``energy_drift`` float[R]: at the end of each replica, ``|E_incremental - E_scratch| /
       |E_scratch|`` (the engine's tracked energy against a full recomputation, docs/physics.md
@@ -427,8 +427,8 @@ def _theory_curves(system, program, T_eval) -> tuple[np.ndarray, np.ndarray]:
         eq[ok] = theory.Cv_eq(T_eval[ok], g, phi)
         if system.get("T_I") is not None and system.get("init") == "equilibrium":
             ramps = [s for s in program["segments"] if s["kind"] == "ramp"]
-            nu = ramps[0]["nu"] if ramps else 1e-4
-            tls[ok] = theory.Cv_tls(T_eval[ok], g, system["T_I"], phi, nu_cool=nu, w0=system["w0"])
+            nu = ramps[0]["nu"] if ramps else NU_PAPER
+            tls[ok] = theory.Cv_tls(T_eval[ok], g, system["T_I"], phi, nu=nu, w0=system["w0"])
     return eq, tls
 
 

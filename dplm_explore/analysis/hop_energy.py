@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import theory
 from ..results import Result, base_provenance, register_result
+from ..schedules import NU_PAPER
 from ..system import W0_DEFAULT
 from ._common import as_g, positive, positive_int, spawn_seeds
 from ..tasks import need, register_task, task_g
@@ -66,7 +67,7 @@ class HopEnergies(Result):
     (histogram, Poisson errors); ``theory_density`` float[b] (theory bin probability / width,
     atoms included); ``chi2``, ``dof``, ``chi2_pvalue`` (bins with expected count >= 5);
     ``ks_stat``, ``ks_pvalue``; ``q``, ``q_err`` (binomial), ``q_theory``, ``dE_max``, ``T_eval``,
-    ``nu_cool``, ``w0``; ``mean`` (``mean_err`` cluster-robust), ``std`` of the samples and
+    ``nu``, ``w0``; ``mean`` (``mean_err`` cluster-robust), ``std`` of the samples and
     ``mean_theory``, ``std_theory``; ``groups`` int64[n] (void of each sample, numbered across
     states) and ``n_independent`` (samples used by the tests: one per group)."""
 
@@ -86,7 +87,7 @@ class HopEnergies(Result):
     q_theory: float
     dE_max: float
     T_eval: float
-    nu_cool: float
+    nu: float
     w0: float
     mean: float
     mean_err: float
@@ -102,7 +103,7 @@ class HopEnergies(Result):
     provenance: dict
 
 
-def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarray = 60, T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
+def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarray = 60, T_eval: float | None = None, nu: float = NU_PAPER, w0: float = W0_DEFAULT,
                          n_states: int = 1, isolated_only: bool = True, system: dict | None = None) -> HopEnergies:
     """Histogram the samples ``dE`` and compare them with the theory's P(dE) for an equilibrium
     state at ``T_I`` (see the module docstring). ``groups`` int[n]: cluster (void) of each
@@ -145,14 +146,14 @@ def compare_hop_energies(dE, g, T_I: float, *, groups=None, bins: int | np.ndarr
     dof = int(ok.sum()) - 1
     chi2_p = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
     ks = stats.kstest(indep, lambda x: np.asarray(P.cdf(x), float))
-    dEm = float(theory.dE_max(Te, nu_cool, w0))
+    dEm = float(theory.dE_max(Te, nu, w0))
     below = (dE <= dEm).astype(float)
     qm = float(below.mean())
     mean_th = P.mean()
     return HopEnergies(
         dE=dE, groups=groups, edges=edges, density=density, density_err=density_err, theory_density=probs / width, chi2=chi2, dof=dof, chi2_pvalue=chi2_p,
         ks_stat=float(ks.statistic), ks_pvalue=float(ks.pvalue), q=qm, q_err=_cluster_se(below, groups), q_theory=float(P.cdf(dEm)), dE_max=dEm,
-        T_eval=Te, nu_cool=float(nu_cool), w0=float(w0), mean=float(dE.mean()), mean_err=_cluster_se(dE, groups), std=float(dE.std(ddof=1)),
+        T_eval=Te, nu=float(nu), w0=float(w0), mean=float(dE.mean()), mean_err=_cluster_se(dE, groups), std=float(dE.std(ddof=1)),
         n_independent=int(indep.size), mean_theory=float(mean_th),
         std_theory=float(math.sqrt(max(P.var(), 0.0))), T_I=T_I, g=g.to_dict(), n_states=int(n_states), isolated_only=bool(isolated_only),
         system=dict(system or {}), provenance=base_provenance(kind="hop energies"),
@@ -171,12 +172,12 @@ def _cluster_se(x: np.ndarray, groups: np.ndarray) -> float:
 
 
 def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: int = 1, seed=None, bins: int = 60, isolated_only: bool = True,
-                         T_eval: float | None = None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, T_final: float | None = None, nu: float | None = None,
+                         T_eval: float | None = None, nu: float = NU_PAPER, w0: float = W0_DEFAULT, T_final: float | None = None,
                          T_ref: float | None = None) -> HopEnergies:
     """Hop-attempt energies of ``n_states`` independent states built in exact equilibrium at
     ``T_I`` (seeds from ``SeedSequence(seed).spawn``), optionally ramped to ``T_final`` at ``nu``
     first (then they are no longer in equilibrium), compared with the theory at ``T_ref``
-    (default ``T_I``)."""
+    (default ``T_I``); ``nu`` is also the cooling rate of the cut-off dE_max (Eq. 5)."""
     from ..kmc import Simulation
     from ..schedules import make_program
 
@@ -187,8 +188,6 @@ def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: 
     offset = 0
     for s in seeds:
         prog = make_program(T_I, T_final, nu) if T_final is not None else None
-        if T_final is not None and nu is None:
-            raise ValueError("T_final needs nu (the ramp rate)")
         sim = Simulation.create(L, phi_v, g=g, T_I=T_I, seed=int(s), w0=w0, program=prog)
         if prog is not None:
             sim.advance()
@@ -196,7 +195,7 @@ def measure_hop_energies(L: int, phi_v: float, *, T_I: float, g=None, n_states: 
         samples.append(dE)
         groups.append(vs + offset)
         offset += sim.params.n_voids
-    res = compare_hop_energies(np.concatenate(samples), g, T_I if T_ref is None else T_ref, groups=np.concatenate(groups), bins=bins, T_eval=T_eval, nu_cool=nu_cool, w0=w0,
+    res = compare_hop_energies(np.concatenate(samples), g, T_I if T_ref is None else T_ref, groups=np.concatenate(groups), bins=bins, T_eval=T_eval, nu=nu, w0=w0,
                                n_states=n_states, isolated_only=isolated_only,
                                system={"L": int(L), "phi_v": float(phi_v), "T_I": float(T_I), "T_final": T_final, "nu": nu, "root_seed": root, "seeds": seeds.tolist()})
     res.provenance["wall_s"] = time.perf_counter() - t0
@@ -215,7 +214,7 @@ class QCurve(Result):
     q_theory: np.ndarray
     dE_max: np.ndarray
     n_samples: np.ndarray
-    nu_cool: float
+    nu: float
     w0: float
     T_eval: float | None
     g: dict
@@ -223,15 +222,15 @@ class QCurve(Result):
     provenance: dict
 
 
-def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int = 1, seed=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
+def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int = 1, seed=None, nu: float = NU_PAPER, w0: float = W0_DEFAULT,
                     T_eval: float | None = None, isolated_only: bool = True) -> QCurve:
     """Measured and theoretical q at each ``T_I`` (equilibrium states built directly)."""
     Ts = np.atleast_1d(np.asarray(T_I_values, float))
     root, seeds = spawn_seeds(seed, Ts.size)
-    rows = [measure_hop_energies(L, phi_v, T_I=float(T), g=g, n_states=n_states, seed=int(s), isolated_only=isolated_only, T_eval=T_eval, nu_cool=nu_cool, w0=w0)
+    rows = [measure_hop_energies(L, phi_v, T_I=float(T), g=g, n_states=n_states, seed=int(s), isolated_only=isolated_only, T_eval=T_eval, nu=nu, w0=w0)
             for T, s in zip(Ts, seeds)]
     return QCurve(T_I=Ts, q=np.array([r.q for r in rows]), q_err=np.array([r.q_err for r in rows]), q_theory=np.array([r.q_theory for r in rows]),
-                  dE_max=np.array([r.dE_max for r in rows]), n_samples=np.array([r.dE.size for r in rows], np.int64), nu_cool=float(nu_cool), w0=float(w0),
+                  dE_max=np.array([r.dE_max for r in rows]), n_samples=np.array([r.dE.size for r in rows], np.int64), nu=float(nu), w0=float(w0),
                   T_eval=None if T_eval is None else float(T_eval), g=as_g(g).to_dict(), system={"L": int(L), "phi_v": float(phi_v), "root_seed": root},
                   provenance=base_provenance(kind="q curve"))
 
@@ -239,12 +238,12 @@ def measure_q_curve(L: int, phi_v: float, T_I_values, *, g=None, n_states: int =
 def _hop_energy_task(p: dict, seed: int, g) -> dict:
     """Sweep task: one state's hop-attempt statistics."""
     r = measure_hop_energies(p["L"], p["phi_v"], T_I=p["T_I"], g=g, n_states=1, seed=seed, isolated_only=p.get("isolated_only", True), T_eval=p.get("T_eval"),
-                             nu_cool=p.get("nu_cool", 1e-4), w0=p.get("w0", W0_DEFAULT), T_final=p.get("T_final"), nu=p.get("nu"))
+                             nu=p.get("nu", NU_PAPER), w0=p.get("w0", W0_DEFAULT), T_final=p.get("T_final"))
     return {"q": r.q, "q_err": r.q_err, "q_theory": r.q_theory, "mean": r.mean, "std": r.std, "mean_theory": r.mean_theory, "std_theory": r.std_theory,
             "n_samples": int(r.dE.size), "ks_stat": r.ks_stat}
 
 
-@register_task("hop-energy", {"T_I", "isolated_only", "T_eval", "nu_cool", "T_final", "nu"})
+@register_task("hop-energy", {"T_I", "isolated_only", "T_eval", "nu", "T_final"})
 def _sweep_hop_energy(p: dict, seed: int) -> dict:
     """Measured hop-attempt energies of an equilibrium state at ``T_I`` (after an optional ramp
     to ``T_final`` at ``nu``): mean, std, q at ``T_eval`` vs theory."""

@@ -283,7 +283,7 @@ def q_figure(qc):
     k.points(p, inv[ok], qc.q[ok], qc.q_err[ok], color=k.COLORS[0], label="measured")
     grid = np.linspace(float(qc.T_I.min()), float(qc.T_I.max()), 40)
     g = as_g(qc.g)
-    q_th = [theory.q(g, T, T_eval=qc.T_eval, nu_cool=qc.nu_cool, w0=qc.w0) for T in grid]
+    q_th = [theory.q(g, T, T_eval=qc.T_eval, nu=qc.nu, w0=qc.w0) for T in grid]
     k.curve(p, 1.0 / grid, q_th, color=k.COLORS[1], label=f"theory Eq. 4 (dE_max at {'T_I' if qc.T_eval is None else f'T={qc.T_eval:g}'})")
     k.paper_mark(p, 1 / 0.03, 0.05, "q ≈ 0.05 at T_I=0.03")
     p.legend.location = "bottom_left"

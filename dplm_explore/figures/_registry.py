@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..interactions import FermiGauss, Uniform, as_g
+from ..schedules import NU_PAPER
 from ..system import W0_DEFAULT
 from . import _factories as F
 from . import _kit as k
@@ -116,7 +117,7 @@ def _compute_fig4a(p, seed, progress):
 def _compute_fig4b(p, seed, progress):
     from ..analysis import measure_q_curve
 
-    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu_cool=p["nu_cool"], w0=p["w0"])}
+    return {"q": measure_q_curve(p["L"], p["phi_v"], p["T_I"], g=as_g(p["g"]), n_states=p["n_states"], seed=seed, nu=p["nu"], w0=p["w0"])}
 
 
 def _compute_fig5(p, seed, progress):
@@ -278,7 +279,7 @@ _register(FigureSpec(
     _compute_fig4a, _draw_fig4a, 15))
 _register(FigureSpec(
     "fig4b", "q, the probability that a hop is energetically possible, vs 1/T_I", "V",
-    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07, 0.1, 0.15, 0.2], "n_states": 2, "nu_cool": 1e-4, "w0": W0_DEFAULT},
+    {"L": 64, "phi_v": 0.005, "g": _UNIFORM, "T_I": [0.03, 0.05, 0.07, 0.1, 0.15, 0.2], "n_states": 2, "nu": NU_PAPER, "w0": W0_DEFAULT},
     _compute_fig4b, lambda r: F.q_figure(r["q"]), 3))
 _register(FigureSpec(
     "fig5", "Arrhenius plot of D for the Fermi-plus-Gaussian g (G0 = 0.2, sigma_V = 0.1)", "VI",

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validate import temperature as _temperature
 from ..interactions import GDistribution
+from ..schedules import NU_PAPER
 from ..system import W0_DEFAULT
 from ._common import _as_g, _out, _phi_v, _z
 from .._validate import positive_array as _positive_array
@@ -18,11 +19,11 @@ from ._uniform import _c1, _c3
 from ._hop_energy import P_derivatives_at_zero, dE_max, hop_energy_distribution
 
 
-def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu_cool: float = 1e-4, w0: float = W0_DEFAULT):
+def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu: float = NU_PAPER, w0: float = W0_DEFAULT):
     """TLS specific heat per particle ``C_v(T) = z phi_v int_{-inf}^{dE_max} P(dE) Phi(dE; T)``
     (Eq. A5), by quadrature of the numerically convolved ``P``.
 
-    ``dE_max_mode``: 'eq5' (default; Eq. 5 at the current T with ``nu_cool``, ``w0``),
+    ``dE_max_mode``: 'eq5' (default; Eq. 5 at the current T with ``nu``, ``w0``),
     ``'inf'`` / ``np.inf`` (Eq. A6, the limit whose low-T expansion is c1 T + c3 T^3), or a
     number (a fixed cut-off).
     """
@@ -34,7 +35,7 @@ def Cv_tls(T, g, T_I, phi_v, *, z: int = 4, dE_max_mode: Any = "eq5", nu_cool: f
     for idx, Tk in np.ndenumerate(Ts):
         if isinstance(dE_max_mode, str):
             if dE_max_mode == "eq5":
-                cut = float(dE_max(Tk, nu_cool, w0))
+                cut = float(dE_max(Tk, nu, w0))
             elif dE_max_mode == "inf":
                 cut = np.inf
             else:

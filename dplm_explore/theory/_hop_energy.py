@@ -12,6 +12,7 @@ from scipy import integrate, interpolate
 
 from .._validate import positive as _positive, temperature as _temperature
 from ..interactions import GDistribution, Uniform
+from ..schedules import NU_PAPER
 from ..system import W0_DEFAULT
 from ._common import _as_g, _out, _phi_v, _z
 from .._validate import positive_array as _positive_array
@@ -362,31 +363,31 @@ def P_derivatives_at_zero(g, T_I, z: int = 4, method: str = "auto") -> PZero:
 
 
 # =============================================================================== q and phi_TLS
-def dE_max(T, nu_cool: float = 1e-4, w0: float = W0_DEFAULT):
+def dE_max(T, nu: float = NU_PAPER, w0: float = W0_DEFAULT):
     """Largest energy cost of a hop still possible while cooling through T (Eq. 5):
-    ``dE_max = T ln(0.1 w0 T / nu_cool)`` (hop rate ``w0 exp(-dE/T)`` >= ``1/tau``,
-    ``tau = 0.1 T / nu_cool``)."""
+    ``dE_max = T ln(0.1 w0 T / nu)`` (hop rate ``w0 exp(-dE/T)`` >= ``1/tau``,
+    ``tau = 0.1 T / nu``)."""
     T = _positive_array("T", T)
-    nu_cool = _positive("nu_cool", nu_cool)
+    nu = _positive("nu", nu)
     w0 = _positive("w0", w0)
-    return _out(T * np.log(0.1 * w0 * T / nu_cool))
+    return _out(T * np.log(0.1 * w0 * T / nu))
 
 
-def q(g, T_I, *, T_eval=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4) -> float:
+def q(g, T_I, *, T_eval=None, nu: float = NU_PAPER, w0: float = W0_DEFAULT, z: int = 4) -> float:
     """Probability that a hop attempt from equilibrium at ``T_I`` is energetically possible
     (Eq. 4): ``q = Prob(dE <= dE_max(T_eval))``, atoms included.
 
     ``T_eval`` is the temperature at which Eq. (5) is evaluated; the paper's text implies
     ``T_eval = T_I`` (the default), which gives q(T_I = 0.03) = 0.038 for uniform g
-    (``nu_cool = 1e-4``), not the quoted 0.05 (see ``docs/physics.md`` section 5).
+    (``nu = NU_PAPER = 1e-4``), not the quoted 0.05 (see ``docs/physics.md`` section 5).
     """
     P = hop_energy_distribution(g, T_I, z)
     Te = P.T_I if T_eval is None else _temperature("T_eval", T_eval)
-    return float(P.cdf(dE_max(Te, nu_cool, w0)))
+    return float(P.cdf(dE_max(Te, nu, w0)))
 
 
-def phi_TLS(g, T_I, phi_v, *, T_eval=None, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4) -> float:
+def phi_TLS(g, T_I, phi_v, *, T_eval=None, nu: float = NU_PAPER, w0: float = W0_DEFAULT, z: int = 4) -> float:
     """TLS density per site ``phi_TLS = z q phi_v`` (Sec. V)."""
     phi_v = _phi_v(phi_v)
     z = _z(z)
-    return z * phi_v * q(g, T_I, T_eval=T_eval, nu_cool=nu_cool, w0=w0, z=z)
+    return z * phi_v * q(g, T_I, T_eval=T_eval, nu=nu, w0=w0, z=z)

@@ -7,6 +7,7 @@ import math
 
 from .._validate import positive as _positive, temperature as _temperature
 from ..interactions import Uniform
+from ..schedules import NU_PAPER
 from ..system import W0_DEFAULT
 from ._common import _as_g, _phi_v, _z
 from ._uniform import c1_c3_eq10
@@ -15,10 +16,10 @@ from ._cv import Cv_expansion, Cv_tls
 from ._equilibrium import Cv_eq, e_eq
 
 
-def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = W0_DEFAULT, z: int = 4, T_eval=None) -> dict:
+def theory_summary(g, T_I, phi_v, nu: float = NU_PAPER, w0: float = W0_DEFAULT, z: int = 4, T_eval=None) -> dict:
     """All headline numbers of the theory for one parameter set, as a JSON-ready dict.
 
-    Keys: parameters (``g``, ``T_I``, ``phi_v``, ``z``, ``nu_cool``, ``w0``, ``T_eval``);
+    Keys: parameters (``g``, ``T_I``, ``phi_v``, ``z``, ``nu``, ``w0``, ``T_eval``);
     ``P0``, ``P1``, ``P2`` (continuous density of P(dE) and its derivatives at 0, ``method``),
     ``P_atoms`` (atoms of P as [dE, weight] pairs), ``c1``, ``c3`` (A13), ``c1_eq10``,
     ``c3_eq10`` (uniform g only, else None), ``dE_max`` (Eq. 5 at ``T_eval``, default T_I),
@@ -31,13 +32,13 @@ def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
     T_I = _temperature("T_I", T_I)
     phi_v = _phi_v(phi_v)
     z = _z(z)
-    nu_cool = _positive("nu_cool", nu_cool)
+    nu = _positive("nu", nu)
     w0 = _positive("w0", w0)
     Te = T_I if T_eval is None else _temperature("T_eval", T_eval)
     exp = Cv_expansion(g, T_I, phi_v, z)
     P = hop_energy_distribution(g, T_I, z)
     pz = P_derivatives_at_zero(g, T_I, z)
-    dEm = float(dE_max(Te, nu_cool, w0))
+    dEm = float(dE_max(Te, nu, w0))
     qv = float(P.cdf(dEm))
     T_next = T_I / 2.0
     ex = z * phi_v * P.expect_Phi(T_next)
@@ -54,7 +55,7 @@ def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
         "T_I": T_I,
         "phi_v": phi_v,
         "z": z,
-        "nu_cool": nu_cool,
+        "nu": nu,
         "w0": w0,
         "T_eval": Te,
         "P0": pz.P0,
@@ -78,7 +79,7 @@ def theory_summary(g, T_I, phi_v, nu_cool: float = 1e-4, w0: float = W0_DEFAULT,
         "next_power": fin(exp.next_power),
         "T_series_1pct": exp.T_1pct,
         "T_series_10pct": exp.T_10pct,
-        "Cv_at_T_next": float(Cv_tls(T_next, g, T_I, phi_v, z=z, nu_cool=nu_cool, w0=w0)),
+        "Cv_at_T_next": float(Cv_tls(T_next, g, T_I, phi_v, z=z, nu=nu, w0=w0)),
         "e_eq": float(e_eq(T_I, g, phi_v, z)),
         "Cv_eq": float(Cv_eq(T_I, g, phi_v, z)),
     }
