@@ -9,6 +9,7 @@ import pytest
 from dplm_explore import FermiGauss, UniformDelta
 from dplm_explore.kmc import Simulation
 from dplm_explore.kmc import _kernel as K
+from dplm_explore.kmc import _state as ST
 from dplm_explore.kmc._reference import ReferenceKMC, record_events
 from dplm_explore.schedules import Hold, Ramp, constant, cooling
 
@@ -288,15 +289,15 @@ def _assert_matches_rebuild(sim):
     from the configuration (stale caches would show up as soon as one is restored)."""
     from dplm_explore.kmc import _kernel as K
 
-    fresh = {n: getattr(sim, n).copy() for n in ("rates", "dEs", "tree", "pw", "c_key", "c_stamp", "cown", "word", "iso")}
-    fs = sim.fs.copy()
+    itr = ST.group(sim, "interactions")
     bond = np.zeros_like(sim.bond)
-    K._init_bonds(sim.occ, sim.nbr, bond, *sim._inter())
+    K._init_bonds(sim.occ, sim.nbr, bond, itr)
     assert np.array_equal(bond, sim.bond)
-    K._all_rates(sim.vpos, fresh["pw"], fresh["rates"], fresh["dEs"], fresh["tree"], fresh["c_key"], fresh["c_stamp"], fresh["cown"], fresh["word"], fresh["iso"], sim.occ, sim.nbr, sim.bond, *sim._inter(), sim.params.w0, sim.T, fs, sim.is_.copy())
+    rt, ca, pg = (ST.copied(ST.group(sim, name)) for name in ("rates", "cache", "program"))
+    K._all_rates(ST.group(sim, "lattice"), itr, rt, ca, pg, sim.params.w0, sim.T)
     for n in ("rates", "dEs", "pw", "tree"):
-        assert np.array_equal(fresh[n], getattr(sim, n)), n
-    assert fs[K.F_RHOT] == sim.fs[K.F_RHOT]
+        assert np.array_equal(getattr(rt, n), getattr(sim, n)), n
+    assert pg.fs[K.F_RHOT] == sim.fs[K.F_RHOT]
     assert sim.energy == pytest.approx(sim.energy_from_scratch(), abs=1e-9)
 
 
@@ -329,12 +330,14 @@ def _assert_cache_slots_hold_their_configurations(sim):
                 vpos[v] = s
             assert sim.c_site[v, j] == vpos[v]
             assert sim.cown[vpos[v]] == v
+            itr = ST.group(sim, "interactions")
             bond = np.zeros_like(sim.bond)
-            K._init_bonds(occ, sim.nbr, bond, *sim._inter())
+            K._init_bonds(occ, sim.nbr, bond, itr)
             Nv = sim.params.n_voids
-            pw, rates, dEs, tree = np.zeros((Nv, 6)), np.zeros((Nv, 4)), np.zeros((Nv, 4)), np.zeros_like(sim.tree)
-            scratch = [np.full_like(sim.c_key, -1), np.full_like(sim.c_stamp, -1), np.full_like(sim.cown, -1), np.zeros_like(sim.word), np.zeros_like(sim.iso)]
-            K._all_rates(vpos, pw, rates, dEs, tree, *scratch, occ, sim.nbr, bond, *sim._inter(), sim.params.w0, sim.T, sim.fs.copy(), sim.is_.copy())
+            rt = ST.Rates(rates=np.zeros((Nv, 4)), dEs=np.zeros((Nv, 4)), tree=np.zeros_like(sim.tree), pw=np.zeros((Nv, 6)))
+            lat = ST.group(sim, "lattice")._replace(occ=occ, vpos=vpos, bond=bond)
+            K._all_rates(lat, itr, rt, ST.copied(ST.group(sim, "cache")), ST.copied(ST.group(sim, "program")), sim.params.w0, sim.T)
+            pw, rates, dEs = rt.pw, rt.rates, rt.dEs
             row = sim.c_dat[v, j]
             assert np.array_equal(row[K.C_PW:K.C_PW + 6], pw[v]), (v, j, moves)
             assert np.array_equal(row[K.C_RATE:K.C_RATE + 4], rates[v]), (v, j, moves)

@@ -16,7 +16,7 @@ from ._ops import (  # noqa: F401 (the engine reads the layout and helpers throu
     STOP_HOPS, STOP_TIME, STOP_PROGRAM_END, STOP_SAMPLES_FULL, STOP_LOG_FULL, STOP_FROZEN, F_T, F_E,
     F_EC, F_TNEXT, F_NEXT_SAMPLE, F_SAMPLE_DT, F_W0, F_TEMP, F_RHOT, I_HOPS, I_STEP, I_PENDING,
     I_NSAMP, I_NLOG, I_CACHE_HITS, I_P, I_L, I_HOT, I_PREV, N_FS, N_IS, KC, C_PW, C_RATE, C_DE,
-    C_WIDTH, DEPTH_SHIFT, MAX_DEPTH, _rate, _pidx, _set_pair, _void_pairs, _rates_from_pairs,
+    C_WIDTH, DEPTH_SHIFT, MAX_DEPTH, _rate, _pidx, _V, _set_pair, _void_pairs, _rates_from_pairs,
     _site_energy, _one_rate, _void_rates, _void_touched, _tree_set, _tree_build, _dir4,
     _hop_direction, _tree_select, _init_bonds, _energy_from_scratch, _all_rates, _retemper,
     _accumulate, _sample_until, _unit, _dest_key, _drop_cache, _unmark, _hop_bonds, _swap_slot,
@@ -43,7 +43,6 @@ def _advance(lat, itr, rng, rt, ca, tp, pg, ac, tc, ev, fp, max_hops, t_stop):
     Returns (status, hops done in this call).
     """
     nbr, offsets, lin, occ, ppos, vpos, bond = lat.nbr, lat.offsets, lat.lin, lat.occ, lat.ppos, lat.vpos, lat.bond
-    gen, dense, key, gkind, gpar, gtab = itr.gen, itr.dense, itr.key, itr.gkind, itr.gpar, itr.gtab
     rates, dEs, tree, pw = rt.rates, rt.dEs, rt.tree, rt.pw
     c_key, c_site, c_stamp, c_clean, c_dat, cown, word, iso = ca.c_key, ca.c_site, ca.c_stamp, ca.c_clean, ca.c_dat, ca.cown, ca.word, ca.iso
     fp_f, fp_i, xtree, fp_n = tp.fp_f, tp.fp_i, tp.xtree, tp.fp_n
@@ -257,7 +256,7 @@ def _advance(lat, itr, rng, rt, ca, tp, pg, ac, tc, ev, fp, max_hops, t_stop):
                 c_key[v, jl] = -1
                 _unmark(v, c_site[v, jl], c_key, c_site, cown)
             _store_slot(v, jl, rates, dEs, pw, c_dat)
-            _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
+            _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, itr, w0, T)
             c_key[v, jl] = kc
             c_site[v, jl] = y
             word[v] = kd
@@ -314,8 +313,8 @@ def _advance(lat, itr, rng, rt, ca, tp, pg, ac, tc, ev, fp, max_hops, t_stop):
                     w = -o - 1
                     if w != v:
                         found = 1
-                        _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-                        _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
+                        _void_touched(w, site, y, pw, rates, dEs, occ, nbr, bond, itr, w0, T)
+                        _void_touched(w, site, s, pw, rates, dEs, occ, nbr, bond, itr, w0, T)
                         _rates_from_pairs(w, site, pw, rates, dEs, occ, nbr, bond, w0, T)
                         _drop_cache(w, c_key, c_site, c_stamp, cown, word, iso)
                         if w == hot:
@@ -324,7 +323,7 @@ def _advance(lat, itr, rng, rt, ca, tp, pg, ac, tc, ev, fp, max_hops, t_stop):
                             _tree_set(tree, P, w, rates[w, 0] + rates[w, 1] + rates[w, 2] + rates[w, 3])
             if moved:
                 _drop_cache(v, c_key, c_site, c_stamp, cown, word, iso)
-                _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
+                _void_rates(v, s, pw, rates, dEs, occ, nbr, bond, itr, w0, T)
                 if v == hot:
                     rhot = rates[v, 0] + rates[v, 1] + rates[v, 2] + rates[v, 3]
                 else:

@@ -93,24 +93,30 @@ def _pidx(a, b):
 
 
 @jit(inline="always")
-def _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab):
+def _V(p, q, itr):
+    """Interaction of particles p and q; ``itr``: the system's :class:`._state.Interactions`."""
+    return _pair_V(p, q, itr.key, itr.gen, itr.dense, itr.gkind, itr.gpar, itr.gtab)
+
+
+@jit(inline="always")
+def _set_pair(pw, v, y, a, b, occ, nbr, itr):
     pa = occ[nbr[y, a]]
     pb = occ[nbr[y, b]]
     if pa >= 0 and pb >= 0:
-        pw[v, _pidx(a, b)] = _pair_V(pa, pb, key, gen, dense, gkind, gpar, gtab)
+        pw[v, _pidx(a, b)] = _V(pa, pb, itr)
     else:
         pw[v, _pidx(a, b)] = 0.0
 
 
 @jit(inline="always")
-def _void_pairs(v, y, pw, occ, nbr, key, gen, dense, gkind, gpar, gtab):
+def _void_pairs(v, y, pw, occ, nbr, itr):
     """pw[v] = interactions of the 6 pairs among the neighbours of site y (0 where a void).
 
     The particle hopping into y from direction d would form its bonds with exactly the three
     other neighbours, so these 6 numbers serve all four hops of the void."""
     for a in range(3):
         for b in range(a + 1, 4):
-            _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab)
+            _set_pair(pw, v, y, a, b, occ, nbr, itr)
 
 
 @jit(inline="always")
@@ -143,21 +149,21 @@ def _one_rate(v, d, p, e_new, s, out_rates, out_dE, bond, nbr, w0, T):
 
 
 @jit(inline="always")
-def _void_rates(v, y, pw, out_rates, out_dE, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T):
+def _void_rates(v, y, pw, out_rates, out_dE, occ, nbr, bond, itr, w0, T):
     """Everything of void v at site y from scratch: pair table, then rates."""
-    _void_pairs(v, y, pw, occ, nbr, key, gen, dense, gkind, gpar, gtab)
+    _void_pairs(v, y, pw, occ, nbr, itr)
     _rates_from_pairs(v, y, pw, out_rates, out_dE, occ, nbr, bond, w0, T)
 
 
 @jit(inline="always")
-def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T):
+def _void_touched(v, y, c, pw, out_rates, out_dE, occ, nbr, bond, itr, w0, T):
     """Void v at y after site c (within distance 2) changed: only pairs involving c, if c is a
     neighbour of y, need new interactions; the rest follows from the bond cache."""
     for a in range(4):
         if nbr[y, a] == c:
             for b in range(4):
                 if b != a:
-                    _set_pair(pw, v, y, a, b, occ, nbr, key, gen, dense, gkind, gpar, gtab)
+                    _set_pair(pw, v, y, a, b, occ, nbr, itr)
 
 
 @jit(inline="always")
@@ -239,7 +245,7 @@ def _tree_select(tree, P, rates, x):
 
 
 @jit
-def _init_bonds(occ, nbr, bond, key, gen, dense, gkind, gpar, gtab):
+def _init_bonds(occ, nbr, bond, itr):
     """Fill ``bond`` from the occupancy (used once at set-up and after loading)."""
     S = occ.shape[0]
     for s in range(S):
@@ -247,13 +253,13 @@ def _init_bonds(occ, nbr, bond, key, gen, dense, gkind, gpar, gtab):
         for d in range(2):
             q = occ[nbr[s, d]]
             if p >= 0 and q >= 0:
-                bond[s, d] = _pair_V(p, q, key, gen, dense, gkind, gpar, gtab)
+                bond[s, d] = _V(p, q, itr)
             else:
                 bond[s, d] = 0.0
 
 
 @jit
-def _energy_from_scratch(occ, nbr, key, gen, dense, gkind, gpar, gtab):
+def _energy_from_scratch(occ, nbr, itr):
     """Total energy recomputed from the pair interactions (not from any cache)."""
     E = 0.0
     for s in range(occ.shape[0]):
@@ -263,23 +269,24 @@ def _energy_from_scratch(occ, nbr, key, gen, dense, gkind, gpar, gtab):
         for d in range(2):
             q = occ[nbr[s, d]]
             if q >= 0:
-                E += _pair_V(p, q, key, gen, dense, gkind, gpar, gtab)
+                E += _V(p, q, itr)
     return E
 
 
 @jit
-def _all_rates(vpos, pw, rates, dEs, tree, c_key, c_stamp, cown, word, iso, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T, fs, is_):
-    """Recompute every rate from scratch and drop every cache slot."""
+def _all_rates(lat, itr, rt, ca, pg, w0, T):
+    """Recompute every rate from scratch at temperature T and drop every cache slot."""
+    rates, dEs = rt.rates, rt.dEs
     rates[:] = 0.0
     dEs[:] = 0.0
-    for v in range(vpos.shape[0]):
-        _void_rates(v, vpos[v], pw, rates, dEs, occ, nbr, bond, key, gen, dense, gkind, gpar, gtab, w0, T)
-    c_key[:] = -1
-    c_stamp[:] = -1
-    cown[:] = -1
-    word[:] = 0
-    iso[:] = 0
-    _tree_build(tree, is_[I_P], rates, fs, is_)
+    for v in range(lat.vpos.shape[0]):
+        _void_rates(v, lat.vpos[v], rt.pw, rates, dEs, lat.occ, lat.nbr, lat.bond, itr, w0, T)
+    ca.c_key[:] = -1
+    ca.c_stamp[:] = -1
+    ca.cown[:] = -1
+    ca.word[:] = 0
+    ca.iso[:] = 0
+    _tree_build(rt.tree, pg.is_[I_P], rates, pg.fs, pg.is_)
 
 
 @jit

@@ -247,10 +247,9 @@ def _check_rates(sim, where: str) -> None:
     if sim.program_done:
         return
     T = float(sim._step_T[int(sim._is_[K.I_STEP])])
-    pw, rates, dEs, tree = sim._pw.copy(), sim._rates.copy(), sim._dEs.copy(), sim._tree.copy()
-    c_key, c_stamp, cown, word, iso = sim._c_key.copy(), sim._c_stamp.copy(), sim._cown.copy(), sim._word.copy(), sim._iso.copy()
-    fs, is_ = sim._fs.copy(), sim._is_.copy()
-    K._all_rates(sim._vpos, pw, rates, dEs, tree, c_key, c_stamp, cown, word, iso, sim._occ, sim._nbr, sim._bond, *sim._inter(), sim.params.w0, T, fs, is_)
+    rt, ca, pg = (ST.copied(ST.group(sim, name)) for name in ("rates", "cache", "program"))
+    K._all_rates(ST.group(sim, "lattice"), ST.group(sim, "interactions"), rt, ca, pg, sim.params.w0, T)
+    rates, dEs, pw = rt.rates, rt.dEs, rt.pw
     if not (np.allclose(rates, sim._rates, rtol=1e-9, atol=0.0) and np.allclose(dEs, sim._dEs, rtol=1e-9, atol=1e-12) and np.allclose(pw, sim._pw, rtol=1e-9, atol=1e-12)):
         raise ValueError(f"{where}: the stored rates disagree with the configuration, g, w0 and T = {T!r} in the file")
 
@@ -278,7 +277,7 @@ def _validate_caches(sim, where: str) -> None:
 def bonds_of(sim) -> np.ndarray:
     """The bond energies of ``sim``'s configuration, recomputed."""
     bond = np.zeros_like(sim._bond)
-    K._init_bonds(sim._occ, sim._nbr, bond, *sim._inter())
+    K._init_bonds(sim._occ, sim._nbr, bond, ST.group(sim, "interactions"))
     return bond
 
 

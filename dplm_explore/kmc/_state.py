@@ -187,6 +187,11 @@ def group(obj, name: str):
     return cls(*(getattr(obj, "_" + n) for n in cls._fields))
 
 
+def copied(grp):
+    """The same kernel argument group with every array copied (a scratch set to compute into)."""
+    return type(grp)(*(a.copy() if isinstance(a, np.ndarray) else a for a in grp))
+
+
 def pack_genesis(gpart: np.ndarray, gV: np.ndarray) -> np.ndarray:
     """float64[N, 8] rows (4 partners, 4 values) aligned to 64 bytes: one cache line a particle."""
     n = gpart.shape[0]

@@ -103,7 +103,7 @@ class Simulation:
         self._gen = pack_genesis(init.gpart, init.gV)
         if dense is not None:
             self._dense = np.ascontiguousarray(dense, dtype=np.float64)
-        K._init_bonds(self._occ, self._nbr, self._bond, *self._inter())
+        K._init_bonds(self._occ, self._nbr, self._bond, self._group("interactions"))
         self._is_[K.I_HOT] = -1
         self._is_[K.I_PREV] = -1
         self._is_[K.I_P] = ST.tree_leaves(Nv)
@@ -190,9 +190,6 @@ class Simulation:
                 f"w0={p.w0:g}, seed={self.seed}, T={self.T:.4g}, t={self.t:.6g}, hops={self.hops}, "
                 f"e={self.energy_per_particle:.6f})")
 
-    def _inter(self):
-        return (self._key, self._gen, self._dense, self._gkind, self._gpar, self._gtab)
-
     @classmethod
     def create(cls, L: int, phi_v: float, *, g: GDistribution | None = None, T_I: float | None = None, init: str = "equilibrium", seed=None,
                w0: float = W0_DEFAULT, program: Program | None = None, bonds: str = "peq", void_moves: int | None = None,
@@ -233,7 +230,8 @@ class Simulation:
         self._is_[K.I_STEP] = 0
         self._is_[K.I_PENDING] = 0
         self._fs[K.F_TEMP] = self._step_T[0]
-        K._all_rates(self._vpos, self._pw, self._rates, self._dEs, self._tree, self._c_key, self._c_stamp, self._cown, self._word, self._iso, self._occ, self._nbr, self._bond, *self._inter(), self.params.w0, self._step_T[0], self._fs, self._is_)
+        g = self._group
+        K._all_rates(g("lattice"), g("interactions"), g("rates"), g("cache"), g("program"), self.params.w0, self._step_T[0])
 
     def _archive_program(self) -> None:
         if self._acc_f.shape[0] == 0:
@@ -462,20 +460,18 @@ class Simulation:
 
     def energy_from_scratch(self) -> float:
         """Total energy recomputed from every occupied bond's interaction (no cache)."""
-        return float(K._energy_from_scratch(self._occ, self._nbr, *self._inter()))
+        return float(K._energy_from_scratch(self._occ, self._nbr, self._group("interactions")))
 
     def pair_V(self, p: int, q: int) -> float:
         """Interaction between two distinct particles ``p`` and ``q`` (ids in ``[0, N)``) as the
         dynamics sees it."""
-        from ..interactions import _pair_V
-
         N = self.params.n_particles
         for name, x in (("p", p), ("q", q)):
             if not is_count(x) or int(x) >= N:
                 raise ValueError(f"{name} must be a particle id in [0, {N}); got {x!r}")
         if int(p) == int(q):
             raise ValueError(f"p and q must be two different particles; got p = q = {int(p)}")
-        return float(_pair_V(int(p), int(q), *self._inter()))
+        return float(K._V(int(p), int(q), self._group("interactions")))
 
     def lattice(self) -> np.ndarray:
         """int32[L, L] copy of the occupancy: particle label, or -(v+1) for void v; ``[y, x]``.
