@@ -350,9 +350,9 @@ def _plan() -> list:
         _cool("u-L200-p0.005-T0.03", 200, 0.005, 0.03, 240, ["fig1"]),
         *_later_jobs(),
         _cool("u-L200-p0.0025-T0.05", 200, 0.0025, 0.05, 128, ["fig7"]),
-        _cool("u-L200-p0.0075-T0.05", 200, 0.0075, 0.05, 44, ["fig7"]),
+        _cool("u-L200-p0.0075-T0.05", 200, 0.0075, 0.05, 56, ["fig7"]),
         _cool("u-L200-p0.01-T0.05", 200, 0.01, 0.05, 32, ["fig7"]),
-        _cool("u-L200-p0.0125-T0.05", 200, 0.0125, 0.05, 26, ["fig7"]),
+        _cool("u-L200-p0.0125-T0.05", 200, 0.0125, 0.05, 32, ["fig7"]),
         _cool("u-L200-p0.005-T0.07-fp", 200, 0.005, 0.07, 12, ["fig1"], dynamics=FP),
         _cool("u-L100-p0.005-T0.05", 100, 0.005, 0.05, 96, ["lattice-check"]),
         _cool("u-L100-p0.005-T0.1-fp", 100, 0.005, 0.1, 24, ["fig1", "fig8"], dynamics=FP),
@@ -421,7 +421,9 @@ def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float 
     (default 1: one unit at a time, in this process), ``out`` the folder of finished units (see
     :func:`results_dir`), ``progress`` a line per chunk of a running replica. A campaign always
     continues its folders (``resume`` changes nothing) and never replaces a finished unit; it
-    runs on local processes only (its replicas checkpoint on SIGTERM)."""
+    runs on local processes only (its replicas checkpoint on SIGTERM). Several campaigns may
+    share one work folder at once: each unit is claimed by the process that runs it, and the
+    others skip it."""
     run = RunOptions.resolve(run, run_keywords, caller="run_campaign", renamed={"results": "out"})
     if run.scheduler is not None:
         raise ValueError(f"run_campaign runs on local processes (its replicas checkpoint on SIGTERM); got scheduler={run.scheduler!r}")
@@ -434,15 +436,46 @@ def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float 
     if max_units is not None:
         todo = todo[:max_units]
     items = [(name, unit, str(work), str(results), float(checkpoint_s), run.progress) for name, unit in todo]
-    map_tasks(_run_named_unit, items, workers=run.workers, on_result=lambda i, line: log(line))
-    return len(items)
+    ran = map_tasks(_run_named_unit, items, workers=run.workers, on_result=lambda i, r: log(r[1]))
+    return sum(r[0] for r in ran)
 
 
-def _run_named_unit(item) -> str:
-    """One unit, by job name (a top-level function, so that worker processes can run it)."""
+def _run_named_unit(item) -> tuple[bool, str]:
+    """One unit, by job name (a top-level function, so that worker processes can run it), unless
+    another process has claimed or finished it (see :func:`_claim`): (whether it ran, log line)."""
     name, unit, work, results, checkpoint_s, progress = item
     job = next(j for j in plan() if j.name == name)
-    t0 = time.perf_counter()
-    print(f"[{time.strftime('%H:%M:%S')}] {unit}: start", file=sys.stderr, flush=True)
-    job.run_unit(unit, Path(work), Path(results), checkpoint_s=checkpoint_s, progress=progress)
-    return f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s"
+    claim = _claim(Path(work), unit)
+    if isinstance(claim, str):
+        return False, f"[{time.strftime('%H:%M:%S')}] {unit}: skipped, {claim}"
+    try:
+        if unit_done(job, unit, Path(results)):
+            return False, f"[{time.strftime('%H:%M:%S')}] {unit}: skipped, finished by another process"
+        t0 = time.perf_counter()
+        print(f"[{time.strftime('%H:%M:%S')}] {unit}: start", file=sys.stderr, flush=True)
+        job.run_unit(unit, Path(work), Path(results), checkpoint_s=checkpoint_s, progress=progress)
+        return True, f"[{time.strftime('%H:%M:%S')}] {unit}: done in {time.perf_counter() - t0:.1f} s"
+    finally:
+        os.close(claim)
+
+
+def _claim(work: Path, unit: str) -> "int | str":
+    """Claim ``unit`` for this process: an exclusive lock on ``<work>/<unit>.claim``, which then
+    holds this process's id. Returns the open descriptor (closing it releases the claim; the
+    system releases it too when the process ends, however it ends), or, when another process
+    holds the claim, why the unit is not ours."""
+    import fcntl
+
+    path = work / f"{unit}.claim"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        held = os.read(fd, 64).decode(errors="replace").strip()
+        os.close(fd)
+        return f"claimed by process {held or '?'} ({path})"
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+    return True

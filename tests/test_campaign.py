@@ -134,3 +134,28 @@ def test_the_real_plan_serves_every_figure():
     assert set(FIGURES) <= served
     names = [j.name for j in campaign.plan()]
     assert len(names) == len(set(names))
+
+
+def test_a_unit_claimed_by_another_process_is_skipped_and_a_dead_claim_is_taken_over(tiny, tmp_path):
+    """Two campaigns on one work folder never run the same unit: each unit is claimed with a lock
+    that its process holds while it runs (and loses when it ends, however it ends)."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "work"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from dplm_explore.campaign import _claim; "
+        f"fd = _claim(Path({str(work)!r}), 'tiny-cool/r001'); assert isinstance(fd, int); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lines = []
+        assert run_campaign(["fig7"], work=work, log=lines.append) == 2
+        assert {r["meta"]["replica"] for r in load_replicas(tiny[1], work)} == {0, 2}
+        assert any("tiny-cool/r001: skipped, claimed by process" in s and str(holder.pid) in s for s in lines)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert run_campaign(["fig7"], work=work, log=lambda s: None) == 1  # the holder is gone: its claim is free
+    assert {r["meta"]["replica"] for r in load_replicas(tiny[1], work)} == {0, 1, 2}
