@@ -683,3 +683,18 @@ def test_every_declared_g_family_can_be_chosen(ex):
         assert shown == {p.name for p in g_parameters(family)}, family
         ex.reset()
         assert ex.system.g_family == family
+
+
+def test_the_system_inputs_take_their_bounds_and_help_from_the_system_schema(ex):
+    """L, phi_v, T_I and w0 are declared once (SystemParams); the inputs accept what the schema
+    accepts (open bounds just inside, L capped at the explorer's largest lattice) and show its help."""
+    from dplm_explore.app._controls import APP_L_MAX
+    from dplm_explore.system import system_parameters
+
+    sp = system_parameters()
+    for name in ("L", "phi_v", "T_I", "w0"):
+        p, w = sp[name], ex.w[name]
+        lo, hi = p.bounds
+        assert w.tooltip == p.help, name
+        assert lo <= w.min <= lo + 1e-5 and (w.max == APP_L_MAX if name == "L" else hi - 1e-5 <= w.max <= hi), (name, w.min, w.max)
+        p.check(w.min), p.check(w.max)  # both ends are systems the engine builds

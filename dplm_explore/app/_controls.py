@@ -12,6 +12,7 @@ import math
 import ipywidgets as W
 
 from ..interactions import g_parameters
+from ..system import system_parameters
 from ._presets import PRESETS
 from .runner import G_FAMILIES, MODES, ProgramConfig, SystemConfig
 
@@ -23,16 +24,25 @@ _SYSTEM_FIELDS = ("L", "phi_v", "g_family", *_G_FIELDS, "init", "T_I", "seed", "
 #: a widget bound may not be infinite; open bounds are kept just inside
 _G_WIDGET_RANGE = 1e6
 _G_OPEN_MARGIN = 1e-6
+#: the largest lattice the explorer offers (L has no upper bound of its own; memory sets one)
+APP_L_MAX = 4000
+#: how the system inputs are labelled and stepped where the parameter's name is not enough
+_LABELS = {"phi_v": "φ_v"}
+_STEPS = {"phi_v": 0.001, "T_I": 0.01}
 #: the folder the export box names at first
 EXPORT_DIR = "dplm-export"
 
 
-def _g_widget(p, value, style, layout):
-    """A bounded numeric input for one declared g parameter."""
+def _number_widget(p, value, style, layout, *, cap: float = _G_WIDGET_RANGE):
+    """A bounded numeric input for one declared parameter (:class:`~dplm_explore._schema.Parameter`):
+    its bounds, an infinite one capped at ``cap``, an open one kept just inside."""
     lo, hi = p.bounds
-    lo = max(-_G_WIDGET_RANGE, lo) + (_G_OPEN_MARGIN if p.lo_open else 0.0)
-    hi = min(_G_WIDGET_RANGE, hi) - (_G_OPEN_MARGIN if p.hi_open else 0.0)
-    return W.BoundedFloatText(value=value, min=lo, max=hi, step=0.01, description=p.name, tooltip=p.help, style=style, layout=layout)
+    label = _LABELS.get(p.name, p.name)
+    if p.kind is int:
+        return W.BoundedIntText(value=value, min=int(lo), max=int(min(hi, cap)), description=label, tooltip=p.help, style=style, layout=layout)
+    lo = max(-cap, lo) + (_G_OPEN_MARGIN if p.lo_open else 0.0)
+    hi = min(cap, hi) - (_G_OPEN_MARGIN if p.hi_open else 0.0)
+    return W.BoundedFloatText(value=value, min=lo, max=hi, step=_STEPS.get(p.name, 0.01), description=label, tooltip=p.help, style=style, layout=layout)
 
 
 #: the explorer's page styles (in the widget, so Voila and JupyterLab both get them): messages
@@ -62,16 +72,21 @@ class Controls:
 
         def lay():
             return W.Layout(width="230px")  # one Layout per widget: hiding one must not hide the others
+        sp = system_parameters()
+
+        def number(name, **kw):
+            return _number_widget(sp[name], getattr(s, name), style, lay(), **kw)
+
         self.w = {
-            "L": W.BoundedIntText(value=s.L, min=3, max=4000, description="L", style=style, layout=lay()),
-            "phi_v": W.BoundedFloatText(value=s.phi_v, min=1e-5, max=0.9, step=0.001, description="φ_v", style=style, layout=lay()),
+            "L": number("L", cap=APP_L_MAX),
+            "phi_v": number("phi_v"),
             "g_family": W.Dropdown(options=list(G_FAMILIES), value=s.g_family, description="g(V)", style=style, layout=lay()),
-            **{p.name: _g_widget(p, getattr(s, p.name), style, lay()) for p in g_parameters()},
+            **{p.name: _number_widget(p, getattr(s, p.name), style, lay()) for p in g_parameters()},
             "init": W.Dropdown(options=[("equilibrium at T_I", "equilibrium"), ("random (T = ∞)", "random")], value=s.init, description="start",
                                style=style, layout=lay()),
-            "T_I": W.BoundedFloatText(value=s.T_I, min=1e-4, max=100.0, step=0.01, description="T_I", style=style, layout=lay()),
+            "T_I": number("T_I"),
             "seed": W.BoundedIntText(value=s.seed, min=0, max=2**62, description="seed", style=style, layout=lay()),
-            "w0": W.BoundedFloatText(value=s.w0, min=1e-6, max=1e12, description="w0", style=style, layout=lay()),
+            "w0": number("w0", cap=math.inf),
         }
         self.mode = W.ToggleButtons(options=list(MODES), value=program.mode, description="program", style={"button_width": "58px", **style})
         self.T_target = W.BoundedFloatText(value=program.T, min=1e-4, max=100.0, step=0.005, description="T", style=style, layout=lay())
