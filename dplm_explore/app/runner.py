@@ -33,7 +33,7 @@ from ..interactions import DEFAULT_G_FAMILY, GDistribution, g_families, g_parame
 from ..kmc import Simulation
 from ..system import W0_DEFAULT, SystemParams
 from ..lattice import site_xy
-from ..schedules import Program, chain, constant, cooling, heating
+from ..schedules import Program, chain, constant, make_program
 
 __all__ = ["SystemConfig", "ProgramConfig", "Frame", "Runner", "G_FAMILIES", "MODES"]
 
@@ -125,13 +125,11 @@ class ProgramConfig:
         """The program starting at the current temperature ``T_now``."""
         if self.mode == "hold" or math.isclose(self.T, T_now, rel_tol=1e-12):
             return constant(self.T)
-        if self.mode == "cool":
-            if not self.T < T_now:
-                raise ValueError(f"cooling needs a target T below the current T = {T_now:.4g}; got T={self.T!r}")
-            return chain(cooling(T_now, self.T, self.nu), constant(self.T))
-        if not self.T > T_now:
+        if self.mode == "cool" and not self.T < T_now:
+            raise ValueError(f"cooling needs a target T below the current T = {T_now:.4g}; got T={self.T!r}")
+        if self.mode == "heat" and not self.T > T_now:
             raise ValueError(f"heating needs a target T above the current T = {T_now:.4g}; got T={self.T!r}")
-        return chain(heating(T_now, self.T, self.nu), constant(self.T))
+        return chain(make_program(T_now, self.T, self.nu), constant(self.T))
 
 
 @dataclass(frozen=True)
