@@ -205,7 +205,13 @@ def _run_replica(group: CoolingGroup, i: int, work: Path, results: Path, *, chec
                 checkpoint()
                 last_ckpt = time.perf_counter()
     except (KeyboardInterrupt, _Stop):
-        checkpoint()
+        # a second signal must not cut the checkpoint short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            checkpoint()
+        finally:
+            signal.signal(signal.SIGINT, sigint)
         raise KeyboardInterrupt from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -432,19 +438,30 @@ def run_campaign(figures=None, *, work: Path | None = None, checkpoint_s: float 
     results = results_dir(work, run.out)
     work = Path(work or DEFAULT_WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
-    todo = [(job.name, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, results)]
+    todo = [(job, unit) for job in plan_for(figures) for unit in job.units() if not unit_done(job, unit, results)]
     if max_units is not None:
         todo = todo[:max_units]
-    items = [(name, unit, str(work), str(results), float(checkpoint_s), run.progress) for name, unit in todo]
-    ran = map_tasks(_run_named_unit, items, workers=run.workers, on_result=lambda i, r: log(r[1]))
+    items = [(job, unit, str(work), str(results), float(checkpoint_s), run.progress) for job, unit in todo]
+    ran = map_tasks(_run_unit_item, items, workers=run.workers, on_result=lambda i, r: log(r[1]))
     return sum(r[0] for r in ran)
 
 
-def _run_named_unit(item) -> tuple[bool, str]:
-    """One unit, by job name (a top-level function, so that worker processes can run it), unless
-    another process has claimed or finished it (see :func:`_claim`): (whether it ran, log line)."""
-    name, unit, work, results, checkpoint_s, progress = item
-    job = next(j for j in plan() if j.name == name)
+def _run_unit_item(item) -> tuple[bool, str]:
+    """One unit (a top-level function, so that worker processes can run it), unless another
+    process has claimed or finished it (see :func:`_claim`): (whether it ran, log line). A worker
+    process whose unit was interrupted (checkpointed) leaves at once, taking no other unit."""
+    import multiprocessing
+
+    try:
+        return _run_unit(*item)
+    except KeyboardInterrupt:
+        if multiprocessing.parent_process() is not None:
+            sys.stderr.flush()
+            os._exit(130)
+        raise
+
+
+def _run_unit(job, unit: str, work: str, results: str, checkpoint_s: float, progress: bool) -> tuple[bool, str]:
     claim = _claim(Path(work), unit)
     if isinstance(claim, str):
         return False, f"[{time.strftime('%H:%M:%S')}] {unit}: skipped, {claim}"

@@ -102,6 +102,11 @@ def _map_processes(func, items, workers, done) -> None:
         except BaseException:
             for f in pending:
                 f.cancel()
+            # stop the running tasks too (SIGTERM: a campaign replica checkpoints and its worker
+            # leaves; any other task ends), instead of waiting for them to finish
+            for proc in list((pool._processes or {}).values()):
+                if proc.is_alive():
+                    proc.terminate()
             raise
 
 

@@ -4,6 +4,7 @@ units are skipped, a figure assembles from them with provenance and headline rec
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -159,3 +160,83 @@ def test_a_unit_claimed_by_another_process_is_skipped_and_a_dead_claim_is_taken_
         holder.stdout.close()
     assert run_campaign(["fig7"], work=work, log=lambda s: None) == 1  # the holder is gone: its claim is free
     assert {r["meta"]["replica"] for r in load_replicas(tiny[1], work)} == {0, 1, 2}
+
+
+_SLOW_CAMPAIGN = """
+import signal, sys
+from pathlib import Path
+from dplm_explore import campaign
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (a background job starts with SIGINT ignored)
+campaign._PLAN_CACHE[:] = [campaign.CoolingGroup("slow", 40, 0.02, 0.2, 3, ("fig1",), T_final=0.002, nu=1e-4)]
+campaign.run_campaign(["fig1"], work=Path(sys.argv[1]), workers=2, checkpoint_s=3600.0)
+"""
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _children(pid: int) -> list[int]:
+    import os
+
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_campaign_checkpoints_the_replica_of_every_worker_and_starts_no_other(tmp_path, signum):
+    """Ctrl-C (SIGINT) or kill (SIGTERM) of a campaign with two workers: both running replicas
+    are checkpointed within seconds, the queued third never starts, and no worker outlives the
+    campaign."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    work = tmp_path / "work"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CAMPAIGN, str(work)], stderr=subprocess.PIPE, text=True)
+    try:
+        started = set()
+        deadline = time.monotonic() + 300
+        while len(started) < 2 and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            if line.rstrip().endswith(": start"):
+                started.add(line.split("] ", 1)[1].split(":")[0])
+        assert started == {"slow/r000", "slow/r001"}
+        time.sleep(2.0)
+        workers = _children(proc.pid)
+        os.kill(proc.pid, getattr(signal, signum))
+        t0 = time.monotonic()
+        proc.wait(timeout=120)
+        assert time.monotonic() - t0 < 60
+        time.sleep(1.0)
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(workers) >= 2 and not any(_alive(pid) for pid in workers)
+        for i in (0, 1):
+            prog = json.loads((work / "slow" / f"r00{i}.progress.json").read_text())
+            assert prog["hops"] > 0 and (work / "slow" / prog["state"]).exists()
+        assert not (work / "slow" / "r002.claim").exists() and not (work / "slow" / "r002.progress.json").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
