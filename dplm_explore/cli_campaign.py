@@ -30,7 +30,7 @@ def _cmd_reproduce(args) -> int:
         n = run_campaign(figures, work=work, checkpoint_s=args.checkpoint_s, max_units=args.max_units, log=lambda s: print(s, file=sys.stderr, flush=True),
                          run=RunOptions(workers=args.workers, out=results, progress=args.verbose))
     except KeyboardInterrupt:
-        print(f"interrupted: the running replica was checkpointed in {work}; run the same command again to continue", file=sys.stderr)
+        print(f"interrupted: the running replicas were checkpointed in {work}; run the same command again to continue", file=sys.stderr)
         return 130
     print(f"{n} job unit(s) run; work folder {work}, results in {results}", file=sys.stderr)
     return 0
