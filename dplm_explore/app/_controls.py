@@ -22,8 +22,8 @@ _WINDOW_CHOICES = [("300k", 300_000), ("1M", 1_000_000), ("2M", 2_000_000), ("5M
 _G_FIELDS = tuple(p.name for p in g_parameters())
 _SYSTEM_FIELDS = ("L", "phi_v", "g_family", *_G_FIELDS, "init", "T_I", "seed", "w0")
 #: a widget bound may not be infinite; open bounds are kept just inside
-_G_WIDGET_RANGE = 1e6
-_G_OPEN_MARGIN = 1e-6
+_WIDGET_RANGE = 1e6
+_OPEN_MARGIN = 1e-6
 #: the largest lattice the explorer offers (L has no upper bound of its own; memory sets one)
 APP_L_MAX = 4000
 #: how the system inputs are labelled and stepped where the parameter's name is not enough
@@ -33,15 +33,15 @@ _STEPS = {"phi_v": 0.001, "T_I": 0.01}
 EXPORT_DIR = "dplm-export"
 
 
-def _number_widget(p, value, style, layout, *, cap: float = _G_WIDGET_RANGE):
+def _number_widget(p, value, style, layout, *, cap: float = _WIDGET_RANGE):
     """A bounded numeric input for one declared parameter (:class:`~dplm_explore._schema.Parameter`):
     its bounds, an infinite one capped at ``cap``, an open one kept just inside."""
     lo, hi = p.bounds
     label = _LABELS.get(p.name, p.name)
     if p.kind is int:
         return W.BoundedIntText(value=value, min=int(lo), max=int(min(hi, cap)), description=label, tooltip=p.help, style=style, layout=layout)
-    lo = max(-cap, lo) + (_G_OPEN_MARGIN if p.lo_open else 0.0)
-    hi = min(cap, hi) - (_G_OPEN_MARGIN if p.hi_open else 0.0)
+    lo = max(-cap, lo) + (_OPEN_MARGIN if p.lo_open else 0.0)
+    hi = min(cap, hi) - (_OPEN_MARGIN if p.hi_open else 0.0)
     return W.BoundedFloatText(value=value, min=lo, max=hi, step=_STEPS.get(p.name, 0.01), description=label, tooltip=p.help, style=style, layout=layout)
 
 
