@@ -120,7 +120,7 @@ def read_npz(path, what: str, *, max_bytes=None, meta_member: str | None = None)
     except ValueError:
         raise
     except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable {what} ({exc})") from None
+        raise ValueError(f"{str(path)!r} is not a readable {what} file ({exc})") from None
     if limit is not None:
         total = sum(i.file_size for i in infos)
         if total > limit:
@@ -129,4 +129,4 @@ def read_npz(path, what: str, *, max_bytes=None, meta_member: str | None = None)
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except Exception as exc:
-        raise ValueError(f"{str(path)!r} is not a readable {what} ({exc})") from None
+        raise ValueError(f"{str(path)!r} is not a readable {what} file ({exc})") from None

@@ -43,7 +43,7 @@ from .system import W0_DEFAULT
 
 __all__ = [
     "CoolingGroup", "TaskJob", "plan", "CAMPAIGN_SEED", "CHECKPOINT_S", "DEFAULT_WORK_DIR", "plan_for",
-    "run_campaign", "campaign_status", "load_replicas", "unit_done", "results_dir", "DEFAULT_RESULTS_DIR",
+    "run_campaign", "campaign_status", "load_replicas", "unit_done", "results_dir", "DEFAULT_RESULTS_DIR", "units_from_figure_data",
 ]
 
 #: root of every job's seed (each job's own root is derived from it and the job's name)
@@ -255,6 +255,65 @@ def load_replicas(group: CoolingGroup, results: Path | None = None) -> list[dict
         data["meta"] = meta
         out.append(data)
     return out
+
+
+def units_from_figure_data(path, results: Path | None = None) -> dict[str, list[int]]:
+    """Unpack the cooling replicas stored in a figure data file (``dplm_explore/data/<fig>_paper.npz``)
+    into finished units in ``results`` (see :func:`results_dir`), so that a campaign extends a
+    shipped figure with more replicas instead of computing its replicas again. Only results made
+    by a job of the current plan are unpacked, and only when their system, program, root seed and
+    every replica's seed are that job's; units already present are left alone. Each unit's
+    provenance is the shipped result's, plus ``unpacked_from``; its ``cpu_s`` is the result's CPU
+    time shared out by the replicas' wall times (the result stores no per-replica CPU time).
+    Returns job name -> replica indices written."""
+    from .analysis import HeatCapacity
+    from .figures import load_figure_data
+
+    results = results_dir(results=results)
+    data = load_figure_data(path)
+    groups = {j.name: j for j in plan() if j.kind == "cooling"}
+    written: dict[str, list[int]] = {}
+    for key, hc in data.results.items():
+        job = (hc.provenance or {}).get("campaign_job", {}) if isinstance(hc, HeatCapacity) else {}
+        group = groups.get(job.get("name"))
+        if group is None:
+            continue
+        _check_same_job(group, hc, f"{path} result {key!r}")
+        indices = [int(i) for i in hc.provenance["replica_indices"]]
+        wall = np.asarray(hc.provenance["replica_wall_s"], float)
+        cpu = float(hc.provenance["cpu_s"]) * wall / wall.sum()
+        seeds = group.seeds()
+        for r, i in enumerate(indices):
+            if i >= group.n_replicas or int(hc.seeds[r]) != int(seeds[i]):
+                raise ValueError(f"{path} result {key!r}: replica {i} has seed {int(hc.seeds[r])}, not job {group.name}'s")
+            done = _paths(results, results, group.name, i)["done"]
+            if done.exists():
+                continue
+            done.parent.mkdir(parents=True, exist_ok=True)
+            meta = {"format": REPLICA_FORMAT, "group": group.describe(), "replica": i, "seed": int(hc.seeds[r]), "n_hops": int(hc.provenance["replica_hops"][r]),
+                    "cpu_s": float(cpu[r]), "wall_s": float(wall[r]), "sessions": 1, "drift": float(hc.energy_drift[r]), "windows": [],
+                    "provenance": dict(hc.provenance, unpacked_from=str(Path(path).name), figure_data_created_utc=data.provenance.get("created_utc"))}
+            arrays = {"T": hc.T_steps, "time": hc.time_steps[r], "E": hc.E_steps[r], "E2": hc.E2_steps[r], "hops": hc.hops_steps[r].astype(np.int64),
+                      "returns": hc.returns_steps[r].astype(np.int64)}
+            atomic_write(done, lambda fh: np.savez_compressed(fh, _meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays))
+            written.setdefault(group.name, []).append(i)
+    return written
+
+
+def _check_same_job(group: CoolingGroup, hc, where: str) -> None:
+    from .schedules import Program
+
+    want_prog = group.program().to_dict()
+    got_prog = Program.from_dict(hc.program).to_dict()
+    spec = group.spec()
+    got = dict(hc.system)
+    got.setdefault("dynamics", "hop")  # a spec without dynamics ran hop by hop (as build_simulation reads it)
+    differ = [k for k in spec if got.get(k) != spec[k]] + ["program"] * (got_prog != want_prog) + ["root seed"] * (int(hc.root_seed) != job_root_seed(group.name))
+    if differ:
+        raise ValueError(f"{where} was not made by job {group.name} of this plan (differs in {', '.join(differ)})")
+    if group.marks:
+        raise ValueError(f"{where}: job {group.name} records snapshot windows at T = {list(group.marks)}, which a heat capacity does not keep; "
+                         "its replicas cannot be unpacked")
 
 
 # ===================================================================================== task jobs
@@ -495,4 +554,3 @@ def _claim(work: Path, unit: str) -> "int | str":
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
     return fd
-    return True

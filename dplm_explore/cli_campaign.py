@@ -16,6 +16,13 @@ def _cmd_reproduce(args) -> int:
     figures = args.figures or None
     if args.assemble:
         return _assemble(args, results, figures)
+    if args.units_from:
+        from .campaign import units_from_figure_data
+
+        for f in args.units_from:
+            for job, idx in units_from_figure_data(f, results).items():
+                print(f"{f}: {len(idx)} replica(s) of {job} unpacked into {results / job}", file=sys.stderr)
+        return 0
     if args.status:
         rows = campaign_status(figures, results)
         if args.json:
@@ -73,5 +80,8 @@ def register(sub) -> None:
     p.add_argument("--assemble", action="store_true", help="build <fig>_paper.npz from the finished jobs into --out-dir instead of running jobs")
     p.add_argument("--out-dir", dest="out_dir", default=".", help="folder for --assemble (default .)")
     p.add_argument("--overwrite", action="store_true", help="--assemble: replace existing data files")
+    p.add_argument("--units-from", dest="units_from", nargs="+", default=None, metavar="FILE",
+                   help="unpack the cooling replicas of shipped figure data files (for example dplm_explore/data/fig7_paper.npz) into --results "
+                        "as finished units, so that a campaign with more replicas extends them; then exit")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_reproduce)

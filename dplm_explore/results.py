@@ -204,7 +204,7 @@ def read_tagged_npz(path, what: str, fmt: str) -> tuple[dict[str, np.ndarray], d
     """``(arrays, metadata)`` of an .npz written with a JSON ``__meta__`` member whose
     ``format`` is ``fmt``; ValueError naming the file when it is not one (``what``: e.g. 'result')."""
     path = Path(path)
-    data = read_npz(path, f"{what} file")
+    data = read_npz(path, what)
     if "__meta__" not in data:
         raise ValueError(f"{str(path)!r} is not a dplm-explore {what} (no metadata)")
     meta = json.loads(bytes(data.pop("__meta__")).decode())

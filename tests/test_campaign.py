@@ -55,6 +55,36 @@ def test_run_skip_status_and_assemble(tiny, tmp_path):
     json.dumps(recs)
 
 
+def test_a_shipped_figure_unpacks_into_units_that_extend_it(tiny, tmp_path, monkeypatch):
+    """The replicas of a figure data file unpack into finished units with the same arrays; a
+    campaign with more planned replicas then runs only the new ones, and the extended figure
+    holds the shipped replicas unchanged. A file whose seeds are not the job's is refused."""
+    from dplm_explore.reproduction import assemble_figure
+
+    first = tmp_path / "first"
+    run_campaign(["fig7"], work=first, log=lambda s: None)
+    shipped = assemble_figure("fig7", first).save(tmp_path / "fig7_paper.npz")
+    second = tmp_path / "second"
+    assert campaign.units_from_figure_data(shipped, second) == {"tiny-cool": [0, 1, 2]}
+    assert campaign.units_from_figure_data(shipped, second) == {}  # present units are left alone
+    for a, b in zip(load_replicas(tiny[1], first), load_replicas(tiny[1], second)):
+        for k in ("T", "time", "E", "E2", "hops", "returns"):
+            assert np.array_equal(a[k], b[k]), k
+        assert b["meta"]["seed"] == a["meta"]["seed"] and b["meta"]["n_hops"] == a["meta"]["n_hops"]
+        assert b["meta"]["provenance"]["unpacked_from"] == "fig7_paper.npz"
+
+    more = CoolingGroup("tiny-cool", 14, 0.02, 0.05, 4, ("fig1", "fig7"), T_final=0.01, nu=2e-2)
+    monkeypatch.setattr(campaign, "_PLAN_CACHE", [more])
+    assert run_campaign(["fig7"], work=second, log=lambda s: None) == 1
+    hc_old, hc_new = (assemble_figure("fig7", d).results["φ_v=0.02"] for d in (first, second))
+    assert hc_new.n_done == 4 and np.array_equal(hc_new.E_steps[:3], hc_old.E_steps)
+
+    other = CoolingGroup("tiny-cool", 14, 0.02, 0.05, 4, ("fig7",), T_final=0.01, nu=1e-2)  # another program
+    monkeypatch.setattr(campaign, "_PLAN_CACHE", [other])
+    with pytest.raises(ValueError, match="not made by job tiny-cool"):
+        campaign.units_from_figure_data(shipped, tmp_path / "third")
+
+
 def test_checkpointed_replica_continues_bit_for_bit(tiny, tmp_path):
     """A replica checkpointed at every chunk and interrupted, then continued, ends with exactly
     the arrays of the same replica run in one go."""
