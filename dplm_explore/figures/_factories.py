@@ -266,11 +266,12 @@ def returns_figure(ret, cooling=None):
     k.points(p, inv, ret.Q_ret_event, ret.Q_ret_event_err, color=k.COLORS[1], label="Q_ret, events", marker="square")
     k.points(p, inv, ret.P_ret_snapshot, ret.P_ret_snapshot_err, color=k.COLORS[0], label="P_ret, snapshots", marker="triangle", fill=False, size=9)
     k.points(p, inv, ret.Q_ret_snapshot, ret.Q_ret_snapshot_err, color=k.COLORS[1], label="Q_ret, snapshots", marker="diamond", fill=False, size=9)
-    k.paper_mark(p, 1 / 0.15, 0.8, "P_ret ≈ 0.8 at T=0.15")
-    k.paper_mark(p, 1 / 0.10, 0.99, "P_ret ≈ 0.99 at T=0.10")
-    k.paper_mark(p, 1 / 0.01, 0.99, "Q_ret ≈ 0.99 at T=0.01")
-    p.legend.location = "bottom_right"
+    k.paper_mark(p, 1 / 0.15, 0.8, "P_ret ≈ 0.8 at T=0.15", offset=(8, -4))
+    k.paper_mark(p, 1 / 0.10, 0.99, "P_ret ≈ 0.99 at T=0.10", offset=(8, -22))
+    k.paper_mark(p, 1 / 0.01, 0.99, "Q_ret ≈ 0.99 at T=0.01", offset=(-8, -6))
     k.finish(p)
+    p.width += 190
+    p.add_layout(p.legend[0], "right")
     return p
 
 

@@ -64,12 +64,16 @@ def curve(p, x, y, *, color, label=None, dash="solid", width=2, step=False):
         p.line(x[ok], y[ok], color=color, line_dash=dash, line_width=width, **kw)
 
 
-def paper_mark(p, x, y, text: str, *, marker="x"):
-    """A grey reference mark for a number the paper reports (never our result)."""
+def paper_mark(p, x, y, text: str, *, marker="x", offset=(6, 4)):
+    """A grey reference mark for a number the paper reports (never our result), labelled
+    ``paper: text`` at ``offset`` (dx, dy) screen units from it: right of it and above when positive,
+    left of it and below when negative."""
     from bokeh.models import Label
 
+    dx, dy = offset
     p.scatter([x], [y], marker=marker, size=12, color=PAPER_COLOR, line_width=2, legend_label="paper (reference)")
-    p.add_layout(Label(x=x, y=y, text=f"paper: {text}", text_font_size=NOTE_FONT, text_color=PAPER_COLOR, x_offset=6, y_offset=4))
+    p.add_layout(Label(x=x, y=y, text=f"paper: {text}", text_font_size=NOTE_FONT, text_color=PAPER_COLOR, x_offset=dx, y_offset=dy,
+                       text_align="right" if dx < 0 else "left", text_baseline="top" if dy < 0 else "bottom"))
 
 
 def note(p, text: str):
