@@ -117,8 +117,10 @@ def high_TI_figure(runs: Mapping[str, Any]):
             T0, C0 = float(hc.T[ok][0]), float(hc.Cv[ok][0])
             x3 = np.array([T0 / 2.5, T0])
             k.curve(b, x3, C0 * (x3 / T0) ** 3, color="black", width=1, label="slope 3")
-    k.paper_mark(b, 0.2, 1.6, "C_v up to 1.6 at high T")
+    k.paper_mark(b, 0.2, 1.6, "C_v up to 1.6 at high T", offset=(-10, 0))
     k.finish(b)
+    b.width += 170
+    b.add_layout(b.legend[0], "right")
     return row(a, b)
 
 
