@@ -211,6 +211,8 @@ CLI = [
     (["figure", "fig4b", "--format", "gif"], ["--format", "'gif'"]),
     (["reproduce", "--workers", "0"], ["--workers", "0"]),
     (["reproduce", "--assemble", "--figures", "fig99", "--out-dir", "{tmp}"], ["--figures", "fig99"]),
+    (["reproduce", "--units-from", "{missing}", "--results", "{tmp}/units"], ["figure data", "missing.npz", "does not exist"]),
+    (["reproduce", "--units-from", "{state}", "--results", "{tmp}/units"], ["state.npz", "figure data"]),
 ]
 
 
