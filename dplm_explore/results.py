@@ -206,7 +206,7 @@ def read_tagged_npz(path, what: str, fmt: str) -> tuple[dict[str, np.ndarray], d
     path = Path(path)
     data = read_npz(path, what)
     if "__meta__" not in data:
-        raise ValueError(f"{str(path)!r} is not a dplm-explore {what} (no metadata)")
+        raise ValueError(f"{str(path)!r} is not a dplm-explore {what} file (no metadata)")
     meta = json.loads(bytes(data.pop("__meta__")).decode())
     if meta.get("format") != fmt:
         raise ValueError(f"{str(path)!r} has format {meta.get('format')!r}; expected {fmt!r}")
