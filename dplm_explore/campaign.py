@@ -171,6 +171,11 @@ def _run_replica(group: CoolingGroup, i: int, work: Path, results: Path, *, chec
         sim = build_simulation(group.spec(), seed, group.program())
         prog = {"state": None, "gen": 0, "hops": 0, "cpu_s": 0.0, "wall_s": 0.0, "windows": [], "sessions": 1, "group": group.describe(), "replica": i,
                 "seed": seed}
+    # a state file that the progress file does not name was written by a checkpoint cut short
+    # (before its progress file); it is no checkpoint, and the next checkpoint may need its name
+    for f in p["dir"].glob(f"r{i:03d}.state*.npz"):
+        if f.name != prog["state"]:
+            f.unlink()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     cpu_base, wall_base = prog["cpu_s"], prog["wall_s"]
 

@@ -121,6 +121,34 @@ def test_checkpointed_replica_continues_bit_for_bit(tiny, tmp_path):
     assert list((tmp_path / "b" / group.name).glob("*.state*.npz")) == []
 
 
+def test_a_checkpoint_cut_short_before_its_progress_file_does_not_block_the_replica(tmp_path, monkeypatch):
+    """A state file without a progress file naming it (a checkpoint killed between the two
+    writes), beside a fresh start or beside a valid checkpoint, is removed and the replica runs
+    to the same end as one never interrupted."""
+    group = CoolingGroup("tiny-long", 20, 0.03, 0.1, 1, ("fig1",), T_final=0.02, nu=2e-2)
+    campaign._run_replica(group, 0, tmp_path / "a", tmp_path / "a", checkpoint_s=1e9, progress=False)
+    d = tmp_path / "b" / group.name
+    d.mkdir(parents=True)
+    (d / "r000.state1.npz").write_bytes(b"cut short")  # fresh start: gen 1 is the first checkpoint's name
+    (d / "r000.state7.npz").write_bytes(b"cut short")
+    from dplm_explore.kmc import Simulation
+
+    orig = Simulation.advance
+    calls = {"n": 0}
+
+    def short_chunks(self, *a, **k):  # three short chunks, a checkpoint after each, then the rest
+        calls["n"] += 1
+        return orig(self, 300, **k) if calls["n"] <= 3 else orig(self, *a, **k)
+
+    monkeypatch.setattr(Simulation, "advance", short_chunks)
+    campaign._run_replica(group, 0, tmp_path / "b", tmp_path / "b", checkpoint_s=0.0, progress=False)
+    monkeypatch.undo()
+    a, b = load_replicas(group, tmp_path / "a")[0], load_replicas(group, tmp_path / "b")[0]
+    for k in ("T", "time", "E", "E2", "hops", "returns"):
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    assert list(d.glob("*.state*.npz")) == []
+
+
 def test_finished_units_go_to_the_results_folder_and_checkpoints_stay_in_work(tiny, tmp_path):
     """Checkpoints live in the work folder, finished units in the results folder; a new work
     folder (another machine) with the same results folder reruns nothing."""
