@@ -288,9 +288,10 @@ def units_from_figure_data(path, results: Path | None = None) -> dict[str, list[
         wall = np.asarray(hc.provenance["replica_wall_s"], float)
         cpu = float(hc.provenance["cpu_s"]) * wall / wall.sum()
         seeds = group.seeds()
-        for r, i in enumerate(indices):
+        for r, i in enumerate(indices):  # every replica checked before any is written
             if i >= group.n_replicas or int(hc.seeds[r]) != int(seeds[i]):
                 raise ValueError(f"{path} result {key!r}: replica {i} has seed {int(hc.seeds[r])}, not job {group.name}'s")
+        for r, i in enumerate(indices):
             done = _paths(results, results, group.name, i)["done"]
             if done.exists():
                 continue
