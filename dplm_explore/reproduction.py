@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .campaign import SNAPSHOT_INTERVAL, CoolingGroup, load_replicas, plan, results_dir
+from .campaign import CoolingGroup, load_replicas, plan, results_dir
 from .analysis.diffusion import W0_REF
 
 __all__ = ["assemble_figure", "headline_records", "paper_figure", "paper_parameters", "recompute_figure", "print_rows", "table_rows", "PAPER", "CV_DT_BIN", "cv_fit", "ASSEMBLED", "jackknife"]
@@ -235,25 +235,37 @@ def _nu(hc) -> float:
 
 
 def _diffusion_records(figure, d, *, g: str, paper_mk=None, paper_mk_ext=None, paper_Tg=None, with_D=True) -> list[dict]:
-    from .analysis import glass_transition
+    from .analysis import fit_fragility, glass_transition
 
     out = []
     R = d.D_replicas.shape[1]
 
-    def stat(mask, which):
+    def D_mean(mask):
         with np.errstate(invalid="ignore"):
-            Dm = np.nanmean(np.where(mask[None, :], d.D_replicas, np.nan), axis=1) * (W0_REF / float(d.system["w0"]))
-        tg, mk = glass_transition(d.T, Dm, d.D_r)
+            return np.nanmean(np.where(mask[None, :], d.D_replicas, np.nan), axis=1) * (W0_REF / float(d.system["w0"]))
+
+    def stat(mask, which):
+        tg, mk = glass_transition(d.T, D_mean(mask), d.D_r)
         return tg if which == "T_g" else mk
+
+    def fitted(mask, form, which):
+        ok = np.isfinite(D_mean(mask)) & (D_mean(mask) > 0)
+        try:
+            return getattr(fit_fragility(d.T[ok], D_mean(mask)[ok], form, d.D_r, d.D_r_ext), which)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return float("nan")
 
     tg, tg_err = jackknife(lambda m: stat(m, "T_g"), R)
     mk, mk_err = jackknife(lambda m: stat(m, "m_k"), R)
     cond = {"g": g, "phi_v": float(d.system["phi_v_realised"]), "L": int(d.system["L"]), "D_r": d.D_r, "n_replicas": R}
     out.append(_rec(figure, "T_g", tg, tg_err, paper_Tg, None, form=None, **cond))
     out.append(_rec(figure, "m_k", mk, mk_err, paper_mk, None, form=None, **cond))
-    for form, fit in d.fits.items():
-        if "m_k_ext" in fit:
-            out.append(_rec(figure, "m_k", fit["m_k_ext"], None, paper_mk_ext, None, form=form, **dict(cond, D_r=d.D_r_ext)))
+    # each fitted form's m_k at D_r and its extrapolation to D_r_ext, with jackknife errors
+    for which, paper, D_r in (("m_k", paper_mk, d.D_r), ("m_k_ext", paper_mk_ext, d.D_r_ext)):
+        for form, fit in d.fits.items():
+            if which in fit:
+                _, err = jackknife(lambda m, form=form: fitted(m, form, which), R)
+                out.append(_rec(figure, "m_k", fit[which], err, paper, None, form=form, **dict(cond, D_r=D_r)))
     if with_D:
         for i, T in enumerate(d.T):
             out.append(_rec(figure, "D", d.D_scaled[i], d.D_err[i] * (W0_REF / float(d.system["w0"])), None, None, T=float(T), **cond))
@@ -336,53 +348,7 @@ def _headline_records(figure: str, data) -> list[dict[str, Any]]:
 
 
 # ============================================================================ reproduction table
-#: explanations of differences: (fields a record must match, text); each text states the numbers
-#: behind it, all of them computed by this package (see docs/reproduction.md)
-#: the C_v excess of the T_I = 0.1 runs (Figs. 1 and 8 share them)
-_EXCESS_T_I_01 = (
-    "C_v exceeds Eq. A13 over 0.02 < T <= 0.05 in both dynamics (1.58 +- 0.13 times it in these 24 first-passage replicas, 1.32 +- 0.09 in "
-    "24 hop-by-hop replicas of job u-L100-p0.005-T0.1; 1.11 +- 0.06 at T_I = 0.05), which pulls c3 up; hop by hop gives c3 = 0.77 +- 0.42 "
-    "(T <= 0.05), within errors of the theory; the two dynamics differ by 2.0 errors in c3 and 1.6 in the excess, so a first-passage "
-    "bias of C_v at the 15 % level is not ruled out; c1 agrees in both")
-
-EXPLANATIONS: list[tuple[dict[str, Any], str]] = [
-    ({"figure": "fig5", "quantity": "T_g", "g": "uniform"},
-     "not explained: our D(T) of the uniform g at phi_v = 0.005 crosses D_r = 0.1 at 0.168; the error (jackknife over only 2 replicas) "
-     "understates the uncertainty; the paper gives no detail of its measurement"),
-    ({"figure": "fig5", "quantity": "m_k", "form": "vft"},
-     "the extrapolation to D_r = 1e-14 depends on the form (VFT 97, MYEGA 60, parabolic 43 from the same points); the paper does not say which it used"),
-    ({"figure": "fig1", "quantity": "c3", "T_I": 0.03},
-     "c3 is set by the curvature of C_v/T over T <= 0.014, where the theory's c3 T^2 is at most a quarter of c1; 2.3 errors off, "
-     "not explained further (with about 20 compared rows, one beyond 2 errors is expected)"),
-    ({"figure": "fig6", "quantity": "T_g"},
-     "not explained: our D(T) of this g at phi_v = 0.031 (MSD at least 3.9 spacings^2 at every T) crosses D_r = 0.1 at 0.224 "
-     "(D = 0.67 at T = 0.24, 0.058 at 0.22); the glycerol units of c1 and c3 use our T_g"),
-    ({"figure": "fig1", "quantity": "c3", "T_I": 0.1}, _EXCESS_T_I_01),
-    ({"figure": "fig8", "quantity": "c3", "T_I": 0.1}, _EXCESS_T_I_01),
-    ({"figure": "fig4a", "quantity": "P_ret", "T": 0.1, "interval": SNAPSHOT_INTERVAL},
-     "the paper's P_ret = 0.99 at T = 0.10 is a rounded reading of its snapshots, whose interval it does not give; ours at interval 1e-3 "
-     "(0.959 to 0.985 in the five replicas) is a lower bound of the event-level value, 0.9966 +- 0.0011"),
-    ({"figure": "fig4a", "quantity": "Q_ret", "T": 0.01, "interval": SNAPSHOT_INTERVAL},
-     "all 3102 void moves seen in the snapshots at T = 0.01 (five replicas) are returns, so the error from their spread is 0; the binomial "
-     "95 % lower bound (0.9990) and the event level (0.99971 +- 0.00024) agree with the paper's 0.99"),
-    ({"figure": "fig8", "quantity": "c1", "T_I": 0.2},
-     "Eq. A13 takes the glass to keep the equilibrium of T_I; cooled from 0.2 at nu = 1e-4 the bulk falls out of equilibrium near "
-     "T = 0.15 (its energy at T = 0.0025 is e_eq(0.1502 +- 0.0007)), as the paper's discussion of Fig. 8 expects; Eq. A13 at that "
-     "fictive temperature gives 0.0085, 2.1 errors above ours, and the T_I = 0.15 runs give 0.0075 +- 0.0014 (1.3 errors); "
-     "5 of 12 replicas"),
-    ({"figure": "fig8", "quantity": "c3", "T_I": 0.2},
-     "c3 measures the rise of C_v/T across the fit window: from 0.0046 +- 0.0021 (T <= 0.008) to 0.0125 +- 0.0021 "
-     "(0.015 < T <= 0.025), where the T_I = 0.15 runs stay flat (0.0075 to 0.0081, +- 0.0015) and Eq. A13's c3 T^2 adds at most "
-     "2e-4; not explained yet, 5 of 12 replicas"),
-    ({"figure": "fig4b", "quantity": "q", "T_I": 0.03},
-     "Eq. 5 as printed (tau = 0.1 T/nu) gives theory 0.038, which we measure; tau = T/nu (no 0.1) gives 0.052: the paper's 0.05 matches that reading"),
-]
-
-
-def explanation(rec: dict[str, Any]) -> str:
-    return "; ".join(text for match, text in EXPLANATIONS if all(rec.get(k) == v for k, v in match.items()))
-
-_COND_KEYS = ("T_I", "phi_v", "T", "g", "interval", "form", "units", "tls")
+_COND_KEYS = ("T_I", "phi_v", "T", "g", "interval", "form", "D_r", "units", "tls")
 
 
 def _fmt(x, err=None) -> str:
@@ -406,15 +372,19 @@ def agreement(rec: dict[str, Any]) -> str | None:
     return "yes" if abs(rec["ours"] - ref) <= 2 * err else "no"
 
 
-def table_rows(records: list[dict[str, Any]]) -> list[str]:
-    """Markdown rows: figure | quantity | conditions | paper | ours ± error | theory | agree | note."""
+def table_rows(records: list[dict[str, Any]], data=None) -> list[str]:
+    """Markdown rows: figure | quantity | conditions | paper | ours ± error | theory | agree | note
+    (:func:`~dplm_explore.explanations.explanation`; ``data``: the records' figure data, which the
+    notes compute their numbers from; the shipped file when None)."""
+    from .explanations import explanation
+
     rows = []
     for r in records:
         cond = ", ".join(f"{k}={r[k]}" for k in _COND_KEYS if k in r and r[k] is not None and not isinstance(r[k], list))
         if r.get("interval", 0) is None and "interval" in r:
             cond = (cond + ", " if cond else "") + "event level"
         a = agreement(r)
-        note = explanation(r)
+        note = explanation(r, data)
         rows.append(f"| {r['figure']} | {r['quantity']} | {cond} | {_fmt(r['paper'])} | {_fmt(r['ours'], r['error'])} | {_fmt(r['theory'])} | "
                     f"{a or '–'} | {note} |")
     return rows
@@ -428,7 +398,7 @@ def print_rows(figure: str, data=None, quantities=None) -> None:
     recs = [r for r in headline_records(figure, data) if quantities is None or r["quantity"] in quantities]
     print("| figure | quantity | conditions | paper | ours ± error | theory | agree (2σ) | note |")
     print("|---|---|---|---|---|---|---|---|")
-    for row in table_rows(recs):
+    for row in table_rows(recs, data):
         print(row)
 
 

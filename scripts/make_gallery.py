@@ -45,7 +45,7 @@ def main() -> None:
             gallery.append(f"**{name} — {spec.title}** (paper scale, {hours:.2f} CPU-h) — "
                            f"`dplm-explore figure {name} --format png --out-dir docs/figures`\n\n![{name}](docs/figures/{name}.png)\n")
             recs = headline_records(name, data)
-            rows += table_rows(recs)
+            rows += table_rows(recs, data)
             n_cmp = sum(agreement(r) is not None for r in recs)
             n_ok = sum(agreement(r) == "yes" for r in recs)
             jobs = ", ".join(f"{j} ({s / 3600:.2f})" for j, s in data.provenance.get("cpu_s_by_job", {}).items())
