@@ -2,10 +2,11 @@
 
 Each entry of :data:`EXPLANATIONS` is ``(match, note)``: ``match`` selects headline records
 (:func:`dplm_explore.reproduction.headline_records`) by their fields; ``note`` is a string, or a
-function ``note(rec, data)`` of the record and its figure's data that computes every number it
-quotes from those data, so that a note cannot go stale when a figure gets more replicas. A note
-that returns an empty string does not apply to those data. The only fixed strings are those whose
-numbers come from runs that are not shipped (they say which job made them).
+function ``note(rec, data, records)`` of the record, its figure's data and the figure's other
+records that computes every number it quotes from them, so that a note cannot go stale when a
+figure gets more replicas. A note that returns an empty string does not apply to those data. The
+only fixed strings are those whose numbers come from runs that are not shipped (they say which
+job made them).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def fictive_temperatures(hc) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ notes per record
-def _fig1_c3_T003(rec, data) -> str:
+def _fig1_c3_T003(rec, data, records) -> str:
     hc = data.results[f"T_I={rec['T_I']:g}"]
     th = theory.Cv_expansion(as_g(hc.system["g"]), rec["T_I"], rec["phi_v"])
     share = th.c3 * rec["fit_T_max"] ** 2 / th.c1
@@ -84,7 +85,7 @@ def _fig1_c3_T003(rec, data) -> str:
             f"is expected)")
 
 
-def _fig4a_P_ret_01(rec, data) -> str:
+def _fig4a_P_ret_01(rec, data, records) -> str:
     w = data.results["windows"]
     k = int(np.argmin(np.abs(w.T - rec["T"])))
     c = np.asarray(w.provenance["per_replica_counts_snapshot"])[:, k]
@@ -94,7 +95,7 @@ def _fig4a_P_ret_01(rec, data) -> str:
             f"{w.P_ret_event[k]:.4f} +- {w.P_ret_event_err[k]:.4f}")
 
 
-def _fig4a_Q_ret_001(rec, data) -> str:
+def _fig4a_Q_ret_001(rec, data, records) -> str:
     w = data.results["windows"]
     k = int(np.argmin(np.abs(w.T - rec["T"])))
     returns, others = (int(x) for x in w.counts_snapshot[k, 2:4])
@@ -107,7 +108,7 @@ def _fig4a_Q_ret_001(rec, data) -> str:
             f"{w.Q_ret_event_err[k]:.5f}) agree with the paper's 0.99")
 
 
-def _fig4b_q_003(rec, data) -> str:
+def _fig4b_q_003(rec, data, records) -> str:
     qc, T_I = data.results["q"], rec["T_I"]
     g, nu, w0 = as_g(qc.g), float(qc.nu), float(qc.w0)
     printed = theory.q(g, T_I, nu=nu, w0=w0)
@@ -117,7 +118,7 @@ def _fig4b_q_003(rec, data) -> str:
             f"paper's 0.05 matches that reading (evaluating Eq. 5 at T = {T_I + 0.01:g} instead gives {warmer:.3f})")
 
 
-def _fig5_m_k(rec, data) -> str:
+def _fig5_m_k(rec, data, records) -> str:
     from .analysis import glass_transition
 
     d = data.results["diffusion"]
@@ -138,14 +139,14 @@ def _fig5_m_k(rec, data) -> str:
             f"{d.D_replicas.shape[1]} replicas) does not include it")
 
 
-def _fig5_m_k_ext(rec, data) -> str:
+def _fig5_m_k_ext(rec, data, records) -> str:
     d = data.results["diffusion"]
     forms = ", ".join(f"{f.upper() if f == 'vft' else f.replace('myega', 'MYEGA')} {fit['m_k_ext']:.0f}" for f, fit in d.fits.items() if "m_k_ext" in fit)
     return (f"the extrapolation to D_r = {d.D_r_ext:g} depends on the form ({forms} from the same points); the paper does not say which it "
             f"used")
 
 
-def _fig5_T_g_uniform(rec, data) -> str:
+def _fig5_T_g_uniform(rec, data, records) -> str:
     d = data.results["uniform"]
     return (f"not explained: our D(T) of the uniform g at phi_v = {rec['phi_v']:g} crosses D_r = {d.D_r:g} at {rec['ours']:.3f} "
             f"(D = {_D_at(d, 0.15):.3g} at T = 0.15); the error (jackknife over only {d.D_replicas.shape[1]} replicas) understates the "
@@ -157,7 +158,7 @@ def _D_at(d, T: float) -> float:
     return float(d.D_scaled[k])
 
 
-def _fig6_T_g(rec, data) -> str:
+def _fig6_T_g(rec, data, records) -> str:
     from .figures import figure_data, shipped_path
 
     d = data.results["diffusion"]
@@ -175,7 +176,7 @@ def _fig6_T_g(rec, data) -> str:
     return text + "; the glycerol units of c1 and c3 use our T_g at this phi_v"
 
 
-def _fig8_c1_T02(rec, data) -> str:
+def _fig8_c1_T02(rec, data, records) -> str:
     hc = data.results[f"T_I={rec['T_I']:g}"]
     tf = fictive_temperatures(hc)
     tf_mean, tf_err = float(tf.mean()), float(tf.std(ddof=1) / math.sqrt(tf.size))
@@ -184,16 +185,14 @@ def _fig8_c1_T02(rec, data) -> str:
             f"equilibrium near T = {tf_mean:.2f} (its energy at T = {float(np.min(hc.T_bins)):.2g} is e_eq({tf_mean:.4f} +- {tf_err:.4f})), "
             f"as the paper's discussion of Fig. 8 expects; Eq. A13 at that fictive temperature gives {c1_tf:.4f}, "
             f"{abs(c1_tf - rec['ours']) / rec['error']:.1f} errors from ours")
-    other = data.results.get("T_I=0.15")
+    other = next((r for r in records if r["quantity"] == "c1" and r.get("T_I") == 0.15), None)
     if other is not None:
-        from .reproduction import cv_fit
-
-        f = cv_fit(other, "fig8")
-        text += f", and the T_I = 0.15 runs give {f.c1:.4f} +- {f.c1_err:.4f} ({abs(f.c1 - rec['ours']) / math.hypot(f.c1_err, rec['error']):.1f} joint errors)"
+        text += (f", and the T_I = 0.15 runs give {other['ours']:.4f} +- {other['error']:.4f} "
+                 f"({abs(other['ours'] - rec['ours']) / math.hypot(other['error'], rec['error']):.1f} joint errors)")
     return text + "; " + _replicas(data, f"T_I={rec['T_I']:g}")
 
 
-def _fig8_c3_T02(rec, data) -> str:
+def _fig8_c3_T02(rec, data, records) -> str:
     hc = data.results[f"T_I={rec['T_I']:g}"]
     (lo_m, lo_e), _, (hi_m, hi_e) = window_means(hc)
     th = theory.Cv_expansion(as_g(hc.system["g"]), rec["T_I"], rec["phi_v"])
@@ -231,9 +230,10 @@ EXPLANATIONS: list[tuple[dict[str, Any], Any]] = [
 ]
 
 
-def explanation(rec: dict[str, Any], data=None) -> str:
+def explanation(rec: dict[str, Any], data=None, records=()) -> str:
     """The notes that apply to ``rec``, joined; ``data``: its figure's data (needed by the notes
-    that compute their numbers; loaded from the shipped file when None)."""
+    that compute their numbers; loaded from the shipped file when None); ``records``: the
+    figure's headline records (a note may quote another row)."""
     notes = []
     for match, note in EXPLANATIONS:
         if not all(rec.get(k, _MISSING) == v for k, v in match.items()):
@@ -243,7 +243,7 @@ def explanation(rec: dict[str, Any], data=None) -> str:
                 from .figures import figure_data
 
                 data = figure_data(rec["figure"], "paper")
-            note = note(rec, data)
+            note = note(rec, data, records)
         if note:
             notes.append(note)
     return "; ".join(notes)

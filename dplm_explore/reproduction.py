@@ -384,7 +384,7 @@ def table_rows(records: list[dict[str, Any]], data=None) -> list[str]:
         if r.get("interval", 0) is None and "interval" in r:
             cond = (cond + ", " if cond else "") + "event level"
         a = agreement(r)
-        note = explanation(r, data)
+        note = explanation(r, data, records)
         rows.append(f"| {r['figure']} | {r['quantity']} | {cond} | {_fmt(r['paper'])} | {_fmt(r['ours'], r['error'])} | {_fmt(r['theory'])} | "
                     f"{a or '–'} | {note} |")
     return rows
