@@ -219,6 +219,10 @@ def test_follow_a_void_from_a_catalogue_row(app):
         assert _errors(page) == [], _errors(page)
 
 
+#: frames may pause during an export for this long, or this share of the export's duration
+EXPORT_STALL_S, EXPORT_STALL_SHARE = 1.5, 0.5
+
+
 def test_export_writes_into_the_start_folder_without_stalling_frames(app, export_root):
     url, _ = app
     with chromium_page(1280, 720) as page:
@@ -241,5 +245,8 @@ def test_export_writes_into_the_start_folder_without_stalling_frames(app, export
         assert "Exported" in msg, msg
         written = sorted(export_root.glob("dplm-export/*.html"))
         assert written and str(written[0]) in msg.replace("\n", "")  # the absolute path, in full
-        assert worst < 1.5, f"frames stalled {worst:.2f} s during the export"
-        print(f"longest gap between frames during the export {worst:.2f} s; {msg}")
+        took = time.perf_counter() - t0
+        # an export that held the kernel would stall the frames for about its whole duration; the
+        # bound grows with it, so that a loaded machine (slower export, slower frames) does not fail
+        assert worst < max(EXPORT_STALL_S, EXPORT_STALL_SHARE * took), f"frames stalled {worst:.2f} s during an export of {took:.1f} s"
+        print(f"longest gap between frames during the export {worst:.2f} s of {took:.1f} s; {msg}")
