@@ -15,17 +15,35 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from . import theory
-from .interactions import as_g
+from .analysis import NONEQ_FIT_T_MAX, glass_transition, glass_transition_chord
 from .campaign import SNAPSHOT_INTERVAL
+from .interactions import as_g
 
-__all__ = ["EXPLANATIONS", "explanation", "fictive_temperature", "fictive_temperatures", "window_means"]
+__all__ = ["EXPLANATIONS", "explanation", "matches", "fictive_temperature", "fictive_temperatures", "window_means", "CV_WINDOWS"]
 
-#: C_v/T windows that show where the low-T rise of a non-equilibrium glass comes from (Fig. 8)
-CV_WINDOWS = ((0.0, 0.008), (0.008, 0.015), (0.015, 0.025))
+#: C_v/T windows that show where the low-T rise of a non-equilibrium glass comes from (Fig. 8's
+#: fit window, NONEQ_FIT_T_MAX, cut in three)
+CV_WINDOWS = ((0.0, 0.008), (0.008, 0.015), (0.015, NONEQ_FIT_T_MAX))
 #: a binomial lower bound's confidence when every counted move is a return
 BINOMIAL_CONFIDENCE = 0.95
+#: the lowest temperature a fictive temperature is searched from
+FICTIVE_T_MIN = 1e-3
+#: how far from the paper's T_g another phi_v's T_g may lie for the note to call it a match
+T_G_MATCH = 0.05
+#: a reading of Eq. 5 at a temperature this much above T_I, against the paper's q(0.03)
+Q_WARMER_BY = 0.01
+#: labels of the fragility fit forms
+FORM_LABELS = {"vft": "VFT", "myega": "MYEGA", "parabolic": "parabolic"}
+
+_MISSING = object()
+
+
+def matches(rec: dict[str, Any], match: dict[str, Any]) -> bool:
+    """Whether ``rec`` has every field of ``match`` with its value."""
+    return all(rec.get(k, _MISSING) == v for k, v in match.items())
 
 
 def _errors_off(rec: dict[str, Any]) -> float:
@@ -33,9 +51,13 @@ def _errors_off(rec: dict[str, Any]) -> float:
     return abs(rec["ours"] - ref) / rec["error"]
 
 
-def _replicas(data, key: str | None = None) -> str:
-    """'k of n replicas' of the campaign job behind ``data`` (``key``: which result)."""
-    hc = data.results[key] if key else data.results["cooling"]
+def _row(records, **match) -> dict[str, Any] | None:
+    return next((r for r in records if matches(r, match)), None)
+
+
+def _replicas(data, key: str) -> str:
+    """'k of n replicas' of the campaign job behind ``data.results[key]``."""
+    hc = data.results[key]
     job = hc.provenance.get("campaign_job", {}).get("name")
     prog = data.provenance.get("jobs_progress", {}).get(job)
     if not prog:
@@ -57,15 +79,17 @@ def window_means(hc, windows=CV_WINDOWS) -> list[tuple[float, float]]:
 
 def fictive_temperature(e: float, g, phi_v: float, T_max: float = 1.0) -> float:
     """The temperature whose equilibrium energy per particle (:func:`theory.e_eq`) is ``e``;
-    ValueError when no T in (1e-3, ``T_max``] has it."""
+    ValueError when no T in [FICTIVE_T_MIN, ``T_max``] has it."""
     from scipy.optimize import brentq
 
     g = as_g(g)
-    f = lambda T: float(theory.e_eq(T, g, phi_v)) - e  # noqa: E731
-    lo = 1e-3
-    if f(lo) * f(T_max) > 0:
-        raise ValueError(f"energy per particle {e!r} is not an equilibrium energy between T = {lo} and {T_max}")
-    return float(brentq(f, lo, T_max, xtol=1e-10))
+
+    def f(T):
+        return float(theory.e_eq(T, g, phi_v)) - e
+
+    if f(FICTIVE_T_MIN) * f(T_max) > 0:
+        raise ValueError(f"energy per particle {e!r} is not an equilibrium energy between T = {FICTIVE_T_MIN} and {T_max}")
+    return float(brentq(f, FICTIVE_T_MIN, T_max, xtol=1e-10))
 
 
 def fictive_temperatures(hc) -> np.ndarray:
@@ -75,14 +99,22 @@ def fictive_temperatures(hc) -> np.ndarray:
     return np.array([fictive_temperature(e, hc.system["g"], float(hc.system["phi_v_realised"])) for e in hc.e_bins[:, i]])
 
 
+def _D_near(d, T: float) -> tuple[float, float]:
+    """``(T_k, D(T_k))`` at the measured temperature nearest ``T``."""
+    k = int(np.argmin(np.abs(np.asarray(d.T) - T)))
+    return float(d.T[k]), float(d.D_scaled[k])
+
+
 # ------------------------------------------------------------------------------ notes per record
 def _fig1_c3_T003(rec, data, records) -> str:
+    z = _errors_off(rec)
+    if z <= 2:
+        return ""
     hc = data.results[f"T_I={rec['T_I']:g}"]
     th = theory.Cv_expansion(as_g(hc.system["g"]), rec["T_I"], rec["phi_v"])
     share = th.c3 * rec["fit_T_max"] ** 2 / th.c1
     return (f"c3 is set by the curvature of C_v/T over T <= {rec['fit_T_max']:.3g}, where the theory's c3 T^2 is at most "
-            f"{share:.2f} of c1; {_errors_off(rec):.1f} errors off, not explained further (with about 20 compared rows, one beyond 2 errors "
-            f"is expected)")
+            f"{share:.2f} of c1; {z:.1f} errors off, which chance gives about once in {1 / (2 * norm.sf(z)):.0f} rows; not explained further")
 
 
 def _fig4a_P_ret_01(rec, data, records) -> str:
@@ -90,9 +122,11 @@ def _fig4a_P_ret_01(rec, data, records) -> str:
     k = int(np.argmin(np.abs(w.T - rec["T"])))
     c = np.asarray(w.provenance["per_replica_counts_snapshot"])[:, k]
     per = c[:, 0] / (c[:, 0] + c[:, 1])
-    return (f"the paper's P_ret = 0.99 at T = 0.10 is a rounded reading of its snapshots, whose interval it does not give; ours at interval "
-            f"{w.snapshot_interval:g} ({per.min():.3f} to {per.max():.3f} in the {per.size} replicas) is a lower bound of the event-level value, "
-            f"{w.P_ret_event[k]:.4f} +- {w.P_ret_event_err[k]:.4f}")
+    ev, ev_err = float(w.P_ret_event[k]), float(w.P_ret_event_err[k])
+    below = "below" if rec["ours"] < ev else "not below"
+    return (f"the paper's P_ret = {rec['paper']:g} at T = {rec['T']:g} is a rounded reading of its snapshots, whose interval it does not give; "
+            f"ours at interval {w.snapshot_interval:g} ({per.min():.3f} to {per.max():.3f} in the {per.size} replicas) is a lower bound of the "
+            f"event-level value and lies {below} it, {ev:.4f} +- {ev_err:.4f}")
 
 
 def _fig4a_Q_ret_001(rec, data, records) -> str:
@@ -104,8 +138,8 @@ def _fig4a_Q_ret_001(rec, data, records) -> str:
     n = np.asarray(w.provenance["per_replica_counts_snapshot"]).shape[0]
     bound = (1 - BINOMIAL_CONFIDENCE) ** (1 / returns)
     return (f"all {returns} void moves seen in the snapshots at T = {rec['T']:g} ({n} replicas) are returns, so the error from their spread "
-            f"is 0; the binomial {BINOMIAL_CONFIDENCE:.0%} lower bound ({bound:.4f}) and the event level ({w.Q_ret_event[k]:.5f} +- "
-            f"{w.Q_ret_event_err[k]:.5f}) agree with the paper's 0.99")
+            f"is 0; the binomial {BINOMIAL_CONFIDENCE:.0%} lower bound ({bound:.4f}, for independent moves) and the event level "
+            f"({w.Q_ret_event[k]:.5f} +- {w.Q_ret_event_err[k]:.5f}) are consistent with the paper's rounded {rec['paper']:g}")
 
 
 def _fig4b_q_003(rec, data, records) -> str:
@@ -113,71 +147,65 @@ def _fig4b_q_003(rec, data, records) -> str:
     g, nu, w0 = as_g(qc.g), float(qc.nu), float(qc.w0)
     printed = theory.q(g, T_I, nu=nu, w0=w0)
     no_tenth = theory.q(g, T_I, nu=nu, w0=10 * w0)  # dE_max = T ln(w0 T / nu): tau = T / nu
-    warmer = theory.q(g, T_I, T_eval=T_I + 0.01, nu=nu, w0=w0)
+    warmer = theory.q(g, T_I, T_eval=T_I + Q_WARMER_BY, nu=nu, w0=w0)
+    near = "matches" if abs(no_tenth - rec["paper"]) < abs(printed - rec["paper"]) else "does not match"
     return (f"Eq. 5 as printed (tau = 0.1 T/nu) gives theory {printed:.3f}, which we measure; tau = T/nu (no 0.1) gives {no_tenth:.3f}: the "
-            f"paper's 0.05 matches that reading (evaluating Eq. 5 at T = {T_I + 0.01:g} instead gives {warmer:.3f})")
+            f"paper's {rec['paper']:g} {near} that reading better (evaluating Eq. 5 at T = {T_I + Q_WARMER_BY:g} instead gives {warmer:.3f})")
 
 
 def _fig5_m_k(rec, data, records) -> str:
-    from .analysis import glass_transition
-
     d = data.results["diffusion"]
-    T, D = np.asarray(d.T), np.asarray(d.D_scaled)
-    o = np.argsort(T)
-    T, D = T[o], D[o]
-    y, u = np.log10(D), 1 / T
-    i = next(i for i in range(T.size - 1) if (y[i] - math.log10(d.D_r)) * (y[i + 1] - math.log10(d.D_r)) <= 0)
-    slope = (y[i + 1] - y[i]) / (u[i + 1] - u[i])
-    ug = u[i] + (math.log10(d.D_r) - y[i]) / slope
-    chord = -slope * ug
-    _, local = glass_transition(T, D, d.D_r)
-    forms = ", ".join(f"{f.upper() if f == 'vft' else f.replace('myega', 'MYEGA')} {fit['m_k']:.1f}" for f, fit in d.fits.items() if "m_k" in fit)
-    vals = [local, chord] + [fit["m_k"] for fit in d.fits.values() if "m_k" in fit]
-    return (f"m_k at D_r = {d.D_r:g} depends on how the slope at T_g is taken from the same points: {local:.2f} from the local quadratic "
-            f"(this row), {chord:.2f} from the chord of the two points around T_g, {forms} from the fitted forms; the paper's 13 lies in "
-            f"that spread ({min(vals):.1f} to {max(vals):.1f}), and the error of this row (jackknife over "
-            f"{d.D_replicas.shape[1]} replicas) does not include it")
+    _, chord = glass_transition_chord(d.T, d.D_scaled, d.D_r)
+    forms = {f: fit["m_k"] for f, fit in d.fits.items() if "m_k" in fit}
+    vals = [rec["ours"], chord, *forms.values()]
+    lo, hi = min(vals), max(vals)
+    inside = "lies in" if lo <= rec["paper"] <= hi else "lies outside"
+    return (f"m_k at D_r = {d.D_r:g} depends on how the slope at T_g is taken from the same points: {rec['ours']:.2f} from the local "
+            f"quadratic (this row), {chord:.2f} from the chord of the two points around T_g, "
+            + ", ".join(f"{FORM_LABELS.get(f, f)} {v:.1f}" for f, v in forms.items())
+            + f" from the fitted forms; the paper's {rec['paper']:g} {inside} that spread ({lo:.1f} to {hi:.1f}), which the error of this "
+            f"row (jackknife over {d.D_replicas.shape[1]} replicas) does not include")
 
 
 def _fig5_m_k_ext(rec, data, records) -> str:
     d = data.results["diffusion"]
-    forms = ", ".join(f"{f.upper() if f == 'vft' else f.replace('myega', 'MYEGA')} {fit['m_k_ext']:.0f}" for f, fit in d.fits.items() if "m_k_ext" in fit)
-    return (f"the extrapolation to D_r = {d.D_r_ext:g} depends on the form ({forms} from the same points); the paper does not say which it "
-            f"used")
+    forms = ", ".join(f"{FORM_LABELS.get(f, f)} {fit['m_k_ext']:.0f}" for f, fit in d.fits.items() if "m_k_ext" in fit)
+    return (f"the extrapolation to D_r = {d.D_r_ext:g} depends on the form ({forms} from the same points, errors from "
+            f"{d.D_replicas.shape[1]} replicas); the paper does not say which it used")
 
 
 def _fig5_T_g_uniform(rec, data, records) -> str:
     d = data.results["uniform"]
+    T_near, D_near = _D_near(d, rec["paper"])
     return (f"not explained: our D(T) of the uniform g at phi_v = {rec['phi_v']:g} crosses D_r = {d.D_r:g} at {rec['ours']:.3f} "
-            f"(D = {_D_at(d, 0.15):.3g} at T = 0.15); the error (jackknife over only {d.D_replicas.shape[1]} replicas) understates the "
+            f"(D = {D_near:.3g} at T = {T_near:g}); the error (jackknife over only {d.D_replicas.shape[1]} replicas) understates the "
             f"uncertainty; the paper gives no detail of its measurement")
 
 
-def _D_at(d, T: float) -> float:
-    k = int(np.argmin(np.abs(np.asarray(d.T) - T)))
-    return float(d.D_scaled[k])
-
-
 def _fig6_T_g(rec, data, records) -> str:
+    """Reads Fig. 5's shipped data too (the same g at another phi_v)."""
     from .figures import figure_data, shipped_path
 
     d = data.results["diffusion"]
     msd_end = np.nanmax(d.msd, axis=2)
+    T = np.asarray(d.T, float)
+    (Ta, Da), (Tb, Db) = _D_near(d, T[T > rec["ours"]].min()), _D_near(d, T[T < rec["ours"]].max())
     text = (f"our D(T) of this g at phi_v = {rec['phi_v']:g} (MSD at least {np.nanmin(msd_end):.1f} spacings^2 at every T) crosses "
-            f"D_r = {d.D_r:g} at {rec['ours']:.3f} (D = {_D_at(d, 0.24):.2g} at T = 0.24, {_D_at(d, 0.22):.2g} at 0.22)")
+            f"D_r = {d.D_r:g} at {rec['ours']:.3f} (D = {Da:.2g} at T = {Ta:g}, {Db:.2g} at {Tb:g})")
     if shipped_path("fig5").exists():
         f5 = figure_data("fig5", "paper").results["diffusion"]
-        from .analysis import glass_transition
-
-        tg5, _ = glass_transition(f5.T, f5.D_scaled, f5.D_r)
-        text += (f"; the same g at Fig. 5's phi_v = {float(f5.system['phi_v_realised']):g} gives T_g = {tg5:.3f}, "
-                 f"{abs(tg5 - 0.24) / 0.24:.0%} from the paper's 0.24, so the paper's T_g may come from its Fig. 5 runs (an inference from "
-                 f"these numbers; the paper does not say)")
+        if f5.system["g"] == d.system["g"]:
+            tg5, _ = glass_transition(f5.T, f5.D_scaled, f5.D_r)
+            gap = abs(tg5 - rec["paper"]) / rec["paper"]
+            text += f"; the same g at Fig. 5's phi_v = {float(f5.system['phi_v_realised']):g} gives T_g = {tg5:.3f}, {gap:.0%} from the paper's {rec['paper']:g}"
+            if gap <= T_G_MATCH:
+                text += ", so the paper's T_g may come from its Fig. 5 runs (an inference from these numbers; the paper does not say)"
     return text + "; the glycerol units of c1 and c3 use our T_g at this phi_v"
 
 
 def _fig8_c1_T02(rec, data, records) -> str:
-    hc = data.results[f"T_I={rec['T_I']:g}"]
+    key = f"T_I={rec['T_I']:g}"
+    hc = data.results[key]
     tf = fictive_temperatures(hc)
     tf_mean, tf_err = float(tf.mean()), float(tf.std(ddof=1) / math.sqrt(tf.size))
     c1_tf = theory.Cv_expansion(as_g(hc.system["g"]), tf_mean, rec["phi_v"]).c1
@@ -185,15 +213,16 @@ def _fig8_c1_T02(rec, data, records) -> str:
             f"equilibrium near T = {tf_mean:.2f} (its energy at T = {float(np.min(hc.T_bins)):.2g} is e_eq({tf_mean:.4f} +- {tf_err:.4f})), "
             f"as the paper's discussion of Fig. 8 expects; Eq. A13 at that fictive temperature gives {c1_tf:.4f}, "
             f"{abs(c1_tf - rec['ours']) / rec['error']:.1f} errors from ours")
-    other = next((r for r in records if r["quantity"] == "c1" and r.get("T_I") == 0.15), None)
+    other = _row(records, quantity="c1", T_I=0.15)
     if other is not None:
         text += (f", and the T_I = 0.15 runs give {other['ours']:.4f} +- {other['error']:.4f} "
                  f"({abs(other['ours'] - rec['ours']) / math.hypot(other['error'], rec['error']):.1f} joint errors)")
-    return text + "; " + _replicas(data, f"T_I={rec['T_I']:g}")
+    return text + "; " + _replicas(data, key)
 
 
 def _fig8_c3_T02(rec, data, records) -> str:
-    hc = data.results[f"T_I={rec['T_I']:g}"]
+    key = f"T_I={rec['T_I']:g}"
+    hc = data.results[key]
     (lo_m, lo_e), _, (hi_m, hi_e) = window_means(hc)
     th = theory.Cv_expansion(as_g(hc.system["g"]), rec["T_I"], rec["phi_v"])
     text = (f"the paper expects c1 and c3 to leave Eq. A13 as T_I nears T_g (local relaxation during cooling); c3 measures the rise of "
@@ -204,13 +233,13 @@ def _fig8_c3_T02(rec, data, records) -> str:
         (a, ae), _, (b, be) = window_means(other)
         text += f", where the T_I = 0.15 runs give {a:.4f} +- {ae:.4f} and {b:.4f} +- {be:.4f}"
     text += f"; Eq. A13's c3 T^2 adds at most {th.c3 * CV_WINDOWS[2][1] ** 2:.1g} there"
-    c3_15 = next((r for r in records if r["quantity"] == "c3" and r.get("T_I") == 0.15), None)
+    c3_15 = _row(records, quantity="c3", T_I=0.15)
     if c3_15 is not None:
         joint = abs(rec["ours"] - c3_15["ours"]) / math.hypot(rec["error"], c3_15["error"])
         text += f"; c3 of the T_I = 0.15 runs is {c3_15['ours']:.1f} +- {c3_15['error']:.1f}, {joint:.1f} joint errors away"
-        text += (" (within 2: the two glasses agree, as the paper's nearly coinciding curves of Fig. 8 expect)" if joint <= 2
+        text += (" (the two glasses cannot be told apart at these errors; the paper finds their curves nearly coincide)" if joint <= 2
                  else " (beyond 2, where the paper's curves of Fig. 8 nearly coincide: not explained)")
-    return text + "; " + _replicas(data, f"T_I={rec['T_I']:g}")
+    return text + "; " + _replicas(data, key)
 
 
 #: the C_v excess of the T_I = 0.1 runs (Figs. 1 and 8 share them); its numbers come from the
@@ -241,10 +270,10 @@ EXPLANATIONS: list[tuple[dict[str, Any], Any]] = [
 def explanation(rec: dict[str, Any], data=None, records=()) -> str:
     """The notes that apply to ``rec``, joined; ``data``: its figure's data (needed by the notes
     that compute their numbers; loaded from the shipped file when None); ``records``: the
-    figure's headline records (a note may quote another row)."""
+    figure's headline records (a note may quote another row; without them it leaves that out)."""
     notes = []
     for match, note in EXPLANATIONS:
-        if not all(rec.get(k, _MISSING) == v for k, v in match.items()):
+        if not matches(rec, match):
             continue
         if callable(note):
             if data is None:
@@ -256,5 +285,3 @@ def explanation(rec: dict[str, Any], data=None, records=()) -> str:
             notes.append(note)
     return "; ".join(notes)
 
-
-_MISSING = object()

@@ -249,10 +249,13 @@ def _diffusion_records(figure, d, *, g: str, paper_mk=None, paper_mk_ext=None, p
         return tg if which == "T_g" else mk
 
     def fitted(mask, form, which):
-        ok = np.isfinite(D_mean(mask)) & (D_mean(mask) > 0)
+        """``which`` of the ``form`` fit to the replicas in ``mask``; NaN when those points admit
+        no fit (the jackknife then leaves that subset out)."""
+        D = D_mean(mask)
+        ok = np.isfinite(D) & (D > 0)
         try:
-            return getattr(fit_fragility(d.T[ok], D_mean(mask)[ok], form, d.D_r, d.D_r_ext), which)
-        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return getattr(fit_fragility(d.T[ok], D[ok], form, d.D_r, d.D_r_ext), which)
+        except (ValueError, RuntimeError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
             return float("nan")
 
     tg, tg_err = jackknife(lambda m: stat(m, "T_g"), R)
@@ -380,7 +383,8 @@ def table_rows(records: list[dict[str, Any]], data=None) -> list[str]:
 
     rows = []
     for r in records:
-        cond = ", ".join(f"{k}={r[k]}" for k in _COND_KEYS if k in r and r[k] is not None and not isinstance(r[k], list))
+        keys = [k for k in _COND_KEYS if k != "D_r" or r["quantity"] in ("T_g", "m_k")]
+        cond = ", ".join(f"{k}={r[k]}" for k in keys if k in r and r[k] is not None and not isinstance(r[k], list))
         if r.get("interval", 0) is None and "interval" in r:
             cond = (cond + ", " if cond else "") + "event level"
         a = agreement(r)

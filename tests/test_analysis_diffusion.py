@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from dplm_explore.analysis import F_VACANCY, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion
+from dplm_explore.analysis import F_VACANCY, Diffusion, fit_diffusion_coefficient, glass_transition, glass_transition_chord, measure_diffusion
 from dplm_explore.analysis import fragility
 from dplm_explore.results import load_result
 
@@ -117,3 +117,23 @@ def test_measure_msd_validates_before_running(kw, msg):
     with pytest.raises(ValueError, match=msg):
         measure_msd(sim, n_samples=4, **kw)
     assert sim.hops == 0
+
+
+def test_glass_transition_chord_is_exact_on_an_arrhenius_law_and_overestimates_a_vft_law():
+    """The chord of the bracketing pair: exact for log10 D linear in 1/T (Arrhenius: m_k =
+    E / (T_g ln 10)); on the coarse VFT grid above it exceeds the exact m_k by 5-12 %, more than
+    the local quadratic's error; it equals the two-point glass_transition."""
+    E, A = 2.0, 5.0
+    T = np.arange(0.1, 0.401, 0.05)
+    D = 10 ** (A - E / (T * math.log(10)))
+    Tg_exact = E / (math.log(10) * (A + 1))
+    Tg, mk = glass_transition_chord(T, D, 0.1)
+    assert Tg == pytest.approx(Tg_exact, rel=1e-12) and mk == pytest.approx(E / (Tg_exact * math.log(10)), rel=1e-12)
+    Av, B, T0 = 4.0, 0.5, 0.08
+    Dv = 10 ** (Av - B / (T - T0))
+    Tg_v = T0 + B / (Av - math.log10(0.1))
+    mk_v = B / (1 - T0 / Tg_v) ** 2 / Tg_v
+    chord, local = glass_transition_chord(T, Dv, 0.1)[1], glass_transition(T, Dv, 0.1)[1]
+    assert 1.05 < chord / mk_v < 1.12 and abs(chord - mk_v) > abs(local - mk_v)
+    assert glass_transition_chord(T[1:3], Dv[1:3], 0.1) == pytest.approx(glass_transition(T[1:3], Dv[1:3], 0.1))
+    assert np.isnan(glass_transition_chord(T, Dv, 1e-30)[1])

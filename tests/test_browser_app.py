@@ -241,11 +241,12 @@ def test_export_writes_into_the_start_folder_without_stalling_frames(app, export
             if "Exported" in page.inner_text(".dplm-message"):
                 break
             time.sleep(0.05)
+        took = time.perf_counter() - t0
+        worst = max(worst, time.perf_counter() - last_t)  # a stall that lasts to the end counts too
         msg = page.inner_text(".dplm-message")
         assert "Exported" in msg, msg
         written = sorted(export_root.glob("dplm-export/*.html"))
         assert written and str(written[0]) in msg.replace("\n", "")  # the absolute path, in full
-        took = time.perf_counter() - t0
         # an export that held the kernel would stall the frames for about its whole duration; the
         # bound grows with it, so that a loaded machine (slower export, slower frames) does not fail
         assert worst < max(EXPORT_STALL_S, EXPORT_STALL_SHARE * took), f"frames stalled {worst:.2f} s during an export of {took:.1f} s"

@@ -12,7 +12,7 @@
 * :mod:`.hop_energy` — measured P(dE) of hop attempts and q against the theory (Fig. 4b):
   :func:`measure_hop_energies`, :func:`compare_hop_energies`, :func:`measure_q_curve`.
 * :mod:`.diffusion` — MSD, D(T), T_g at D_r, kinetic fragility m_k (Fig. 5):
-  :func:`measure_msd`, :func:`measure_diffusion`, :func:`glass_transition`.
+  :func:`measure_msd`, :func:`measure_diffusion`, :func:`glass_transition`, :func:`glass_transition_chord`.
 * :mod:`.events` — hop-log replay underlying the TLS and event-level checks: :class:`EventWindow`.
 
 Every measurement returns a :class:`dplm_explore.results.Result` (numpy arrays plus provenance,
@@ -20,7 +20,7 @@ Every measurement returns a :class:`dplm_explore.results.Result` (numpy arrays p
 """
 
 from ._common import build_simulation, spawn_seeds, system_spec
-from .diffusion import F_VACANCY, MSD, Diffusion, fit_diffusion_coefficient, glass_transition, measure_diffusion, measure_msd
+from .diffusion import F_VACANCY, MSD, Diffusion, fit_diffusion_coefficient, glass_transition, glass_transition_chord, measure_diffusion, measure_msd
 from .events import EventWindow, run_event_window
 from .fragility import FRAGILITY_FORMS, FragilityFit, fit_fragility
 from ..schedules import make_program
@@ -39,6 +39,6 @@ __all__ = [
     "TLSCatalogue", "TLSBoltzmann", "Traces", "MultiLevelSystems", "multilevel_systems", "find_tls", "tls_from_window", "measure_tls_boltzmann", "trace_voids", "plant_tls", "hop_energy", "hop_energies",
     "ReturnProbabilities", "SnapshotReturnCounter", "measure_return_probabilities", "measure_returns_during_cooling", "return_probability",
     "HopEnergies", "QCurve", "hop_attempt_energies", "compare_hop_energies", "measure_hop_energies", "measure_q_curve",
-    "MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition",
+    "MSD", "Diffusion", "F_VACANCY", "measure_msd", "fit_diffusion_coefficient", "measure_diffusion", "glass_transition", "glass_transition_chord",
     "EventWindow", "run_event_window", "FRAGILITY_FORMS", "FragilityFit", "fit_fragility", "EventLog", "record_window", "measure_tls_history",
 ]

@@ -157,20 +157,13 @@ def _diffusion_replica(item) -> dict[str, Any]:
     return {"t": m.t, "msd": m.msd, "msd_voids": m.msd_voids, "D": m.D, "D_voids": m.D_voids, "hops": m.hops, "wall_s": _time.perf_counter() - w}
 
 
-def glass_transition(T, D, D_r: float = 0.1) -> tuple[float, float]:
-    """Model-free ``(T_g, m_k)`` from measured points; NaN if no pair of points brackets ``D_r``.
-
-    The bracketing pair is the pair of neighbouring points (in T) whose ``log10 D`` straddles
-    ``log10 D_r`` (the pair at the lowest T if several do). A quadratic in ``u = 1/T`` is put
-    through ``log10 D`` at the pair and at the neighbouring point nearer (in ``u``) to the
-    crossing (three points; the chord of the pair when only two points exist). ``T_g`` is the
-    root of that quadratic inside the pair (the linear interpolation if there is not exactly
-    one), and ``m_k = -(1/T_g) d log10 D / d(1/T)`` is its derivative at ``1/T_g`` — a local
-    derivative, not the chord slope of the pair, which is biased by the curvature of
-    ``log10 D(1/T)`` on a coarse grid (VFT data with ``dT = 0.05``: chord +8 %, quadratic 2 %)."""
+def _bracket(T, D, D_r: float):
+    """``(u, y, i, slope, ug)``: ``u = 1/T`` and ``y = log10 D`` of the valid points sorted by T,
+    the index ``i`` of the pair of neighbours whose ``y`` straddles ``log10 D_r`` (the pair at the
+    lowest T if several do), the chord slope of that pair and the chord's crossing ``ug``; None
+    if no pair brackets ``D_r``."""
     T = np.asarray(T, float)
     D = np.asarray(D, float)
-    D_r = positive("D_r", D_r)
     ok = np.isfinite(D) & (D > 0) & np.isfinite(T) & (T > 0)
     T, D = T[ok], D[ok]
     o = np.argsort(T)
@@ -180,21 +173,51 @@ def glass_transition(T, D, D_r: float = 0.1) -> tuple[float, float]:
     for i in range(T.size - 1):
         if (y[i] - yr) * (y[i + 1] - yr) <= 0 and y[i] != y[i + 1]:
             slope = (y[i + 1] - y[i]) / (u[i + 1] - u[i])
-            ug = u[i] + (yr - y[i]) / slope
-            nb = [j for j in (i - 1, i + 2) if 0 <= j < T.size]
-            if nb:
-                j = min(nb, key=lambda j: abs(u[j] - ug))
-                idx = sorted((i, i + 1, j))
-                c = np.polyfit(u[idx], y[idx], 2)
-                roots = np.roots(c - np.array([0.0, 0.0, yr]))
-                lo, hi = min(u[i], u[i + 1]), max(u[i], u[i + 1])
-                roots = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) <= 1e-12 * max(1.0, abs(r.real)) and lo <= r.real <= hi]
-                if len(roots) == 1:
-                    ug = roots[0]
-                slope = float(np.polyval(np.polyder(c), ug))
-            Tg = 1.0 / ug
-            return float(Tg), float(-slope * ug)
-    return float("nan"), float("nan")
+            return u, y, i, slope, u[i] + (yr - y[i]) / slope
+    return None
+
+
+def glass_transition(T, D, D_r: float = 0.1) -> tuple[float, float]:
+    """Model-free ``(T_g, m_k)`` from measured points; NaN if no pair of points brackets ``D_r``.
+
+    The bracketing pair is the pair of neighbouring points (in T) whose ``log10 D`` straddles
+    ``log10 D_r`` (the pair at the lowest T if several do). A quadratic in ``u = 1/T`` is put
+    through ``log10 D`` at the pair and at the neighbouring point nearer (in ``u``) to the
+    crossing (three points; the chord of the pair when only two points exist). ``T_g`` is the
+    root of that quadratic inside the pair (the linear interpolation if there is not exactly
+    one), and ``m_k = -(1/T_g) d log10 D / d(1/T)`` is its derivative at ``1/T_g`` — a local
+    derivative, not the chord slope of the pair (:func:`glass_transition_chord`), which is biased
+    by the curvature of ``log10 D(1/T)`` on a coarse grid (VFT data with ``dT = 0.05``: chord
+    +8 %, quadratic 2 %)."""
+    D_r = positive("D_r", D_r)
+    b = _bracket(T, D, D_r)
+    if b is None:
+        return float("nan"), float("nan")
+    u, y, i, slope, ug = b
+    yr = math.log10(D_r)
+    nb = [j for j in (i - 1, i + 2) if 0 <= j < u.size]
+    if nb:
+        j = min(nb, key=lambda j: abs(u[j] - ug))
+        idx = sorted((i, i + 1, j))
+        c = np.polyfit(u[idx], y[idx], 2)
+        roots = np.roots(c - np.array([0.0, 0.0, yr]))
+        lo, hi = min(u[i], u[i + 1]), max(u[i], u[i + 1])
+        roots = [float(r.real) for r in np.atleast_1d(roots) if abs(r.imag) <= 1e-12 * max(1.0, abs(r.real)) and lo <= r.real <= hi]
+        if len(roots) == 1:
+            ug = roots[0]
+        slope = float(np.polyval(np.polyder(c), ug))
+    return float(1.0 / ug), float(-slope * ug)
+
+
+def glass_transition_chord(T, D, D_r: float = 0.1) -> tuple[float, float]:
+    """``(T_g, m_k)`` from the chord of the two points that bracket ``D_r`` (see
+    :func:`glass_transition`): ``T_g`` where the chord crosses ``D_r``, ``m_k`` from its slope;
+    NaN if no pair brackets ``D_r``."""
+    b = _bracket(T, D, positive("D_r", D_r))
+    if b is None:
+        return float("nan"), float("nan")
+    _, _, _, slope, ug = b
+    return float(1.0 / ug), float(-slope * ug)
 
 
 @register_result
