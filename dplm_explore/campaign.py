@@ -350,6 +350,7 @@ class TaskJob:
 
         out = self.path(results)
         if out.exists():
+            self.load(results)  # a result made with other parameters is refused, not skipped
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -358,10 +359,25 @@ class TaskJob:
         FigureData(self.name, "paper", self.params, results, prov).save(out)
 
     def load(self, results: Path | None = None):
+        """The job's finished result in ``results``, or None; ValueError when that file was made
+        with other parameters than the plan's (it would otherwise stand for the plan's job)."""
         from .figures import load_figure_data
 
         f = self.path(results_dir(results=results))
-        return load_figure_data(f) if f.exists() else None
+        if not f.exists():
+            return None
+        data = load_figure_data(f)
+        stored, planned = _plain(data.params), _plain(self.params)
+        if stored != planned:
+            diff = sorted(k for k in set(stored) | set(planned) if stored.get(k) != planned.get(k))
+            raise ValueError(f"{f} was made with other parameters than job {self.name} plans (differing: {', '.join(diff)}); "
+                             f"move it away to recompute the job")
+        return data
+
+
+def _plain(params: dict) -> dict:
+    """``params`` as JSON gives them back (tuples become lists), for comparisons."""
+    return json.loads(json.dumps(params))
 
 
 # ========================================================================================= plan
@@ -375,6 +391,11 @@ MAX_RUN_HOPS = 600_000_000
 #: the paper's Fig. 2 windows: marks and hops per window
 FIG2_MARKS = (0.2, 0.15, 0.1, 0.05)
 FIG2_HOPS = 10_000_000
+#: TLS A and B of Figs. 2, 3 and 9 flip at least this often in the catalogue window (FIG2_HOPS
+#: hops at T = 0.05), so that their traces in Fig. 3 (a) show them flipping; runs whose lattice
+#: has fewer than two such TLS are rejected (up to TLS_ATTEMPTS seeds)
+TLS_MIN_TRANSITIONS = 20
+TLS_ATTEMPTS = 12
 
 
 def _trace_events() -> int:
@@ -391,7 +412,7 @@ def _q_job() -> TaskJob:
 def _tls_job() -> TaskJob:
     return TaskJob("tls-L40-p0.005-T0.25", ("fig2", "fig3", "fig9", "fig10"),
                    {"L": 40, "phi_v": 0.005, "g": dict(UNIFORM), "T_I": 0.25, "T_final": 0.04, "nu": NU_PAPER, "T_marks": list(FIG2_MARKS), "hops": FIG2_HOPS,
-                    "T_hold": 0.05, "min_transitions": 4, "max_attempts": 8, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
+                    "T_hold": 0.05, "min_transitions": TLS_MIN_TRANSITIONS, "max_attempts": TLS_ATTEMPTS, "max_log_ratio": 20.0, "trace_events": _trace_events(), "multilevel_T": 0.1,
                     "boltzmann_T": [0.033, 0.04, 0.05, 0.065, 0.08, 0.1], "boltzmann_hops": 3_000_000, "boltzmann_equilibrate_hops": 300_000,
                     "w0": W0_DEFAULT}, tasks.tls_history_task)
 
@@ -457,9 +478,10 @@ def plan_for(figures: Iterable[str] | None = None) -> list:
 
 
 def unit_done(job, unit: str, results: Path) -> bool:
-    """Whether ``unit`` of ``job`` has its result file in ``results``."""
+    """Whether ``unit`` of ``job`` has its result file in ``results`` (a measurement job's file
+    must have the plan's parameters: ValueError otherwise, see :meth:`TaskJob.load`)."""
     if job.kind == "task":
-        return job.path(results).exists()
+        return job.load(results) is not None
     i = int(unit.rsplit("/r", 1)[1])
     return _paths(results, results, job.name, i)["done"].exists()
 

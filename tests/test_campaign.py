@@ -298,3 +298,16 @@ def test_an_interrupted_campaign_checkpoints_the_replica_of_every_worker_and_sta
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def test_a_task_result_made_with_other_parameters_is_refused_not_used(tiny, tmp_path, monkeypatch):
+    """A finished measurement job whose stored parameters differ from the plan's (the plan
+    changed since) is neither loaded nor silently skipped: both say which parameter differs."""
+    assert run_campaign(["fig4b"], work=tmp_path, log=lambda s: None) == 1
+    assert TINY[0].load(tmp_path).results["q"].T_I.tolist() == [0.05, 0.1]
+    changed = TaskJob("tiny-q", ("fig4b",), {"L": 24, "phi_v": 0.01, "T_I": [0.05, 0.08]}, _q_task)
+    with pytest.raises(ValueError, match=r"tiny-q\.npz was made with other parameters .*differing: T_I"):
+        changed.load(tmp_path)
+    monkeypatch.setattr(campaign, "_PLAN_CACHE", [changed, *TINY[1:]])
+    with pytest.raises(ValueError, match="differing: T_I"):
+        run_campaign(["fig4b"], work=tmp_path, log=lambda s: None)
