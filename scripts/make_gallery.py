@@ -4,14 +4,21 @@ the README section between the gallery markers) and the tables of docs/reproduct
     python scripts/make_gallery.py            # after `dplm-explore reproduce --assemble`
 
 A figure whose paper-scale data are not shipped yet gets no image (an old one is removed) and is
-listed as pending: the gallery never shows quick-scale results under the paper's figure names.
+listed as pending: the gallery never shows quick-scale results under the paper's figure names. An
+image whose pixels differ from the committed one by at most PIXEL_TOLERANCE levels (another
+machine's font rendering) is kept as it is, so that unchanged figures are not rewritten.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
+from dplm_explore._io import atomic_write
 from dplm_explore.export import browser, save_png
 from dplm_explore.figures import FIGURES, figure_data, shipped_path
 from dplm_explore.reproduction import agreement, headline_records, table_rows
@@ -20,6 +27,24 @@ ROOT = Path(__file__).resolve().parents[1]
 FIG_DIR = ROOT / "docs" / "figures"
 README = ROOT / "README.md"
 REPRO = ROOT / "docs" / "reproduction.md"
+#: largest per-channel difference (0-255) between two renders of an unchanged figure
+PIXEL_TOLERANCE = 4
+
+
+def _same_image(a: Path, b: Path) -> bool:
+    if not (a.exists() and b.exists()):
+        return False
+    x, y = np.asarray(Image.open(a), dtype=np.int16), np.asarray(Image.open(b), dtype=np.int16)
+    return x.shape == y.shape and int(np.abs(x - y).max(initial=0)) <= PIXEL_TOLERANCE
+
+
+def _save_if_changed(fig, png: Path, drv) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        new = Path(tmp) / png.name
+        save_png(fig, new, driver=drv)
+        if not _same_image(new, png):
+            data = new.read_bytes()
+            atomic_write(png, lambda fh: fh.write(data), overwrite=True)
 
 
 def _replace(text: str, marker: str, body: str) -> str:
@@ -40,7 +65,7 @@ def main() -> None:
                 pending.append(name)
                 continue
             data = figure_data(name, "paper")
-            save_png(spec.draw(data), png, overwrite=True, driver=drv)
+            _save_if_changed(spec.draw(data), png, drv)
             hours = data.provenance.get("cpu_hours", float("nan"))
             gallery.append(f"**{name} — {spec.title}** (paper scale, {hours:.2f} CPU-h) — "
                            f"`dplm-explore figure {name} --format png --out-dir docs/figures`\n\n![{name}](docs/figures/{name}.png)\n")
