@@ -106,6 +106,20 @@ def _D_near(d, T: float) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------ notes per record
+def _rounded_reading(rec, data, records) -> str:
+    """Any row off the paper's number by more than 2 errors whose value rounds to it at the
+    paper's precision (the paper reads its numbers off its figures to one or two digits)."""
+    from decimal import Decimal
+
+    if rec["paper"] is None or rec["ours"] is None or not rec["error"] or abs(rec["ours"] - rec["paper"]) <= 2 * rec["error"]:
+        return ""
+    places = max(0, -Decimal(repr(rec["paper"])).normalize().as_tuple().exponent)
+    if round(rec["ours"], places) != round(rec["paper"], places):
+        return ""
+    return (f"the paper gives {rec['paper']:g} to {places} decimal place{'s' if places != 1 else ''}, a reading to that precision; ours, "
+            f"{rec['ours']:.{places + 2}f} +- {rec['error']:.{places + 2}f}, rounds to it")
+
+
 def _fig1_c3_T003(rec, data, records) -> str:
     z = _errors_off(rec)
     if z <= 2:
@@ -255,6 +269,7 @@ _EXCESS_T_I_01 = (
     "excess) lies within the relaxation's scatter; c1 agrees in both")
 
 EXPLANATIONS: list[tuple[dict[str, Any], Any]] = [
+    ({}, _rounded_reading),
     ({"figure": "fig5", "quantity": "T_g", "g": "uniform"}, _fig5_T_g_uniform),
     ({"figure": "fig5", "quantity": "m_k", "g": "fermi-gauss", "form": None}, _fig5_m_k),
     ({"figure": "fig5", "quantity": "m_k", "form": "vft", "D_r": 1e-14}, _fig5_m_k_ext),
