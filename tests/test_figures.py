@@ -154,3 +154,15 @@ def test_shipped_records_are_complete():
             assert {"figure", "quantity", "ours", "error", "paper", "theory"} <= set(r), r
             assert r["figure"] == d.name
         json.dumps(recs)
+
+
+def test_the_paper_scale_note_sits_under_the_first_panel():
+    """Fig. 9 (a grid of four panels): the scale note is under panel (a), on every drawing (the
+    layout's own order, not an unordered selection)."""
+    from bokeh.models import Title
+
+    for _ in range(3):
+        lay = FIGURES["fig9"].draw(figures.figure_data("fig9", "paper"))
+        panels = [c[0] for c in lay.children]
+        noted = [p.title.text for p in panels if any(isinstance(t, Title) and t.text.startswith("paper scale") for t in p.below)]
+        assert noted == [panels[0].title.text] and noted[0].startswith("(a)")

@@ -246,11 +246,22 @@ class FigureSpec:
             prog = data.provenance.get("jobs_progress", {})
             missing = sum(p["done"] == 0 for p in prog.values())
             partial = sum(0 < p["done"] < p["planned"] for p in prog.values())
-            for p in list(layout.select({"type": Figure}))[:1]:
+            for p in _panels(layout)[:1]:
                 k.note(p, f"paper scale (dplm-explore campaign{f', {cpu:.2f} CPU-h' if cpu is not None else ''})")
                 if missing or partial:
                     k.note(p, f"campaign running: {missing} of {len(prog)} jobs to come, {partial} partial")
         return layout
+
+
+def _panels(layout) -> list:
+    """The figures of ``layout`` in its reading order (rows, then columns; ``select`` has no
+    order, and the scale note must sit under the same panel on every drawing)."""
+    from bokeh.plotting import figure as Figure
+
+    if isinstance(layout, Figure):
+        return [layout]
+    kids = [c[0] if isinstance(c, tuple) else c for c in getattr(layout, "children", [])]
+    return [p for c in kids for p in _panels(c)]
 
 
 FIGURES: dict[str, FigureSpec] = {}
