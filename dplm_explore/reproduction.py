@@ -375,10 +375,11 @@ def agreement(rec: dict[str, Any]) -> str | None:
     return "yes" if abs(rec["ours"] - ref) <= 2 * err else "no"
 
 
-def table_rows(records: list[dict[str, Any]], data=None) -> list[str]:
+def table_rows(records: list[dict[str, Any]], data=None, all_records=None) -> list[str]:
     """Markdown rows: figure | quantity | conditions | paper | ours ± error | theory | agree | note
     (:func:`~dplm_explore.explanations.explanation`; ``data``: the records' figure data, which the
-    notes compute their numbers from; the shipped file when None)."""
+    notes compute their numbers from, the shipped file when None; ``all_records``: the figure's
+    records when ``records`` are a selection of them, for notes that quote another row)."""
     from .explanations import explanation
 
     rows = []
@@ -388,7 +389,7 @@ def table_rows(records: list[dict[str, Any]], data=None) -> list[str]:
         if r.get("interval", 0) is None and "interval" in r:
             cond = (cond + ", " if cond else "") + "event level"
         a = agreement(r)
-        note = explanation(r, data, records)
+        note = explanation(r, data, records if all_records is None else all_records)
         rows.append(f"| {r['figure']} | {r['quantity']} | {cond} | {_fmt(r['paper'])} | {_fmt(r['ours'], r['error'])} | {_fmt(r['theory'])} | "
                     f"{a or '–'} | {note} |")
     return rows
@@ -399,11 +400,10 @@ def print_rows(figure: str, data=None, quantities=None) -> None:
     data = data or paper_figure(figure)
     if data is None:
         return
-    recs = [r for r in headline_records(figure, data) if quantities is None or r["quantity"] in quantities]
-    print("| figure | quantity | conditions | paper | ours ± error | theory | agree (2σ) | note |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row in table_rows(recs, data):
-        print(row)
+    all_recs = headline_records(figure, data)
+    recs = [r for r in all_recs if quantities is None or r["quantity"] in quantities]
+    rows = table_rows(recs, data, all_recs)
+    print("\n".join(["| figure | quantity | conditions | paper | ours ± error | theory | agree (2σ) | note |", "|---|---|---|---|---|---|---|---|", *rows]))
 
 
 def paper_figure(figure: str):
