@@ -166,3 +166,20 @@ def test_the_paper_scale_note_sits_under_the_first_panel():
         panels = [c[0] for c in lay.children]
         noted = [p.title.text for p in panels if any(isinstance(t, Title) and t.text.startswith("paper scale") for t in p.below)]
         assert noted == [panels[0].title.text] and noted[0].startswith("(a)")
+
+
+def test_occupation_maps_put_each_void_on_its_own_site():
+    """Fig. 2 and Fig. 10 draw p_void with the site (x, y) at image row y, column x, where the
+    black squares (voids at the window start, at x + 0.5, y + 0.5) sit: by the end of a window at
+    T = 0.05 the voids have hardly moved, so the image is high under every square."""
+    from bokeh.models import GlyphRenderer, Image
+
+    data = figures.figure_data("fig2", "paper")
+    occ = data.results["occupation"]
+    grid = FIGURES["fig2"].draw(data)
+    last = [c[0] for c in grid.children][-1]
+    img = next(r.data_source.data["image"][0] for r in last.select({"type": GlyphRenderer}) if isinstance(r.glyph, Image))
+    xy = occ.initial_xy[-1]
+    under = np.array([img[y, x] for x, y in xy])
+    assert np.all(under > 0.05), under
+    assert np.array_equal(np.nan_to_num(img), occ.p[-1])

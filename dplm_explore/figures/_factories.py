@@ -138,9 +138,9 @@ def occupation_figure(occ, tls=None):
     for j in range(occ.p.shape[0]):
         p = k.figure(f"({'abcdefgh'[j % 8]}) T ≈ {occ.T_mean[j]:.3f}, {int(occ.hops[j]):.2g} hops", "x", "y", width=330, height=320,
                      x_range=(0, L), y_range=(0, L), match_aspect=True)
+        # p[j] is indexed [y, x] (site = y L + x), as Bokeh draws an image: [row = y, col = x]
         img = np.where(occ.p[j] > 0, occ.p[j], np.nan)
-        # p[j] is indexed [x, y]; Bokeh images are [row = y, col = x]
-        p.image(image=[img.T], x=0, y=0, dw=L, dh=L, color_mapper=mapper)
+        p.image(image=[img], x=0, y=0, dw=L, dh=L, color_mapper=mapper)
         xy = occ.initial_xy[j]
         p.scatter(xy[:, 0] + 0.5, xy[:, 1] + 0.5, marker="square", size=6, color="black", legend_label="void at window start")
         if tls is not None and len(tls.void) and j == occ.p.shape[0] - 1:
@@ -239,7 +239,7 @@ def multilevel_figure(ml, occ=None, window: int | None = None):
     img = np.where(occ.p[w] > 0, occ.p[w], np.nan)
     pos = occ.p[w][occ.p[w] > 0]
     mapper = LogColorMapper(palette="Viridis256", low=float(pos.min()) if pos.size else 1e-6, high=float(pos.max()) if pos.size else 1.0, nan_color="white")
-    b.image(image=[img.T], x=0, y=0, dw=L, dh=L, color_mapper=mapper)
+    b.image(image=[img], x=0, y=0, dw=L, dh=L, color_mapper=mapper)  # [y, x], as Bokeh draws it
     v0 = ml.void_xy[0, 0] % L if ml.void_xy.size else xy[0]
     b.scatter([v0[0] + 0.5], [v0[1] + 0.5], marker="square", size=10, color="black", legend_label="void at t = 0")
     if ml.particle_xy.size:
