@@ -152,7 +152,9 @@ def occupation_figure(occ, tls=None):
                                    text_color=k.COLORS[1]))
         p.grid.visible = False
         k.finish(p)
-        p.legend.location = "top_left"
+        p.add_layout(p.legend[0], "below")
+        p.legend.orientation = "horizontal"
+        p.height += 40
         panels.append(p)
     panels[-1].add_layout(ColorBar(color_mapper=mapper, title="p_void", width=10), "right")
     return gridplot(panels, ncols=2, toolbar_location="right")
@@ -225,8 +227,10 @@ def multilevel_figure(ml, occ=None, window: int | None = None):
     label = ml.system.get("tls_label")
     who = f"void {ml.system.get('void')}" + (f" (TLS {label} of Fig. 2)" if label else "")
     a = _trace_panel(ml, f"{len(lv)}-level system at T ≈ {ml.T:.3g}: {who}", particles=True)
+    a.add_layout(a.legend[0], "right")
+    a.width += 190
     if len(lv) != 4:
-        k.note(a, f"this run's void has {len(lv)} levels held >= 1 % of the window (the paper's example has 4)")
+        k.note(a, f"{len(lv)} levels held >= 1 % of the window (the paper's void: 4)")
     if occ is None:
         return a
     w = occ.p.shape[0] - 1 if window is None else window
@@ -251,6 +255,7 @@ def multilevel_figure(ml, occ=None, window: int | None = None):
     b.add_layout(ColorBar(color_mapper=mapper, title="p_void", width=10), "right")
     b.grid.visible = False
     k.finish(b)
+    b.add_layout(b.legend[0], "below")
     return row(a, b)
 
 

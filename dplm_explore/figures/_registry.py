@@ -247,7 +247,7 @@ class FigureSpec:
             missing = sum(p["done"] == 0 for p in prog.values())
             partial = sum(0 < p["done"] < p["planned"] for p in prog.values())
             for p in _panels(layout)[:1]:
-                k.note(p, f"paper scale (dplm-explore campaign{f', {cpu:.2f} CPU-h' if cpu is not None else ''})")
+                k.note(p, f"paper scale{f', {cpu:.2f} CPU-h' if cpu is not None else ''}")
                 if missing or partial:
                     k.note(p, f"campaign running: {missing} of {len(prog)} jobs to come, {partial} partial")
         return layout
