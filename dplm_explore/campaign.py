@@ -350,7 +350,6 @@ class TaskJob:
 
         out = self.path(results)
         if out.exists():
-            self.load(results)  # a result made with other parameters is refused, not skipped
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         cpu0, wall0 = time.process_time(), time.perf_counter()

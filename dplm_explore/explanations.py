@@ -18,7 +18,7 @@ import numpy as np
 from scipy.stats import norm
 
 from . import theory
-from .analysis import NONEQ_FIT_T_MAX, glass_transition, glass_transition_chord
+from .analysis import NONEQ_FIT_T_MAX, glass_transition, glass_transition_chord, return_probability
 from .campaign import SNAPSHOT_INTERVAL
 from .interactions import as_g
 
@@ -47,6 +47,7 @@ def matches(rec: dict[str, Any], match: dict[str, Any]) -> bool:
 
 
 def _errors_off(rec: dict[str, Any]) -> float:
+    """How many of its errors ``ours`` lies from the paper's number (the theory's without one)."""
     ref = rec["paper"] if rec["paper"] is not None else rec["theory"]
     return abs(rec["ours"] - ref) / rec["error"]
 
@@ -99,9 +100,14 @@ def fictive_temperatures(hc) -> np.ndarray:
     return np.array([fictive_temperature(e, hc.system["g"], float(hc.system["phi_v_realised"])) for e in hc.e_bins[:, i]])
 
 
+def _nearest(values, x: float) -> int:
+    """Index of the entry of ``values`` nearest ``x``."""
+    return int(np.argmin(np.abs(np.asarray(values, float) - x)))
+
+
 def _D_near(d, T: float) -> tuple[float, float]:
     """``(T_k, D(T_k))`` at the measured temperature nearest ``T``."""
-    k = int(np.argmin(np.abs(np.asarray(d.T) - T)))
+    k = _nearest(d.T, T)
     return float(d.T[k]), float(d.D_scaled[k])
 
 
@@ -111,7 +117,7 @@ def _rounded_reading(rec, data, records) -> str:
     paper's precision (the paper reads its numbers off its figures to one or two digits)."""
     from decimal import Decimal
 
-    if rec["paper"] is None or rec["ours"] is None or not rec["error"] or abs(rec["ours"] - rec["paper"]) <= 2 * rec["error"]:
+    if rec["paper"] is None or rec["ours"] is None or not rec["error"] or _errors_off(rec) <= 2:
         return ""
     places = max(0, -Decimal(repr(rec["paper"])).normalize().as_tuple().exponent)
     if round(rec["ours"], places) != round(rec["paper"], places):
@@ -134,7 +140,7 @@ def _fig1_c3_T003(rec, data, records) -> str:
 def _fig2_hops(rec, data, records) -> str:
     """A window that ends with the cooling program before its hops are made."""
     occ = data.results["occupation"]
-    k = int(np.argmin(np.abs(occ.T_mean - rec["T"])))
+    k = _nearest(occ.T_mean, rec["T"])
     if occ.hops[k] >= occ.hops_requested:
         return ""
     return (f"this window ends with the cooling program, at T = {occ.T_end[k]:.3g}, after {int(occ.hops[k]):.3g} of its "
@@ -146,7 +152,7 @@ def _fig2_ratio(rec, data, records) -> str:
     error against the expected value, and the Fig. 3 holds of the same TLS (another shipped file)."""
     from .figures import figure_data, shipped_path
 
-    if abs(rec["ours"] - rec["theory"]) <= 2 * rec["error"]:
+    if _errors_off(rec) <= 2:
         return ""
     ch = data.results["chosen"]
     j = "AB".index(rec["tls"])
@@ -166,19 +172,19 @@ def _fig2_ratio(rec, data, records) -> str:
 
 def _fig4a_P_ret_01(rec, data, records) -> str:
     w = data.results["windows"]
-    k = int(np.argmin(np.abs(w.T - rec["T"])))
+    k = _nearest(w.T, rec["T"])
     c = np.asarray(w.provenance["per_replica_counts_snapshot"])[:, k]
-    per = c[:, 0] / (c[:, 0] + c[:, 1])
+    per, _ = return_probability(c[:, 0], c[:, 1])
     ev, ev_err = float(w.P_ret_event[k]), float(w.P_ret_event_err[k])
     below = "below" if rec["ours"] < ev else "not below"
     return (f"the paper's P_ret = {rec['paper']:g} at T = {rec['T']:g} is a rounded reading of its snapshots, whose interval it does not give; "
-            f"ours at interval {w.snapshot_interval:g} ({per.min():.3f} to {per.max():.3f} in the {per.size} replicas) is a lower bound of the "
+            f"ours at interval {w.snapshot_interval:g} ({np.nanmin(per):.3f} to {np.nanmax(per):.3f} in the {per.size} replicas) is a lower bound of the "
             f"event-level value and lies {below} it, {ev:.4f} +- {ev_err:.4f}")
 
 
 def _fig4a_Q_ret_001(rec, data, records) -> str:
     w = data.results["windows"]
-    k = int(np.argmin(np.abs(w.T - rec["T"])))
+    k = _nearest(w.T, rec["T"])
     returns, others = (int(x) for x in w.counts_snapshot[k, 2:4])
     if others or not returns:
         return ""

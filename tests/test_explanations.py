@@ -105,3 +105,17 @@ def test_a_rounded_reading_is_noted_only_where_ours_rounds_to_the_paper():
     assert _rounded_reading(dict(rec, ours=0.9724, paper=0.99), None, []) == ""
     assert _rounded_reading(dict(rec, ours=0.803), None, []) == ""
     assert "0 decimal places" in _rounded_reading(dict(rec, ours=13.3, error=0.1, paper=13.0), None, [])
+
+
+def test_the_fig8_c1_note_quotes_the_glass_fictive_temperature():
+    """Cooled from T_I = 0.2 at nu = 1e-4, each replica's energy in the lowest bin is that of an
+    equilibrium well below T_I (the bulk falls out of equilibrium near T_g ~ 0.15), and the
+    c1 note quotes their mean."""
+    from dplm_explore.explanations import fictive_temperatures
+
+    data = figure_data("fig8", "paper")
+    recs = headline_records("fig8", data)
+    tf = fictive_temperatures(data.results["T_I=0.2"])
+    assert np.all((tf > 0.13) & (tf < 0.17)), tf
+    rec = next(r for r in recs if r["quantity"] == "c1" and r["T_I"] == 0.2)
+    assert f"e_eq({tf.mean():.4f} +- " in explanation(rec, data, recs)
